@@ -1,0 +1,147 @@
+package policy
+
+import (
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// kindOf returns which resource section applies to a job container.
+func kindOf(cr *ContainerResources, name string) *Resources {
+	switch name {
+	case ContainerBuild:
+		return &cr.Build
+	case ContainerHelper:
+		return &cr.Helper
+	}
+	return &cr.Services
+}
+
+func (a *applier) applyResources() {
+	r := &a.p.Resources
+	for i := range a.pod.Spec.Containers {
+		c := &a.pod.Spec.Containers[i]
+		if filled := a.fillDefaults(c, kindOf(&r.Defaults, c.Name)); len(filled) > 0 {
+			a.dec.add(MutResources, c.Name+": "+strings.Join(filled, " "), "resources.defaults", true)
+		}
+	}
+	if size := a.traits.Size; size.Value != "" {
+		class := r.Sizes[size.Value]
+		changed := false
+		for i := range a.pod.Spec.Containers {
+			c := &a.pod.Spec.Containers[i]
+			changed = a.setSize(c, kindOf(&class, c.Name), size.Value) || changed
+		}
+		a.dec.add(MutSize, size.Value, size.Source, changed)
+	}
+	if len(r.Max) > 0 {
+		a.capAll(a.pod.Spec.InitContainers)
+		a.capAll(a.pod.Spec.Containers)
+	}
+}
+
+// fillDefaults sets the requests and limits the runner left unset. A default
+// that would contradict a value the runner set (a request above its limit)
+// is not applied.
+func (a *applier) fillDefaults(c *corev1.Container, def *Resources) []string {
+	var filled []string
+	for _, name := range sortedResourceNames(def.Requests) {
+		q, _ := quantityOf(def.Requests, name)
+		if _, ok := c.Resources.Requests[name]; ok {
+			continue
+		}
+		if lim, ok := c.Resources.Limits[name]; ok && q.Cmp(lim) > 0 {
+			a.dec.warn(c.Name + ": default requests." + string(name) + "=" + q.String() + " not applied: above the limit " + lim.String())
+			continue
+		}
+		setQty(&c.Resources.Requests, name, q)
+		filled = append(filled, "requests."+string(name)+"="+q.String())
+	}
+	for _, name := range sortedResourceNames(def.Limits) {
+		q, _ := quantityOf(def.Limits, name)
+		if _, ok := c.Resources.Limits[name]; ok {
+			continue
+		}
+		if req, ok := c.Resources.Requests[name]; ok && q.Cmp(req) < 0 {
+			a.dec.warn(c.Name + ": default limits." + string(name) + "=" + q.String() + " not applied: below the request " + req.String())
+			continue
+		}
+		setQty(&c.Resources.Limits, name, q)
+		filled = append(filled, "limits."+string(name)+"="+q.String())
+	}
+	return filled
+}
+
+// setSize applies a size class the job asked for. Unlike defaults it
+// replaces values, and says so: the job asked for this size explicitly.
+func (a *applier) setSize(c *corev1.Container, class *Resources, size string) bool {
+	changed := false
+	for _, name := range sortedResourceNames(class.Requests) {
+		q, _ := quantityOf(class.Requests, name)
+		changed = a.replaceQty(c, &c.Resources.Requests, "requests", name, q, size) || changed
+		if lim, ok := c.Resources.Limits[name]; ok && lim.Cmp(q) < 0 {
+			changed = a.replaceQty(c, &c.Resources.Limits, "limits", name, q, size) || changed
+		}
+	}
+	for _, name := range sortedResourceNames(class.Limits) {
+		q, _ := quantityOf(class.Limits, name)
+		changed = a.replaceQty(c, &c.Resources.Limits, "limits", name, q, size) || changed
+		if req, ok := c.Resources.Requests[name]; ok && req.Cmp(q) > 0 {
+			changed = a.replaceQty(c, &c.Resources.Requests, "requests", name, q, size) || changed
+		}
+	}
+	return changed
+}
+
+func (a *applier) replaceQty(c *corev1.Container, list *corev1.ResourceList, kind string, name corev1.ResourceName, q resource.Quantity, size string) bool {
+	if old, ok := (*list)[name]; ok {
+		if old.Cmp(q) == 0 {
+			return false
+		}
+		a.dec.warn(c.Name + ": " + kind + "." + string(name) + "=" + old.String() + " replaced by " + q.String() + " for size " + size)
+	}
+	setQty(list, name, q)
+	return true
+}
+
+// capAll clamps requests and limits to resources.max: a cap never rejects a
+// job, it warns.
+func (a *applier) capAll(cs []corev1.Container) {
+	for i := range cs {
+		c := &cs[i]
+		for _, l := range []struct {
+			kind string
+			list corev1.ResourceList
+		}{{"requests", c.Resources.Requests}, {"limits", c.Resources.Limits}} {
+			for _, name := range sortedListNames(l.list) {
+				mx, ok := quantityOf(a.p.Resources.Max, name)
+				if cur := l.list[name]; ok && cur.Cmp(mx) > 0 {
+					l.list[name] = mx.DeepCopy()
+					a.dec.add(MutCap, c.Name+" "+l.kind+"."+string(name)+"="+mx.String(), "resources.max (was "+cur.String()+")", true)
+					a.dec.warn(c.Name + ": " + l.kind + "." + string(name) + "=" + cur.String() + " capped to " + mx.String() + " by resources.max")
+				}
+			}
+		}
+	}
+}
+
+func setQty(list *corev1.ResourceList, name corev1.ResourceName, q resource.Quantity) {
+	if *list == nil {
+		*list = corev1.ResourceList{}
+	}
+	(*list)[name] = q.DeepCopy()
+}
+
+func sortedListNames(l corev1.ResourceList) []corev1.ResourceName {
+	if len(l) == 0 {
+		return nil
+	}
+	names := make([]corev1.ResourceName, 0, len(l))
+	for n := range l {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i] < names[j] })
+	return names
+}

@@ -1,0 +1,105 @@
+package policy
+
+import (
+	"encoding/json"
+	"sort"
+)
+
+// Mutation names, as recorded in jobfit.dev/applied and counted by the
+// webhook's jobfit_mutations_total{mutation}.
+const (
+	MutArch          = "arch"
+	MutOS            = "os"
+	MutHelperImage   = "helper-image"
+	MutCapacity      = "capacity"
+	MutDoNotDisrupt  = "do-not-disrupt"
+	MutResources     = "resources"
+	MutSize          = "size"
+	MutCap           = "resource-cap"
+	MutCache         = "cache"
+	MutSecretMode    = "secret-mode"
+	MutLabels        = "labels"
+	MutAnnotations   = "annotations"
+	MutECIImageCache = "eci-image-cache"
+	MutECISpot       = "eci-spot"
+	MutECISpecs      = "eci-specs"
+	MutECIVirtual    = "eci-virtual-node"
+	MutFargate       = "fargate-profile"
+	MutFargateStrip  = "fargate-strip"
+	MutFargateSize   = "fargate-size"
+)
+
+// Decision is one thing Apply decided, with the source it came from.
+type Decision struct {
+	Mutation string `json:"mutation"`
+	Value    string `json:"value"`
+	Source   string `json:"source,omitempty"`
+	// Changed says whether this pass changed the pod for this decision.
+	Changed bool `json:"-"`
+}
+
+// Decisions explains what Apply did to a pod, or why it skipped it.
+type Decisions struct {
+	// Skipped is true when the pod was left untouched; Reason says why.
+	Skipped bool
+	// Reason says why the pod was (or was not) treated as a job pod.
+	Reason string
+	// Policy and Hash identify the policy applied.
+	Policy, Hash string
+	// Items are the decisions in the order they were made.
+	Items []Decision
+	// Warnings are things the user should know but could not have
+	// prevented in the job: they never block the pod.
+	Warnings []string
+}
+
+// Changed lists the mutations that changed the pod, sorted and unique.
+func (d *Decisions) Changed() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, it := range d.Items {
+		if it.Changed && !seen[it.Mutation] {
+			seen[it.Mutation] = true
+			out = append(out, it.Mutation)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (d *Decisions) add(mutation, value, source string, changed bool) {
+	d.Items = append(d.Items, Decision{Mutation: mutation, Value: value, Source: source, Changed: changed})
+}
+
+func (d *Decisions) warn(msg string) { d.Warnings = append(d.Warnings, msg) }
+
+// Record is the content of the jobfit.dev/applied annotation.
+type Record struct {
+	Policy    string     `json:"policy"`
+	Hash      string     `json:"hash"`
+	Decisions []Decision `json:"decisions"`
+}
+
+// ReadRecord returns the jobfit.dev/applied record of a pod, if it has a
+// readable one.
+func ReadRecord(annotations map[string]string) (Record, bool) {
+	raw, ok := annotations[AppliedAnnotation]
+	if !ok {
+		return Record{}, false
+	}
+	var r Record
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		return Record{}, false
+	}
+	return r, true
+}
+
+// value returns the value of the first decision for mutation in the record.
+func (r Record) value(mutation string) (string, bool) {
+	for _, d := range r.Decisions {
+		if d.Mutation == mutation {
+			return d.Value, true
+		}
+	}
+	return "", false
+}

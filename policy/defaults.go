@@ -1,0 +1,123 @@
+package policy
+
+// Default values, exported so that docs and tests can name them.
+var (
+	DefaultSources      = []TraitSource{SourceLabel, SourceVariable, SourceRunnerTags}
+	DefaultArchVars     = []string{"JOBFIT_ARCH"}
+	DefaultCapacityVars = []string{"JOBFIT_CAPACITY_TYPE"}
+	DefaultSizeVars     = []string{"JOBFIT_SIZE"}
+	DefaultArchTags     = map[string][]string{
+		"amd64": {"amd64", "x86", "x86-64", "x86_64"},
+		"arm64": {"arm64", "aarch64"},
+	}
+	DefaultCapacityTags = map[string][]string{
+		CapacitySpot:     {CapacitySpot},
+		CapacityOnDemand: {CapacityOnDemand},
+	}
+	DefaultCacheContainers = []string{ContainerBuild, ContainerHelper}
+)
+
+// DefaultMargin is added to the job timeout for do-not-disrupt: job-timeout.
+const DefaultMargin = "15m"
+
+// SetDefaults fills every field the user left unset. Platform sections
+// (eci, fargate) are defaulted only for their own platform.
+func SetDefaults(p *Policy) {
+	if p.Platform == "" {
+		p.Platform = PlatformGeneric
+	}
+	defaultTraits(&p.Traits)
+	if p.Arch.Default == "" {
+		p.Arch.Default = "amd64"
+	}
+	if p.Arch.OS == "" {
+		p.Arch.OS = "linux"
+	}
+	if p.Arch.HelperImage == "" {
+		p.Arch.HelperImage = HelperImageRewrite
+	}
+	if p.Capacity.Default == "" {
+		p.Capacity.Default = CapacitySpot
+	}
+	if p.Capacity.Enforcement == "" {
+		p.Capacity.Enforcement = EnforcementRequired
+	}
+	if p.Capacity.Fallback == "" {
+		p.Capacity.Fallback = FallbackFollowScaler
+	}
+	if p.Disruption.DoNotDisrupt == "" {
+		p.Disruption.DoNotDisrupt = DoNotDisruptJobTimeout
+	}
+	if p.Disruption.Margin == "" {
+		p.Disruption.Margin = DefaultMargin
+	}
+	for i := range p.Caches {
+		if len(p.Caches[i].Containers) == 0 {
+			p.Caches[i].Containers = append([]string(nil), DefaultCacheContainers...)
+		}
+	}
+	switch p.Platform {
+	case PlatformECI:
+		defaultECI(&p.ECI)
+	case PlatformFargate:
+		defaultFargate(&p.Fargate)
+	}
+}
+
+func defaultTraits(t *Traits) {
+	if len(t.Sources) == 0 {
+		t.Sources = append([]TraitSource(nil), DefaultSources...)
+	}
+	if t.Variables.Arch == nil {
+		t.Variables.Arch = append([]string(nil), DefaultArchVars...)
+	}
+	if t.Variables.CapacityType == nil {
+		t.Variables.CapacityType = append([]string(nil), DefaultCapacityVars...)
+	}
+	if t.Variables.Size == nil {
+		t.Variables.Size = append([]string(nil), DefaultSizeVars...)
+	}
+	if t.Tags.Arch == nil {
+		t.Tags.Arch = copyAliases(DefaultArchTags)
+	}
+	if t.Tags.CapacityType == nil {
+		t.Tags.CapacityType = copyAliases(DefaultCapacityTags)
+	}
+}
+
+func defaultECI(e *ECIPolicy) {
+	if e.ImageCache == "" {
+		e.ImageCache = "auto"
+	}
+	if e.Specs == "" {
+		e.Specs = "auto"
+	}
+	if e.VirtualNode == nil {
+		e.VirtualNode = ptrTo(true)
+	}
+	if e.Spot.Strategy == "" {
+		e.Spot.Strategy = "SpotAsPriceGo"
+	}
+	if e.Spot.Fallback == nil {
+		e.Spot.Fallback = ptrTo(true)
+	}
+}
+
+func defaultFargate(f *FargatePolicy) {
+	if f.Unsupported == "" {
+		f.Unsupported = FargateStrip
+	}
+	if f.RoundResources == nil {
+		f.RoundResources = ptrTo(true)
+	}
+}
+
+func copyAliases(m map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(m))
+	for k, v := range m {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,0 +1,129 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// index holds what Apply needs precomputed: alias tables and parsed values.
+type index struct {
+	hash       string
+	archAlias  map[string]string
+	capAlias   map[string]string
+	sizeAlias  map[string]string
+	margin     time.Duration
+	helperSets map[string]int
+	envWanted  map[string]bool
+}
+
+// Load decodes a bare Policy document or a ConfigMap carrying one, defaults
+// it, validates it and prepares it for Apply. A policy with errors is never
+// returned.
+func Load(data []byte) (*Policy, field.ErrorList) {
+	doc, errs := ReadDocument(data)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return LoadDocument(doc)
+}
+
+// LoadDocument is Load for a document already read by ReadDocument.
+func LoadDocument(doc Document) (*Policy, field.ErrorList) {
+	if doc.Kind != KindPolicy {
+		return nil, field.ErrorList{requiredOrUnsupported(field.NewPath("kind"), doc.Kind, KindPolicy)}
+	}
+	p, errs := decodePolicy(doc)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	SetDefaults(p)
+	if errs := Validate(p); len(errs) > 0 {
+		return nil, errs
+	}
+	p.idx = buildIndex(p)
+	return p, nil
+}
+
+func decodePolicy(doc Document) (*Policy, field.ErrorList) {
+	p := &Policy{}
+	if errs := DecodeStrict(doc.JSON, p); len(errs) > 0 {
+		return nil, errs
+	}
+	if p.Metadata.Name == "" {
+		p.Metadata.Name = doc.Name
+	}
+	return p, nil
+}
+
+// Prepare defaults, validates and indexes a policy built in code.
+func Prepare(p *Policy) field.ErrorList {
+	SetDefaults(p)
+	if errs := Validate(p); len(errs) > 0 {
+		return errs
+	}
+	p.idx = buildIndex(p)
+	return nil
+}
+
+// Name returns the policy's name.
+func (p *Policy) Name() string { return p.Metadata.Name }
+
+// Hash returns a short digest of the effective policy; the applied record
+// carries it so that a change of policy is visible on the pods.
+func (p *Policy) Hash() string {
+	if p.idx == nil {
+		return ""
+	}
+	return p.idx.hash
+}
+
+// Loaded reports whether the policy went through Load or Prepare.
+func (p *Policy) Loaded() bool { return p.idx != nil }
+
+func buildIndex(p *Policy) *index {
+	idx := &index{
+		archAlias:  aliasTable(p.Traits.Tags.Arch),
+		capAlias:   aliasTable(p.Traits.Tags.CapacityType),
+		sizeAlias:  aliasTable(p.Traits.Tags.Size),
+		helperSets: map[string]int{},
+	}
+	for name := range p.Resources.Sizes {
+		if _, ok := idx.sizeAlias[name]; !ok {
+			idx.sizeAlias[name] = name
+		}
+	}
+	idx.envWanted = map[string]bool{VarRunnerTags: true, VarRunnerID: true, VarJobTimeout: true, VarRootNamespace: true, VarProjectID: true}
+	for _, names := range [][]string{p.Traits.Variables.Arch, p.Traits.Variables.CapacityType, p.Traits.Variables.Size} {
+		for _, n := range names {
+			idx.envWanted[n] = true
+		}
+	}
+	idx.margin, _ = time.ParseDuration(p.Disruption.Margin)
+	for i, set := range p.Arch.HelperImageMap {
+		for _, img := range set {
+			idx.helperSets[img] = i
+		}
+	}
+	// Hash the policy as Apply sees it; json.Marshal sorts map keys.
+	b, _ := json.Marshal(p)
+	sum := sha256.Sum256(b)
+	idx.hash = hex.EncodeToString(sum[:])[:12]
+	return idx
+}
+
+// aliasTable maps each lower-cased alias, and each value itself, to its value.
+func aliasTable(m map[string][]string) map[string]string {
+	t := make(map[string]string, len(m)*3)
+	for v, aliases := range m {
+		t[strings.ToLower(v)] = v
+		for _, a := range aliases {
+			t[strings.ToLower(strings.TrimSpace(a))] = v
+		}
+	}
+	return t
+}

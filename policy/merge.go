@@ -1,0 +1,155 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// section returns a pointer to one top-level section of a policy.
+func section(p *Policy, name string) any {
+	switch name {
+	case "traits":
+		return &p.Traits
+	case "arch":
+		return &p.Arch
+	case "capacity":
+		return &p.Capacity
+	case "disruption":
+		return &p.Disruption
+	case "resources":
+		return &p.Resources
+	case "caches":
+		return &p.Caches
+	case "secrets":
+		return &p.Secrets
+	case "labels":
+		return &p.Labels
+	case "annotations":
+		return &p.Annotations
+	case "eci":
+		return &p.ECI
+	case "fargate":
+		return &p.Fargate
+	}
+	return nil
+}
+
+// Merge returns the effective policy for a namespace: the cluster policy
+// with the sections it lists in namespaceOverrides replaced by the namespace
+// policy's. A namespace policy never goes beyond the cluster's caps: it may
+// lower resources.max, and its defaults and sizes are clamped to the caps,
+// with a warning each. Sections the cluster does not open are errors.
+func Merge(cluster *Policy, nsData []byte) (*Policy, []string, field.ErrorList) {
+	doc, errs := ReadDocument(nsData)
+	if len(errs) > 0 {
+		return nil, nil, errs
+	}
+	if doc.Kind != KindPolicy {
+		return nil, nil, field.ErrorList{requiredOrUnsupported(field.NewPath("kind"), doc.Kind, KindPolicy)}
+	}
+	ns, errs := decodePolicy(doc)
+	if len(errs) > 0 {
+		return nil, nil, errs
+	}
+	if errs := validateNamespaceScope(cluster, ns); len(errs) > 0 {
+		return nil, nil, errs
+	}
+	eff := clonePolicy(cluster)
+	eff.Metadata.Name = cluster.Name() + "+" + ns.Name()
+	for _, s := range cluster.NamespaceOverrides {
+		if v := reflect.ValueOf(section(ns, s)).Elem(); !v.IsZero() {
+			reflect.ValueOf(section(eff, s)).Elem().Set(v)
+		}
+	}
+	var warns []string
+	if !reflect.ValueOf(ns.Resources).IsZero() {
+		eff.Resources.Max, warns = lowerCaps(cluster.Resources.Max, ns.Resources.Max)
+		warns = append(warns, clampToCaps(&eff.Resources)...)
+	}
+	if errs := Prepare(eff); len(errs) > 0 {
+		return nil, nil, errs
+	}
+	return eff, warns, nil
+}
+
+func validateNamespaceScope(cluster, ns *Policy) field.ErrorList {
+	var errs field.ErrorList
+	errs = append(errs, validateHeader(&Policy{APIVersion: ns.APIVersion, Kind: ns.Kind, Metadata: ns.Metadata, Platform: PlatformGeneric})...)
+	if ns.Platform != "" || !reflect.ValueOf(ns.Selector).IsZero() || ns.PodOptOut || len(ns.NamespaceOverrides) > 0 {
+		errs = append(errs, field.Forbidden(field.NewPath("platform"), "platform, selector, podOptOut and namespaceOverrides are set by the cluster policy only"))
+	}
+	for _, s := range overridableSections {
+		if reflect.ValueOf(section(ns, s)).Elem().IsZero() || slices.Contains(cluster.NamespaceOverrides, s) {
+			continue
+		}
+		errs = append(errs, field.Forbidden(field.NewPath(s), "the cluster policy does not let namespaces override "+s+" (namespaceOverrides)"))
+	}
+	return errs
+}
+
+// lowerCaps returns the cluster caps, lowered where the namespace asks.
+func lowerCaps(cluster, ns map[corev1.ResourceName]Quantity) (map[corev1.ResourceName]Quantity, []string) {
+	out := make(map[corev1.ResourceName]Quantity, len(cluster))
+	for k, v := range cluster {
+		out[k] = v
+	}
+	var warns []string
+	for _, k := range sortedResourceNames(ns) {
+		q, ok := quantityOf(ns, k)
+		if !ok {
+			continue
+		}
+		if c, capped := quantityOf(cluster, k); capped && q.Cmp(c) > 0 {
+			warns = append(warns, fmt.Sprintf("resources.max.%s=%s is above the cluster cap %s; the cluster cap applies", k, q.String(), c.String()))
+			continue
+		}
+		out[k] = ns[k]
+	}
+	return out, warns
+}
+
+// clampToCaps lowers defaults and sizes above the caps.
+func clampToCaps(r *ResourcePolicy) []string {
+	var warns []string
+	clamp := func(m map[corev1.ResourceName]Quantity, path string) {
+		for _, k := range sortedResourceNames(m) {
+			q, ok := quantityOf(m, k)
+			mx, capped := quantityOf(r.Max, k)
+			if ok && capped && q.Cmp(mx) > 0 {
+				warns = append(warns, fmt.Sprintf("%s.%s=%s clamped to the cluster cap %s", path, k, q.String(), mx.String()))
+				m[k] = r.Max[k]
+			}
+		}
+	}
+	each := func(cr *ContainerResources, path string) {
+		for _, c := range []string{ContainerBuild, ContainerHelper, ContainerServices} {
+			res := kindOf(cr, c)
+			clamp(res.Requests, path+"."+c+".requests")
+			clamp(res.Limits, path+"."+c+".limits")
+		}
+	}
+	each(&r.Defaults, "resources.defaults")
+	for _, name := range sortedKeys(r.Sizes) {
+		cr := r.Sizes[name]
+		each(&cr, "resources.sizes."+name)
+	}
+	return warns
+}
+
+// clonePolicy deep-copies a policy through its JSON form.
+func clonePolicy(p *Policy) *Policy {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(fmt.Sprintf("policy does not round-trip through JSON: %v", err))
+	}
+	out := &Policy{}
+	if err := json.Unmarshal(b, out); err != nil {
+		panic(fmt.Sprintf("policy does not round-trip through JSON: %v", err))
+	}
+	return out
+}

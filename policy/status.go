@@ -1,0 +1,62 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+const (
+	// CapacityStatusName is the ConfigMap, in jobfit's namespace, through
+	// which the scaler tells the webhook which capacity is degraded.
+	CapacityStatusName = "jobfit-capacity-status"
+	// CapacityStatusKey is the data key that holds the status document.
+	CapacityStatusKey = "status.yaml"
+)
+
+// CapacityStatus is the scaler's view of which capacity is degraded. The
+// scaler writes it; the webhook reads it to move new pods off degraded spot
+// capacity when the policy says fallback: follow-scaler.
+type CapacityStatus struct {
+	// Degraded lists the arch × capacity-type pairs currently degraded.
+	Degraded []DegradedCapacity `json:"degraded,omitempty"`
+}
+
+// DegradedCapacity says that one arch × capacity type is degraded, since
+// when and why.
+type DegradedCapacity struct {
+	Arch         string    `json:"arch"`
+	CapacityType string    `json:"capacityType"`
+	Since        time.Time `json:"since"`
+	Reason       string    `json:"reason,omitempty"`
+}
+
+// IsDegraded reports whether capacityType is degraded for arch.
+func (s CapacityStatus) IsDegraded(arch, capacityType string) bool {
+	for _, d := range s.Degraded {
+		if d.Arch == arch && d.CapacityType == capacityType {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseCapacityStatus decodes the status document strictly.
+func ParseCapacityStatus(data []byte) (CapacityStatus, error) {
+	var s CapacityStatus
+	if err := yaml.UnmarshalStrict(data, &s); err != nil {
+		return CapacityStatus{}, fmt.Errorf("decoding capacity status: %w", err)
+	}
+	for i, d := range s.Degraded {
+		if d.Arch == "" || (d.CapacityType != CapacitySpot && d.CapacityType != CapacityOnDemand) {
+			return CapacityStatus{}, fmt.Errorf("degraded[%d]: needs an arch and a capacityType of spot or on-demand", i)
+		}
+	}
+	return s, nil
+}
+
+// Marshal encodes the status document for the ConfigMap.
+func (s CapacityStatus) Marshal() ([]byte, error) {
+	return yaml.Marshal(s)
+}

@@ -1,0 +1,150 @@
+package policy
+
+import (
+	"encoding/json"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Trait is one resolved job trait and where it came from.
+type Trait struct {
+	// Value is the normalised value (amd64, spot, large) or empty.
+	Value string
+	// Source says where the value came from, e.g. "label jobfit.dev/arch",
+	// "variable JOBFIT_ARCH", "runner tags", "nodeSelector", "default".
+	Source string
+}
+
+// JobTraits are the traits of a job pod.
+type JobTraits struct {
+	Arch, CapacityType, Size Trait
+	// Pinned holds the traits the runner's config already fixed in the
+	// pod's nodeSelector; they always win and jobfit leaves them alone.
+	ArchPinned, CapacityPinned bool
+}
+
+type traitSpec struct {
+	key     string            // jobfit.dev/<trait> label and annotation
+	vars    []string          // job variables to read
+	aliases map[string]string // lower-cased alias -> value
+}
+
+// ResolveTraits reads a job pod's traits in the policy's order. It returns
+// warnings for values that were present but meant nothing.
+func ResolveTraits(pod *corev1.Pod, p *Policy) (JobTraits, []string) {
+	env := jobEnv(pod, p.idx.envWanted)
+	tags := parseRunnerTags(env[VarRunnerTags])
+	var t JobTraits
+	var warns []string
+	resolve := func(spec traitSpec) Trait {
+		tr, w := resolveTrait(pod, p.Traits.Sources, spec, env, tags)
+		warns = append(warns, w...)
+		return tr
+	}
+	t.Arch = resolve(traitSpec{TraitArchKey, p.Traits.Variables.Arch, p.idx.archAlias})
+	t.CapacityType = resolve(traitSpec{TraitCapacityKey, p.Traits.Variables.CapacityType, p.idx.capAlias})
+	t.Size = resolve(traitSpec{TraitSizeKey, p.Traits.Variables.Size, p.idx.sizeAlias})
+	if v, ok := pod.Spec.NodeSelector[LabelArch]; ok && !ownedByJobfit(pod, "arch", v) {
+		t.Arch, t.ArchPinned = Trait{Value: v, Source: "nodeSelector " + LabelArch}, true
+	}
+	if v, ok := pod.Spec.NodeSelector[LabelCapacityType]; ok && !ownedByJobfit(pod, "capacity", v) {
+		t.CapacityType, t.CapacityPinned = Trait{Value: v, Source: "nodeSelector " + LabelCapacityType}, true
+	}
+	return t, warns
+}
+
+func resolveTrait(pod *corev1.Pod, sources []TraitSource, spec traitSpec, env map[string]string, tags []string) (Trait, []string) {
+	var warns []string
+	for _, src := range sources {
+		switch src {
+		case SourceLabel:
+			for _, kind := range []struct {
+				name string
+				m    map[string]string
+			}{{"label", pod.Labels}, {"annotation", pod.Annotations}} {
+				if raw, ok := kind.m[spec.key]; ok {
+					if v, ok := spec.aliases[strings.ToLower(raw)]; ok {
+						return Trait{v, kind.name + " " + spec.key}, warns
+					}
+					warns = append(warns, kind.name+" "+spec.key+"="+raw+" is not a known value; ignored")
+				}
+			}
+		case SourceVariable:
+			for _, name := range spec.vars {
+				if raw, ok := env[name]; ok && raw != "" {
+					if v, ok := spec.aliases[strings.ToLower(raw)]; ok {
+						return Trait{v, "variable " + name}, warns
+					}
+					warns = append(warns, "variable "+name+"="+raw+" is not a known value; ignored")
+				}
+			}
+		case SourceRunnerTags:
+			if v, w := fromTags(tags, spec.aliases); v != "" {
+				return Trait{v, "runner tags"}, warns
+			} else if w != "" {
+				warns = append(warns, w)
+			}
+		}
+	}
+	return Trait{}, warns
+}
+
+// fromTags finds the one value the runner's tags mean; tags that mean two
+// different values are ambiguous and ignored with a warning.
+func fromTags(tags []string, aliases map[string]string) (string, string) {
+	found := ""
+	for _, tag := range tags {
+		v, ok := aliases[strings.ToLower(tag)]
+		if !ok {
+			continue
+		}
+		if found != "" && found != v {
+			return "", "runner tags mean both " + found + " and " + v + "; ignored"
+		}
+		found = v
+	}
+	return found, ""
+}
+
+// parseRunnerTags accepts CI_RUNNER_TAGS as GitLab writes it today
+// (`["arm64", "kubernetes"]`, Ruby's Array#to_s) and as older GitLab did
+// (`arm64, kubernetes`).
+func parseRunnerTags(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	if strings.HasPrefix(s, "[") {
+		var tags []string
+		if err := json.Unmarshal([]byte(s), &tags); err == nil {
+			return tags
+		}
+		s = strings.Trim(s, "[]")
+	}
+	parts := strings.Split(s, ",")
+	tags := parts[:0]
+	for _, t := range parts {
+		if t = strings.Trim(strings.TrimSpace(t), `"'`); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+// jobEnv returns the wanted variables of the build container's literal env:
+// the job's public variables. Values from valueFrom are not job variables.
+func jobEnv(pod *corev1.Pod, wanted map[string]bool) map[string]string {
+	i := containerIndex(pod.Spec.Containers, ContainerBuild)
+	if i < 0 {
+		return nil
+	}
+	env := pod.Spec.Containers[i].Env
+	m := make(map[string]string, 8)
+	for j := range env {
+		if env[j].ValueFrom == nil && wanted[env[j].Name] {
+			m[env[j].Name] = env[j].Value
+		}
+	}
+	return m
+}

@@ -1,0 +1,280 @@
+package policy
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+const (
+	// GroupVersion is the apiVersion of every jobfit policy document.
+	GroupVersion = "jobfit.dev/v1alpha1"
+	// KindPolicy is the kind of the placement policy read by the webhook.
+	KindPolicy = "Policy"
+)
+
+// Platform names the kind of cluster a policy targets.
+type Platform string
+
+// The platforms jobfit knows how to place pods on.
+const (
+	PlatformKarpenter Platform = "karpenter"
+	PlatformECI       Platform = "eci"
+	PlatformFargate   Platform = "fargate"
+	PlatformGeneric   Platform = "generic"
+)
+
+// Policy is the placement policy for GitLab Runner job pods
+// (apiVersion jobfit.dev/v1alpha1, kind Policy).
+//
+// Load decodes, defaults, validates and indexes a Policy; only a loaded
+// Policy may be passed to Apply.
+type Policy struct {
+	APIVersion string     `json:"apiVersion,omitempty"`
+	Kind       string     `json:"kind,omitempty"`
+	Metadata   PolicyMeta `json:"metadata,omitempty"`
+
+	// Platform selects the platform rules: karpenter, eci, fargate or generic.
+	Platform Platform `json:"platform,omitempty"`
+	// Selector narrows the job pods the policy applies to. Empty selects all.
+	Selector Selector `json:"selector,omitempty"`
+	// PodOptOut lets a pod opt out with the label jobfit.dev/inject=disabled.
+	PodOptOut bool `json:"podOptOut,omitempty"`
+	// Traits says where a job's arch, capacity type and size are read from.
+	Traits Traits `json:"traits,omitempty"`
+	// Arch controls the arch node selector and the helper image.
+	Arch ArchPolicy `json:"arch,omitempty"`
+	// Capacity controls spot or on-demand placement.
+	Capacity CapacityPolicy `json:"capacity,omitempty"`
+	// Disruption controls Karpenter's do-not-disrupt annotation.
+	Disruption DisruptionPolicy `json:"disruption,omitempty"`
+	// Resources holds defaults that fill gaps, size classes and caps.
+	Resources ResourcePolicy `json:"resources,omitempty"`
+	// Caches are PVC volumes mounted into the job's containers.
+	Caches []Cache `json:"caches,omitempty"`
+	// Secrets fixes the file modes of secret volumes the runner mounts.
+	Secrets []SecretMode `json:"secrets,omitempty"`
+	// Labels are added to job pods; existing labels are never changed.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Annotations are added to job pods; existing annotations are never changed.
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// ECI holds the Alibaba Cloud ECI rules (platform: eci).
+	ECI ECIPolicy `json:"eci,omitempty"`
+	// Fargate holds the EKS Fargate rules (platform: fargate).
+	Fargate FargatePolicy `json:"fargate,omitempty"`
+	// NamespaceOverrides lists the sections a namespace policy may override.
+	NamespaceOverrides []string `json:"namespaceOverrides,omitempty"`
+
+	// idx is built by Load: alias tables and parsed values Apply needs.
+	idx *index
+}
+
+// PolicyMeta is the part of Kubernetes object metadata a policy document uses.
+type PolicyMeta struct {
+	Name string `json:"name,omitempty"`
+}
+
+// Selector narrows the job pods a policy applies to.
+type Selector struct {
+	// RunnerIDs matches CI_RUNNER_ID or the manager.runner.gitlab.com/id-short label.
+	RunnerIDs []string `json:"runnerIDs,omitempty"`
+	// RootNamespaces matches the project's root namespace (GitLab group).
+	RootNamespaces []string `json:"rootNamespaces,omitempty"`
+}
+
+// TraitSource is one place a job trait may be read from.
+type TraitSource string
+
+// The trait sources, in their default precedence.
+const (
+	SourceLabel      TraitSource = "label"
+	SourceVariable   TraitSource = "variable"
+	SourceRunnerTags TraitSource = "runnerTags"
+)
+
+// Traits says where job traits are read from and how tags map to values.
+type Traits struct {
+	// Sources is the precedence of trait sources. An arch already pinned in
+	// the pod's nodeSelector always wins over all of them.
+	Sources []TraitSource `json:"sources,omitempty"`
+	// Variables names the job variables read for each trait.
+	Variables TraitVariables `json:"variables,omitempty"`
+	// Tags maps trait values to the runner tags (and variable values) that mean them.
+	Tags TraitTags `json:"tags,omitempty"`
+}
+
+// TraitVariables names the job variables read for each trait, first match wins.
+type TraitVariables struct {
+	Arch         []string `json:"arch,omitempty"`
+	CapacityType []string `json:"capacityType,omitempty"`
+	Size         []string `json:"size,omitempty"`
+}
+
+// TraitTags maps each trait value to its aliases, e.g. arm64: [arm64, aarch64].
+type TraitTags struct {
+	Arch         map[string][]string `json:"arch,omitempty"`
+	CapacityType map[string][]string `json:"capacityType,omitempty"`
+	Size         map[string][]string `json:"size,omitempty"`
+}
+
+// HelperImageMode says what happens to GitLab's per-arch helper images.
+type HelperImageMode string
+
+// Helper image modes.
+const (
+	HelperImageRewrite HelperImageMode = "rewrite"
+	HelperImageKeep    HelperImageMode = "keep"
+)
+
+// ArchPolicy controls the arch and OS node selectors and the helper image.
+type ArchPolicy struct {
+	// Default is the arch used when no source names one.
+	Default string `json:"default,omitempty"`
+	// OS is the kubernetes.io/os node selector value.
+	OS string `json:"os,omitempty"`
+	// HelperImage is rewrite (default) or keep.
+	HelperImage HelperImageMode `json:"helperImage,omitempty"`
+	// HelperImageMap lists sets of equivalent custom helper images, one per
+	// arch. A container whose image is in a set gets the set's image for the
+	// pod's arch.
+	HelperImageMap []map[string]string `json:"helperImageMap,omitempty"`
+}
+
+// Capacity types.
+const (
+	CapacitySpot     = "spot"
+	CapacityOnDemand = "on-demand"
+)
+
+// Enforcement says how strongly a capacity type is asked for.
+type Enforcement string
+
+// Enforcement values.
+const (
+	EnforcementRequired  Enforcement = "required"
+	EnforcementPreferred Enforcement = "preferred"
+)
+
+// Fallback says whether placement follows the scaler's capacity status.
+type Fallback string
+
+// Fallback values.
+const (
+	FallbackFollowScaler Fallback = "follow-scaler"
+	FallbackNone         Fallback = "none"
+)
+
+// CapacityPolicy controls spot or on-demand placement.
+type CapacityPolicy struct {
+	// Default is spot or on-demand.
+	Default string `json:"default,omitempty"`
+	// Enforcement is required (nodeSelector) or preferred (node affinity).
+	Enforcement Enforcement `json:"enforcement,omitempty"`
+	// Fallback is follow-scaler (use on-demand while spot is degraded) or none.
+	Fallback Fallback `json:"fallback,omitempty"`
+}
+
+// DoNotDisrupt is how Karpenter's do-not-disrupt annotation is set.
+type DoNotDisrupt string
+
+// DoNotDisrupt values.
+const (
+	DoNotDisruptTrue       DoNotDisrupt = "true"
+	DoNotDisruptJobTimeout DoNotDisrupt = "job-timeout"
+	DoNotDisruptOff        DoNotDisrupt = "off"
+)
+
+// DisruptionPolicy controls karpenter.sh/do-not-disrupt.
+type DisruptionPolicy struct {
+	// DoNotDisrupt is "true", job-timeout or off.
+	DoNotDisrupt DoNotDisrupt `json:"doNotDisrupt,omitempty"`
+	// Margin is added to the job timeout (a Go duration, default 15m).
+	Margin string `json:"margin,omitempty"`
+}
+
+// ResourcePolicy holds resource defaults, size classes and caps.
+type ResourcePolicy struct {
+	// Defaults fill requests and limits the runner left unset.
+	Defaults ContainerResources `json:"defaults,omitempty"`
+	// Sizes are classes a job asks for through the size trait.
+	Sizes map[string]ContainerResources `json:"sizes,omitempty"`
+	// Max caps every container's requests and limits (clamped with a warning).
+	Max map[corev1.ResourceName]Quantity `json:"max,omitempty"`
+}
+
+// ContainerResources holds resources per kind of job container.
+type ContainerResources struct {
+	Build    Resources `json:"build,omitempty"`
+	Helper   Resources `json:"helper,omitempty"`
+	Services Resources `json:"services,omitempty"`
+}
+
+// Resources is a container's requests and limits.
+type Resources struct {
+	Requests map[corev1.ResourceName]Quantity `json:"requests,omitempty"`
+	Limits   map[corev1.ResourceName]Quantity `json:"limits,omitempty"`
+}
+
+// Cache is a PVC volume mounted into job containers.
+type Cache struct {
+	// Name is the volume name.
+	Name string `json:"name"`
+	// ClaimName is a template: {arch}, {capacityType}, {namespace},
+	// {projectID} and {rootNamespace} are replaced.
+	ClaimName string `json:"claimName"`
+	// MountPath is where the cache is mounted.
+	MountPath string `json:"mountPath"`
+	// SubPath is an optional template for the mount's subPath.
+	SubPath string `json:"subPath,omitempty"`
+	// ReadOnly mounts the cache read-only.
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// Containers is build, helper and/or services (default: build, helper).
+	Containers []string `json:"containers,omitempty"`
+}
+
+// SecretMode sets the file mode of a secret volume the runner mounts.
+type SecretMode struct {
+	SecretName  string `json:"secretName"`
+	DefaultMode *int32 `json:"defaultMode"`
+}
+
+// ECIPolicy holds Alibaba Cloud ECI (ACK Serverless) rules.
+type ECIPolicy struct {
+	// ImageCache is auto (eci-auto-imc), legacy (eci-image-cache) or off.
+	ImageCache string `json:"imageCache,omitempty"`
+	// ImageCacheIDs maps a job image to an image cache id (eci-imc-id).
+	ImageCacheIDs map[string]string `json:"imageCacheIDs,omitempty"`
+	// Spot holds the spot annotations used when the pod goes on spot.
+	Spot ECISpot `json:"spot,omitempty"`
+	// Specs is auto (derive eci-use-specs from requests and arch) or off.
+	Specs string `json:"specs,omitempty"`
+	// VirtualNode adds the virtual-kubelet selector and tolerations.
+	VirtualNode *bool `json:"virtualNode,omitempty"`
+}
+
+// ECISpot holds ECI's spot settings.
+type ECISpot struct {
+	// Strategy is SpotAsPriceGo or SpotWithPriceLimit.
+	Strategy string `json:"strategy,omitempty"`
+	// PriceLimit is the hourly price limit for SpotWithPriceLimit.
+	PriceLimit string `json:"priceLimit,omitempty"`
+	// Duration is the protected duration in hours (0 or 1).
+	Duration *int32 `json:"duration,omitempty"`
+	// Fallback lets ECI fall back to on-demand when spot is out of stock.
+	Fallback *bool `json:"fallback,omitempty"`
+}
+
+// Fargate unsupported-field modes.
+const (
+	FargateStrip = "strip"
+	FargateSkip  = "skip"
+)
+
+// FargatePolicy holds EKS Fargate rules.
+type FargatePolicy struct {
+	// ProfileLabels are the labels the Fargate profile selects on.
+	ProfileLabels map[string]string `json:"profileLabels,omitempty"`
+	// Unsupported is strip (remove privileged, hostPath, hostNetwork, hostPort)
+	// or skip (leave the pod for EC2 nodes).
+	Unsupported string `json:"unsupported,omitempty"`
+	// RoundResources sets requests equal to limits, rounded to the Fargate table.
+	RoundResources *bool `json:"roundResources,omitempty"`
+}
