@@ -59,7 +59,7 @@ func (a *applier) rewriteHelpers(arch Trait) {
 		}
 	}
 	if seen {
-		a.dec.add(MutHelperImage, want, "arch "+arch.Value, changed)
+		a.dec.add(MutHelperImage, want[strings.LastIndexByte(want, '/')+1:], "arch "+arch.Value, changed)
 	}
 }
 

@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -131,6 +132,6 @@ func (a *applier) applyMap(dst *map[string]string, add map[string]string, what, 
 		added = append(added, k+"="+add[k])
 	}
 	if len(added) > 0 {
-		a.dec.add(mutation, fmt.Sprint(added), what+"s", true)
+		a.dec.add(mutation, strings.Join(added, ","), what+"s", true)
 	}
 }

@@ -1,0 +1,172 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"gomodules.xyz/jsonpatch/v2"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+// MutateOptions are the flags of `jobfit mutate`.
+type MutateOptions struct {
+	PolicyFile string
+	PodFile    string
+	StatusFile string
+	Output     string
+	In         io.Reader
+	Out        io.Writer
+}
+
+var outputs = []string{"yaml", "json", "patch", "explain"}
+
+func newMutateCommand(run func(*MutateOptions) error) *cobra.Command {
+	o := &MutateOptions{}
+	cmd := &cobra.Command{
+		Use:   "mutate --policy FILE [-f POD.yaml|-] [-o yaml|json|patch|explain]",
+		Short: "Preview offline what the webhook does to a job pod",
+		Long: `Apply a policy to a pod, as the webhook would, and print the mutated pod,
+the JSON patch, or the decisions with the source of each.
+
+--policy takes a bare Policy document or a ConfigMap that carries one under
+data["policy.yaml"]. --capacity-status takes the jobfit-capacity-status
+ConfigMap, to preview the spot fallback.`,
+		Example: `  jobfit mutate --policy manifests/examples/policies/eks-karpenter.yaml -f job-pod.yaml -o explain
+  kubectl get pod runner-abc -o yaml | jobfit mutate --policy policy.yaml -o patch`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.In, o.Out = cmd.InOrStdin(), cmd.OutOrStdout()
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return run(o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.PolicyFile, "policy", "", "policy file: a Policy document or a ConfigMap carrying one (required)")
+	f.StringVarP(&o.PodFile, "filename", "f", "-", "pod YAML or JSON; - reads standard input")
+	f.StringVar(&o.StatusFile, "capacity-status", "", "the jobfit-capacity-status ConfigMap (optional)")
+	f.StringVarP(&o.Output, "output", "o", "yaml", "output format: yaml, json, patch or explain")
+	return cmd
+}
+
+// Validate checks the flags before anything is read.
+func (o *MutateOptions) Validate() error {
+	if o.PolicyFile == "" {
+		return fmt.Errorf("--policy is required")
+	}
+	for _, v := range outputs {
+		if o.Output == v {
+			return nil
+		}
+	}
+	return fmt.Errorf("--output %q: must be one of %v", o.Output, outputs)
+}
+
+func runMutate(o *MutateOptions) error {
+	p, err := loadPolicyFile(o.PolicyFile)
+	if err != nil {
+		return err
+	}
+	status, err := loadStatusFile(o.StatusFile)
+	if err != nil {
+		return err
+	}
+	raw, err := readInput(o.PodFile, o.In)
+	if err != nil {
+		return err
+	}
+	pod := &corev1.Pod{}
+	if err := yaml.UnmarshalStrict(raw, pod); err != nil {
+		return fmt.Errorf("reading pod %s: %w", o.PodFile, err)
+	}
+	out, dec := policy.Apply(pod, p, status)
+	return writeMutation(o.Out, o.Output, pod, out, dec)
+}
+
+func writeMutation(w io.Writer, format string, in, out *corev1.Pod, dec policy.Decisions) error {
+	switch format {
+	case "json":
+		b, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
+	case "patch":
+		return writePatch(w, in, out)
+	case "explain":
+		return writeExplain(w, out, dec)
+	}
+	b, err := yaml.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// writePatch prints the JSON patch the webhook would return, built by the
+// same library controller-runtime uses.
+func writePatch(w io.Writer, in, out *corev1.Pod) error {
+	a, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	ops, err := jsonpatch.CreatePatch(a, b)
+	if err != nil {
+		return fmt.Errorf("building patch: %w", err)
+	}
+	js, err := json.MarshalIndent(ops, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(js))
+	return err
+}
+
+func writeExplain(w io.Writer, pod *corev1.Pod, dec policy.Decisions) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "pod %s/%s\n", pod.Namespace, pod.Name)
+	if dec.Skipped {
+		fmt.Fprintf(tw, "skipped: %s\n", dec.Reason)
+		return tw.Flush()
+	}
+	fmt.Fprintf(tw, "job pod: %s\npolicy: %s (hash %s)\n\nMUTATION\tVALUE\tSOURCE\tCHANGED\n", dec.Reason, dec.Policy, dec.Hash)
+	for _, d := range dec.Items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", d.Mutation, d.Value, d.Source, d.Changed)
+	}
+	if len(dec.Warnings) > 0 {
+		fmt.Fprintln(tw, "\nwarnings:")
+		for _, wn := range dec.Warnings {
+			fmt.Fprintf(tw, "  - %s\n", wn)
+		}
+	}
+	return tw.Flush()
+}
+
+func readInput(path string, stdin io.Reader) ([]byte, error) {
+	if path == "-" {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		return b, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return b, nil
+}

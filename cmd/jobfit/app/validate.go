@@ -1,0 +1,144 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+// ValidateOptions are the arguments of `jobfit policy validate`.
+type ValidateOptions struct {
+	Files []string
+	Out   io.Writer
+}
+
+func newPolicyCommand(run func(*ValidateOptions) error) *cobra.Command {
+	cmd := &cobra.Command{Use: "policy", Short: "Work with jobfit policy documents"}
+	o := &ValidateOptions{}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Validate policy files; prints FILE: field.path: message per problem and exits 1 on any",
+		Long: `Validate Policy and ScalerPolicy documents, bare or carried by ConfigMaps under
+data["policy.yaml"]. A file may hold several YAML documents.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files, o.Out = args, cmd.OutOrStdout()
+			return run(o)
+		},
+	})
+	return cmd
+}
+
+func runValidate(o *ValidateOptions) error {
+	failed := 0
+	for _, file := range o.Files {
+		failed += validateFile(o.Out, file)
+	}
+	if failed > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d files have problems", failed, len(o.Files))}
+	}
+	return nil
+}
+
+// validateFile prints one line per problem (or one "ok" line per document)
+// and returns 1 when the file has problems.
+func validateFile(w io.Writer, file string) int {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(w, "%s: %v\n", file, err)
+		return 1
+	}
+	docs, err := splitDocuments(raw)
+	if err != nil {
+		fmt.Fprintf(w, "%s: %v\n", file, err)
+		return 1
+	}
+	bad := 0
+	for i, doc := range docs {
+		label := file
+		if len(docs) > 1 {
+			label = fmt.Sprintf("%s[%d]", file, i)
+		}
+		kind, name, errs := validateDocument(doc)
+		if len(errs) > 0 {
+			fmt.Fprintln(w, formatFieldErrors(label, errs))
+			bad = 1
+			continue
+		}
+		fmt.Fprintf(w, "%s: ok (%s %s)\n", label, kind, name)
+	}
+	return bad
+}
+
+// validateDocument dispatches on the document's kind.
+func validateDocument(doc []byte) (string, string, field.ErrorList) {
+	d, errs := policy.ReadDocument(doc)
+	if len(errs) > 0 {
+		return "", "", errs
+	}
+	switch d.Kind {
+	case policy.KindPolicy:
+		p, errs := policy.LoadDocument(d)
+		if len(errs) > 0 {
+			return d.Kind, d.Name, errs
+		}
+		return d.Kind, p.Name(), nil
+	}
+	for _, v := range extraValidators {
+		if v.kind == d.Kind {
+			return d.Kind, d.Name, v.validate(d)
+		}
+	}
+	return d.Kind, d.Name, field.ErrorList{field.NotSupported(field.NewPath("kind"), d.Kind, supportedKinds())}
+}
+
+// extraValidators lets other document kinds (ScalerPolicy) plug in.
+var extraValidators []struct {
+	kind     string
+	validate func(policy.Document) field.ErrorList
+}
+
+func supportedKinds() []string {
+	kinds := []string{policy.KindPolicy}
+	for _, v := range extraValidators {
+		kinds = append(kinds, v.kind)
+	}
+	return kinds
+}
+
+func splitDocuments(raw []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
+	var docs [][]byte
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading YAML: %w", err)
+		}
+		if len(bytes.TrimSpace(stripComments(doc))) > 0 {
+			docs = append(docs, doc)
+		}
+	}
+}
+
+func stripComments(doc []byte) []byte {
+	var out []byte
+	for _, line := range bytes.Split(doc, []byte("\n")) {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			out = append(out, line...)
+			out = append(out, '\n')
+		}
+	}
+	return out
+}

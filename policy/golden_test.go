@@ -1,0 +1,183 @@
+package policy_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// goldenCase is one testdata/<case>.yaml: a job pod and, optionally, its own
+// policy and capacity status.
+type goldenCase struct {
+	pod    *corev1.Pod
+	policy *policy.Policy
+	status policy.CapacityStatus
+}
+
+// TestGolden mutates every job pod under testdata/, compares the result
+// with <case>.golden.yaml, and checks idempotency and add-only labels.
+// A new input is picked up automatically; refresh with `go test ./policy -update`.
+func TestGolden(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/*.yaml")
+	require.NoError(t, err)
+	defaultPolicy := loadPolicyFile(t, "testdata/default-policy.yaml")
+	n := 0
+	for _, in := range inputs {
+		if strings.HasSuffix(in, ".golden.yaml") || strings.HasSuffix(in, "-policy.yaml") {
+			continue
+		}
+		n++
+		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			tc := readCase(t, in)
+			if tc.policy == nil {
+				tc.policy = defaultPolicy
+			}
+			out, dec := policy.Apply(tc.pod, tc.policy, tc.status)
+			require.False(t, dec.Skipped, "job pod skipped: %s", dec.Reason)
+			got := renderGolden(t, out, dec)
+			compareGolden(t, strings.TrimSuffix(in, ".yaml")+".golden.yaml", got)
+
+			again, _ := policy.Apply(out, tc.policy, tc.status)
+			assert.Equal(t, podYAML(t, out), podYAML(t, again), "applying twice must equal applying once")
+			for k, v := range tc.pod.Labels {
+				assert.Equal(t, v, out.Labels[k], "label %s changed; labels are add-only", k)
+			}
+			assertValidVolumes(t, out)
+		})
+	}
+	assert.GreaterOrEqual(t, n, 12, "golden corpus shrank")
+}
+
+// TestNonJobPodsUntouched: pods that are not GitLab job pods come out
+// byte-identical.
+func TestNonJobPodsUntouched(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/nonjob/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, inputs)
+	p := loadPolicyFile(t, "testdata/default-policy.yaml")
+	for _, in := range inputs {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			tc := readCase(t, in)
+			before := podYAML(t, tc.pod)
+			out, dec := policy.Apply(tc.pod, p, policy.CapacityStatus{})
+			assert.True(t, dec.Skipped)
+			assert.NotEmpty(t, dec.Reason)
+			assert.Empty(t, dec.Items)
+			assert.Equal(t, before, podYAML(t, out))
+			assert.Equal(t, before, podYAML(t, tc.pod), "input pod must not be modified")
+		})
+	}
+}
+
+func readCase(t *testing.T, path string) goldenCase {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var tc goldenCase
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		var meta struct {
+			Kind     string `json:"kind"`
+			Metadata struct{ Name string }
+			Data     map[string]string `json:"data"`
+		}
+		require.NoError(t, yaml.Unmarshal(doc, &meta))
+		switch meta.Kind {
+		case "":
+			continue
+		case "Pod":
+			tc.pod = &corev1.Pod{}
+			require.NoError(t, yaml.UnmarshalStrict(doc, tc.pod), "pod in %s", path)
+		case policy.KindPolicy:
+			p, errs := policy.Load(doc)
+			require.Empty(t, errs, "policy in %s", path)
+			tc.policy = p
+		case "ConfigMap":
+			require.Equal(t, policy.CapacityStatusName, meta.Metadata.Name)
+			tc.status, err = policy.ParseCapacityStatus([]byte(meta.Data[policy.CapacityStatusKey]))
+			require.NoError(t, err)
+		default:
+			t.Fatalf("%s: unexpected document kind %q", path, meta.Kind)
+		}
+	}
+	require.NotNil(t, tc.pod, "%s has no Pod document", path)
+	return tc
+}
+
+func loadPolicyFile(t *testing.T, path string) *policy.Policy {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	p, errs := policy.Load(raw)
+	require.Empty(t, errs, "%s", path)
+	return p
+}
+
+func podYAML(t *testing.T, pod *corev1.Pod) string {
+	t.Helper()
+	b, err := yaml.Marshal(pod)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// renderGolden writes the mutated pod, then the decisions that explain it.
+func renderGolden(t *testing.T, pod *corev1.Pod, dec policy.Decisions) []byte {
+	t.Helper()
+	explain, err := yaml.Marshal(map[string]any{"decisions": dec.Items, "warnings": dec.Warnings})
+	require.NoError(t, err)
+	return []byte(podYAML(t, pod) + "---\n# decisions and warnings (not part of the pod)\n" + string(explain))
+}
+
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run: go test ./policy -update")
+	assert.Equal(t, string(want), string(got), "stale golden %s; review the diff and run: go test ./policy -update", path)
+}
+
+// assertValidVolumes checks what the API server would: unique volume names,
+// unique mount paths per container, and mounts of existing volumes only.
+func assertValidVolumes(t *testing.T, pod *corev1.Pod) {
+	t.Helper()
+	vols := map[string]bool{}
+	for _, v := range pod.Spec.Volumes {
+		assert.False(t, vols[v.Name], "duplicate volume %s", v.Name)
+		vols[v.Name] = true
+	}
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range cs {
+			paths := map[string]bool{}
+			for _, m := range c.VolumeMounts {
+				assert.False(t, paths[m.MountPath], "%s: duplicate mountPath %s", c.Name, m.MountPath)
+				paths[m.MountPath] = true
+				assert.True(t, vols[m.Name], "%s mounts missing volume %s", c.Name, m.Name)
+			}
+		}
+	}
+}
