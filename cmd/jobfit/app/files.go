@@ -3,7 +3,7 @@ package app
 import (
 	"fmt"
 	"os"
-		"strings"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -57,4 +57,3 @@ func formatFieldErrors(file string, errs field.ErrorList) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
