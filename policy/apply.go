@@ -16,6 +16,7 @@ type applier struct {
 	traits JobTraits
 	arch   string
 	cap    string
+	env    map[string]string // the job variables jobfit reads
 	dec    *Decisions
 }
 
@@ -37,13 +38,14 @@ func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Deci
 		dec.Skipped = true
 		return pod, dec
 	}
-	if skip := selects(pod, p); skip != "" {
+	env := jobEnv(pod, p.idx.envWanted)
+	if skip := selects(pod, p, env); skip != "" {
 		dec.Skipped, dec.Reason = true, skip
 		return pod, dec
 	}
-	a := &applier{pod: pod.DeepCopy(), p: p, status: status, dec: &dec}
+	a := &applier{pod: pod.DeepCopy(), p: p, status: status, env: env, dec: &dec}
 	var warns []string
-	a.traits, warns = ResolveTraits(a.pod, p)
+	a.traits, warns = resolveTraits(a.pod, p, env)
 	dec.Warnings = append(dec.Warnings, warns...)
 	a.applyArch()
 	a.applyCapacity()
@@ -63,7 +65,7 @@ func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Deci
 }
 
 // selects returns why the policy does not apply to the pod, or "".
-func selects(pod *corev1.Pod, p *Policy) string {
+func selects(pod *corev1.Pod, p *Policy, env map[string]string) string {
 	if p.PodOptOut && pod.Labels[InjectLabel] == InjectDisabled {
 		return "pod opted out with " + InjectLabel + "=" + InjectDisabled
 	}
@@ -71,7 +73,6 @@ func selects(pod *corev1.Pod, p *Policy) string {
 	if len(s.RunnerIDs) == 0 && len(s.RootNamespaces) == 0 {
 		return ""
 	}
-	env := jobEnv(pod, p.idx.envWanted)
 	if len(s.RunnerIDs) > 0 && !slices.Contains(s.RunnerIDs, env[VarRunnerID]) &&
 		!slices.Contains(s.RunnerIDs, pod.Labels[LabelManagerIDShort]) {
 		return "runner not in selector.runnerIDs"

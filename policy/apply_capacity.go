@@ -89,7 +89,7 @@ func (a *applier) applyDisruption() {
 	}
 	value, source := "true", "disruption.doNotDisrupt"
 	if a.p.Disruption.DoNotDisrupt == DoNotDisruptJobTimeout {
-		if t, from := jobTimeout(a.pod, a.p); t > 0 {
+		if t, from := jobTimeout(a.pod, a.env); t > 0 {
 			value = (t + a.p.idx.margin).String()
 			source = "job timeout " + t.String() + " from " + from + " + margin " + a.p.Disruption.Margin
 		} else {
@@ -101,13 +101,13 @@ func (a *applier) applyDisruption() {
 
 // jobTimeout finds the job's timeout: the runner's annotation (17.11+), the
 // CI_JOB_TIMEOUT variable (seconds), or activeDeadlineSeconds (timeout + 1s).
-func jobTimeout(pod *corev1.Pod, p *Policy) (time.Duration, string) {
+func jobTimeout(pod *corev1.Pod, env map[string]string) (time.Duration, string) {
 	if s, ok := pod.Annotations[AnnotationJobTimeout]; ok {
 		if d, err := time.ParseDuration(s); err == nil && d > 0 {
 			return d, AnnotationJobTimeout
 		}
 	}
-	if s := jobEnv(pod, p.idx.envWanted)[VarJobTimeout]; s != "" {
+	if s := env[VarJobTimeout]; s != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
 			return time.Duration(n) * time.Second, VarJobTimeout
 		}

@@ -18,10 +18,9 @@ func (a *applier) applyCaches() {
 	if len(a.p.Caches) == 0 {
 		return
 	}
-	env := jobEnv(a.pod, a.p.idx.envWanted)
 	vars := templateVars{
 		Arch: a.arch, CapacityType: a.cap, Namespace: a.pod.Namespace,
-		ProjectID: projectID(a.pod, env), RootNamespace: rootNamespace(a.pod, env),
+		ProjectID: projectID(a.pod, a.env), RootNamespace: rootNamespace(a.pod, a.env),
 	}
 	for i := range a.p.Caches {
 		a.applyCache(&a.p.Caches[i], vars)

@@ -44,18 +44,18 @@ type typeMeta struct {
 func ReadDocument(data []byte) (Document, field.ErrorList) {
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		return Document{}, field.ErrorList{field.Invalid(field.NewPath(""), nil, "not valid YAML: "+trimJSONPrefix(err))}
+		return Document{}, field.ErrorList{docError("YAML", trimJSONPrefix(err))}
 	}
 	var tm typeMeta
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(js, &tm); err != nil {
-		return Document{}, field.ErrorList{field.Invalid(field.NewPath(""), nil, "not a YAML mapping: "+trimJSONPrefix(err))}
+		return Document{}, field.ErrorList{docError("document", "not a YAML mapping: "+trimJSONPrefix(err))}
 	}
 	if tm.Kind != "ConfigMap" {
 		return Document{Kind: tm.Kind, Name: tm.Metadata.Name, JSON: js}, nil
 	}
 	var cm corev1.ConfigMap
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(js, &cm); err != nil {
-		return Document{}, field.ErrorList{field.Invalid(field.NewPath(""), nil, "not a valid ConfigMap: "+trimJSONPrefix(err))}
+		return Document{}, field.ErrorList{docError("ConfigMap", trimJSONPrefix(err))}
 	}
 	body, ok := cm.Data[PolicyDataKey]
 	if !ok {
@@ -92,7 +92,7 @@ func DecodeStrict(js []byte, v any) field.ErrorList {
 			errs = append(errs, field.Forbidden(pathOf(fe.FieldPath()), "unknown field"))
 			continue
 		}
-		errs = append(errs, field.Invalid(field.NewPath(""), nil, se.Error()))
+		errs = append(errs, docError("document", se.Error()))
 	}
 	return errs
 }
@@ -105,7 +105,12 @@ func typeError(err error) *field.Error {
 	if m := typeMismatch.FindStringSubmatch(err.Error()); m != nil {
 		return field.TypeInvalid(pathOf(m[2]), nil, fmt.Sprintf("must be %s, not %s", humanType(m[3]), m[1]))
 	}
-	return field.Invalid(field.NewPath(""), nil, trimJSONPrefix(err))
+	return docError("document", trimJSONPrefix(err))
+}
+
+// docError is a problem with the document as a whole, which has no field path.
+func docError(what, msg string) *field.Error {
+	return &field.Error{Type: field.ErrorTypeInvalid, BadValue: what, Detail: msg}
 }
 
 // stringKinds are the named string types of this package, which the JSON
@@ -136,9 +141,6 @@ func humanType(goType string) string {
 
 // pathOf turns "a.b[0].c" into a field path, keeping the text as the user sees it.
 func pathOf(p string) *field.Path {
-	if p == "" {
-		return field.NewPath("")
-	}
 	return field.NewPath(p)
 }
 
@@ -146,5 +148,6 @@ func trimJSONPrefix(err error) string {
 	s := err.Error()
 	s = strings.TrimPrefix(s, "error converting YAML to JSON: ")
 	s = strings.TrimPrefix(s, "json: ")
-	return s
+	s = strings.TrimPrefix(s, "yaml: unmarshal errors:\n")
+	return strings.TrimSpace(s)
 }

@@ -33,7 +33,10 @@ type traitSpec struct {
 // ResolveTraits reads a job pod's traits in the policy's order. It returns
 // warnings for values that were present but meant nothing.
 func ResolveTraits(pod *corev1.Pod, p *Policy) (JobTraits, []string) {
-	env := jobEnv(pod, p.idx.envWanted)
+	return resolveTraits(pod, p, jobEnv(pod, p.idx.envWanted))
+}
+
+func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string) (JobTraits, []string) {
 	tags := parseRunnerTags(env[VarRunnerTags])
 	var t JobTraits
 	var warns []string

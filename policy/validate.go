@@ -127,7 +127,7 @@ func validateTraits(pol *Policy, p *field.Path) field.ErrorList {
 func validateVarNames(names []string, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for i, n := range names {
-		for _, msg := range validation.IsEnvVarName(n) {
+		for _, msg := range validation.IsCIdentifier(n) {
 			errs = append(errs, field.Invalid(p.Index(i), n, msg))
 		}
 	}
