@@ -1,0 +1,83 @@
+# jobfit developer menu. `make help` lists the targets.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO            ?= go
+BIN           ?= bin
+TOOLS_DIR     ?= $(or $(JOBFIT_TOOLS_DIR),$(HOME)/.cache/jobfit-tools)
+GOLANGCI_VER  ?= v2.15.0
+GOLANGCI_LINT ?= $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VER)/golangci-lint
+FUZZTIME      ?= 1m
+EXAMPLE_POLICY ?= manifests/examples/policies/eks-karpenter.yaml
+EXAMPLE_POD    ?= manifests/examples/pods/gitlab-runner-18.11-arm64-job.yaml
+
+##@ Usage
+
+.PHONY: help
+help: ## Show this menu.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z0-9_-]+:.*##/ {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2} /^##@/ {printf "\n%s\n", substr($$0, 5)}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Preview what jobfit does to a GitLab Runner 18.11 job pod (offline, no cluster).
+	$(GO) run ./cmd/jobfit mutate --policy $(EXAMPLE_POLICY) -f $(EXAMPLE_POD) -o explain
+
+.PHONY: build
+build: ## Build bin/jobfit.
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/jobfit ./cmd/jobfit
+
+##@ Testing
+
+.PHONY: test
+test: control-plane ## Run every test: unit, golden, integration (real kube-apiserver + etcd) and alert rules.
+	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory test-rules
+
+.PHONY: test-unit
+test-unit: ## Run the fast tests only (no API server).
+	$(GO) test ./policy/... ./cmd/...
+
+.PHONY: test-rules
+test-rules: ## Check the Prometheus rules and run their promtool unit tests.
+	promtool check rules manifests/prometheus/rules.yaml
+	promtool test rules manifests/prometheus/rules_test.yaml
+
+.PHONY: update-golden
+update-golden: ## Refresh policy/testdata/*.golden.yaml after an intended change (review the diff!).
+	$(GO) test ./policy -run 'TestGolden' -update
+
+.PHONY: bench
+bench: ## Run the Go benchmarks (see docs/performance.md for recorded figures).
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./policy/... ./scaler/...
+
+.PHONY: fuzz
+fuzz: ## Fuzz policy decoding and Apply for FUZZTIME each (default 1m).
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME)
+
+.PHONY: control-plane
+control-plane: ## Build kube-apiserver, kube-scheduler and etcd from Go modules (cached by version).
+	hack/build-control-plane.sh >/dev/null
+
+##@ Quality
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint, yamllint and shellcheck.
+	$(GOLANGCI_LINT) run ./...
+	yamllint -s manifests .golangci.yml
+	shellcheck hack/*.sh .ci/run
+
+$(GOLANGCI_LINT):
+	GOBIN=$(dir $(GOLANGCI_LINT)) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VER)
+
+.PHONY: verify
+verify: ## Fail when formatting, go.mod or generated files are stale.
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) mod tidy -diff
+	hack/gen-prometheusrule.sh --verify
+	$(GO) vet ./...
+
+.PHONY: generate
+generate: ## Regenerate generated files (the PrometheusRule from the rules file).
+	hack/gen-prometheusrule.sh
