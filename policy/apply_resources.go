@@ -21,12 +21,7 @@ func kindOf(cr *ContainerResources, name string) *Resources {
 
 func (a *applier) applyResources() {
 	r := &a.p.Resources
-	for i := range a.pod.Spec.Containers {
-		c := &a.pod.Spec.Containers[i]
-		if filled := a.fillDefaults(c, kindOf(&r.Defaults, c.Name)); len(filled) > 0 {
-			a.dec.add(MutResources, c.Name+": "+strings.Join(filled, " "), "resources.defaults", true)
-		}
-	}
+	// A size class goes first, so that defaults only fill what it leaves.
 	if size := a.traits.Size; size.Value != "" {
 		class := r.Sizes[size.Value]
 		changed := false
@@ -35,6 +30,12 @@ func (a *applier) applyResources() {
 			changed = a.setSize(c, kindOf(&class, c.Name), size.Value) || changed
 		}
 		a.dec.add(MutSize, size.Value, size.Source, changed)
+	}
+	for i := range a.pod.Spec.Containers {
+		c := &a.pod.Spec.Containers[i]
+		if filled := a.fillDefaults(c, kindOf(&r.Defaults, c.Name)); len(filled) > 0 {
+			a.dec.add(MutResources, c.Name+": "+strings.Join(filled, " "), "resources.defaults", true)
+		}
 	}
 	if len(r.Max) > 0 {
 		a.capAll(a.pod.Spec.InitContainers)
@@ -74,33 +75,34 @@ func (a *applier) fillDefaults(c *corev1.Container, def *Resources) []string {
 	return filled
 }
 
-// setSize applies a size class the job asked for. Unlike defaults it
-// replaces values, and says so: the job asked for this size explicitly.
+// setSize applies a size class the job asked for. A class raises values
+// below it and fills gaps, but never lowers a value the runner set: the
+// runner's config (or the job's KUBERNETES_*_REQUEST overwrite) wins, and
+// resources.max still caps the result.
 func (a *applier) setSize(c *corev1.Container, class *Resources, size string) bool {
 	changed := false
 	for _, name := range sortedResourceNames(class.Requests) {
 		q, _ := quantityOf(class.Requests, name)
-		changed = a.replaceQty(c, &c.Resources.Requests, "requests", name, q, size) || changed
-		if lim, ok := c.Resources.Limits[name]; ok && lim.Cmp(q) < 0 {
-			changed = a.replaceQty(c, &c.Resources.Limits, "limits", name, q, size) || changed
+		changed = a.raiseQty(c, &c.Resources.Requests, "requests", name, q, size) || changed
+		if lim, ok := c.Resources.Limits[name]; ok && lim.Cmp(c.Resources.Requests[name]) < 0 {
+			changed = a.raiseQty(c, &c.Resources.Limits, "limits", name, c.Resources.Requests[name], size) || changed
 		}
 	}
 	for _, name := range sortedResourceNames(class.Limits) {
 		q, _ := quantityOf(class.Limits, name)
-		changed = a.replaceQty(c, &c.Resources.Limits, "limits", name, q, size) || changed
-		if req, ok := c.Resources.Requests[name]; ok && req.Cmp(q) > 0 {
-			changed = a.replaceQty(c, &c.Resources.Requests, "requests", name, q, size) || changed
-		}
+		changed = a.raiseQty(c, &c.Resources.Limits, "limits", name, q, size) || changed
 	}
 	return changed
 }
 
-func (a *applier) replaceQty(c *corev1.Container, list *corev1.ResourceList, kind string, name corev1.ResourceName, q resource.Quantity, size string) bool {
+// raiseQty sets list[name] to q when it is unset or lower, reporting a
+// runner value it raises.
+func (a *applier) raiseQty(c *corev1.Container, list *corev1.ResourceList, kind string, name corev1.ResourceName, q resource.Quantity, size string) bool {
 	if old, ok := (*list)[name]; ok {
-		if old.Cmp(q) == 0 {
+		if old.Cmp(q) >= 0 {
 			return false
 		}
-		a.dec.warn(c.Name + ": " + kind + "." + string(name) + "=" + old.String() + " replaced by " + q.String() + " for size " + size)
+		a.dec.warn(c.Name + ": " + kind + "." + string(name) + "=" + old.String() + " raised to " + q.String() + " for size " + size)
 	}
 	setQty(list, name, q)
 	return true

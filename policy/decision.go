@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"slices"
 	"sort"
 )
 
@@ -71,7 +72,13 @@ func (d *Decisions) add(mutation, value, source string, changed bool) {
 	d.Items = append(d.Items, Decision{Mutation: mutation, Value: value, Source: source, Changed: changed})
 }
 
-func (d *Decisions) warn(msg string) { d.Warnings = append(d.Warnings, msg) }
+// warn records a warning once: the same problem on several containers is
+// one thing for the user to fix.
+func (d *Decisions) warn(msg string) {
+	if !slices.Contains(d.Warnings, msg) {
+		d.Warnings = append(d.Warnings, msg)
+	}
+}
 
 // Record is the content of the jobfit.dev/applied annotation.
 type Record struct {

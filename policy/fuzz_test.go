@@ -47,7 +47,7 @@ func FuzzApply(f *testing.F) {
 	f.Add("x86", "[", "arm64", "bogus", "example.com/h@sha256:00", "/cache/", "xl", uint8(2))
 	f.Add("sparc", `["spot","on-demand"]`, "", "-1s", "", "", "", uint8(3))
 	policies := []*policy.Policy{
-		mustLoad(karpenterPolicy + "traits: {tags: {size: {large: [large, xl]}}}\nresources: {sizes: {large: {build: {requests: {cpu: \"4\"}}}}, max: {cpu: \"6\"}}\ncaches: [{name: jobfit-cache, claimName: \"cache-{arch}\", mountPath: /cache, containers: [build, helper, services]}]\n"),
+		mustLoad(header + "platform: karpenter\ntraits: {variables: {arch: [JOBFIT_ARCH, BUILD_ARCH]}, tags: {size: {large: [large, xl]}}}\nresources: {sizes: {large: {build: {requests: {cpu: \"4\"}}}}, max: {cpu: \"6\"}}\ncaches: [{name: jobfit-cache, claimName: \"cache-{arch}\", mountPath: /cache, containers: [build, helper, services]}]\n"),
 		mustLoad(header + "platform: eci\nsecrets: [{secretName: s, defaultMode: 0400}]\nresources: {defaults: {build: {requests: {cpu: \"2\", memory: 4Gi}}}}\n"),
 		mustLoad(header + "platform: fargate\nfargate: {profileLabels: {compute: fargate}}\nresources: {defaults: {build: {limits: {cpu: \"1\"}}}}\n"),
 		mustLoad(header + "platform: karpenter\ncapacity: {enforcement: preferred}\n"),
