@@ -1,0 +1,158 @@
+package webhook
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+func TestHandlerMutatesJobPods(t *testing.T) {
+	p := loadPolicy(t)
+	degraded := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: policy.CapacitySpot}}}
+	tests := []struct {
+		name         string
+		pod          func(*corev1.Pod)
+		status       policy.CapacityStatus
+		dryRun       bool
+		wantCapacity string
+	}{
+		{name: "runner 18.11 job pod", wantCapacity: "spot"},
+		{name: "object without namespace takes the request's", pod: func(p *corev1.Pod) { p.Namespace = "" }, wantCapacity: "spot"},
+		{name: "arm64 spot degraded goes on-demand", status: degraded, wantCapacity: "on-demand"},
+		{name: "server-side dry run", dryRun: true, wantCapacity: "spot"},
+		{name: "managed fields are left alone", pod: func(p *corev1.Pod) {
+			p.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "gitlab-runner", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "v1"}}
+		}, wantCapacity: "spot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pod := readPod(t, "job-pod-v18.11.yaml")
+			if tt.pod != nil {
+				tt.pod(pod)
+			}
+			src := &staticSource{eff: Effective{Policy: p, Status: tt.status}, ok: true}
+			req := createRequest(t, pod, "gitlab-runner")
+			req.DryRun = ptr.To(tt.dryRun)
+			before := testutil.ToFloat64(admissionRequests.WithLabelValues(ResultMutated))
+			archBefore := testutil.ToFloat64(mutations.WithLabelValues(policy.MutArch))
+
+			resp := NewHandler(src).Handle(context.Background(), req)
+
+			require.True(t, resp.Allowed)
+			require.NotEmpty(t, resp.Patches)
+			for _, op := range resp.Patches {
+				assert.NotContains(t, op.Path, "managedFields")
+				assert.NotEqual(t, "/metadata/namespace", op.Path)
+			}
+			got := patched(t, req, resp)
+			assert.Equal(t, "arm64", got.Spec.NodeSelector[policy.LabelArch], "arch from the runner's tags")
+			assert.Equal(t, tt.wantCapacity, got.Spec.NodeSelector[policy.LabelCapacityType])
+			assert.True(t, strings.HasSuffix(got.Spec.Containers[1].Image, ":arm64-v18.11.4"), "helper image %s", got.Spec.Containers[1].Image)
+			assert.Contains(t, got.Annotations, policy.AppliedAnnotation)
+			assert.Equal(t, pod.ManagedFields, got.ManagedFields)
+			assert.Equal(t, []string{"gitlab-runner"}, src.asked)
+			assert.Equal(t, before+1, testutil.ToFloat64(admissionRequests.WithLabelValues(ResultMutated)))
+			assert.Equal(t, archBefore+1, testutil.ToFloat64(mutations.WithLabelValues(policy.MutArch)))
+		})
+	}
+}
+
+func TestHandlerLeavesPodsAlone(t *testing.T) {
+	p := loadPolicy(t)
+	mutatedPod := func(t *testing.T) *corev1.Pod {
+		out, _ := policy.Apply(readPod(t, "job-pod-v18.11.yaml"), p, policy.CapacityStatus{})
+		return out
+	}
+	tests := []struct {
+		name       string
+		req        func(t *testing.T) admission.Request
+		src        *staticSource
+		wantResult string
+		wantWarn   string
+	}{
+		{
+			name:       "runner pause pod is not a job pod",
+			req:        func(t *testing.T) admission.Request { return createRequest(t, readPod(t, "runner-pause-pod.yaml"), "gitlab-runner") },
+			wantResult: ResultSkipped,
+		},
+		{
+			name:       "an already mutated pod is unchanged",
+			req:        func(t *testing.T) admission.Request { return createRequest(t, mutatedPod(t), "gitlab-runner") },
+			wantResult: ResultUnchanged,
+		},
+		{
+			name: "updates are not mutated",
+			req: func(t *testing.T) admission.Request {
+				r := createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner")
+				r.Operation = admissionv1.Update
+				return r
+			},
+			wantResult: ResultSkipped,
+		},
+		{
+			name:       "no cluster policy loaded fails open",
+			req:        func(t *testing.T) admission.Request { return createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner") },
+			src:        &staticSource{ok: false},
+			wantResult: ResultError,
+			wantWarn:   "no valid cluster policy loaded",
+		},
+		{
+			name: "undecodable object fails open",
+			req: func(t *testing.T) admission.Request {
+				r := createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner")
+				r.Object = runtime.RawExtension{Raw: []byte(`{"spec": "not an object"}`)}
+				return r
+			},
+			wantResult: ResultError,
+			wantWarn:   "decoding pod",
+		},
+		{
+			name:       "a panic fails open",
+			req:        func(t *testing.T) admission.Request { return createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner") },
+			src:        &staticSource{panics: true},
+			wantResult: ResultError,
+			wantWarn:   "panic",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := tt.src
+			if src == nil {
+				src = &staticSource{eff: Effective{Policy: p}, ok: true}
+			}
+			before := testutil.ToFloat64(admissionRequests.WithLabelValues(tt.wantResult))
+
+			resp := NewHandler(src).Handle(context.Background(), tt.req(t))
+
+			require.True(t, resp.Allowed, "jobfit never denies a pod")
+			assert.Empty(t, resp.Patches)
+			assert.Equal(t, before+1, testutil.ToFloat64(admissionRequests.WithLabelValues(tt.wantResult)))
+			if tt.wantWarn != "" {
+				require.Len(t, resp.Warnings, 1)
+				assert.Contains(t, resp.Warnings[0], tt.wantWarn)
+				assert.True(t, strings.HasPrefix(resp.Warnings[0], warningPrefix))
+			}
+		})
+	}
+}
+
+func TestHandlerReturnsMergeWarnings(t *testing.T) {
+	src := &staticSource{eff: Effective{Policy: loadPolicy(t), Warnings: []string{"resources.max.cpu=64 is above the cluster cap 8; the cluster cap applies"}}, ok: true}
+
+	resp := NewHandler(src).Handle(context.Background(), createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner"))
+
+	require.True(t, resp.Allowed)
+	assert.Contains(t, resp.Warnings, warningPrefix+"resources.max.cpu=64 is above the cluster cap 8; the cluster cap applies")
+}

@@ -1,0 +1,179 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+// Event reasons on policy and capacity-status ConfigMaps.
+const (
+	ReasonPolicyLoaded   = "PolicyLoaded"
+	ReasonPolicyRejected = "PolicyRejected"
+	ReasonPolicyClamped  = "PolicyClamped"
+	ReasonStatusRejected = "CapacityStatusRejected"
+)
+
+// Request names: the watcher reconciles one thing per request, whichever
+// ConfigMap of that kind changed.
+const (
+	requestCluster   = "cluster"
+	requestNamespace = "namespace"
+	requestStatus    = "capacity-status"
+)
+
+var _ reconcile.Reconciler = (*Watcher)(nil)
+
+// Watcher keeps a Store in step with the policy and capacity-status
+// ConfigMaps. It runs on every replica, elected or not.
+type Watcher struct {
+	reader    client.Reader
+	recorder  events.EventRecorder
+	store     *Store
+	namespace string
+
+	// seen is the resourceVersion last loaded per request, so that resyncs
+	// and unrelated ConfigMap changes do not reload or re-report.
+	seen map[types.NamespacedName]string
+	// nsInfo is the jobfit_policy_info series of each namespace.
+	nsInfo map[string][2]string
+}
+
+// SetupWatcher adds a Watcher for jobfit's namespace to mgr. It caches
+// every ConfigMap in jobfit's namespace, and in other namespaces only those
+// labelled jobfit.dev/policy=namespace.
+func SetupWatcher(mgr ctrl.Manager, namespace string, store *Store) error {
+	nsSelector := labels.SelectorFromSet(labels.Set{policy.PolicyLabel: KindNamespace})
+	c, err := cache.New(mgr.GetConfig(), cache.Options{
+		Scheme: mgr.GetScheme(),
+		Mapper: mgr.GetRESTMapper(),
+		ByObject: map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Namespaces: map[string]cache.Config{
+			namespace:          {},
+			cache.AllNamespaces: {LabelSelector: nsSelector},
+		}}},
+	})
+	if err != nil {
+		return fmt.Errorf("creating policy cache: %w", err)
+	}
+	if err := mgr.Add(syncCache{c}); err != nil {
+		return fmt.Errorf("registering policy cache: %w", err)
+	}
+	w := &Watcher{
+		reader:    c,
+		recorder:  mgr.GetEventRecorder("jobfit-webhook"),
+		store:     store,
+		namespace: namespace,
+		seen:      map[types.NamespacedName]string{},
+		nsInfo:    map[string][2]string{},
+	}
+	ctl, err := controller.NewUnmanaged("jobfit-policy-watch", controller.Options{
+		Reconciler:         w,
+		NeedLeaderElection: ptr.To(false),
+		SkipNameValidation: mgr.GetControllerOptions().SkipNameValidation,
+		Logger:             mgr.GetLogger(),
+	})
+	if err != nil {
+		return fmt.Errorf("creating policy watcher: %w", err)
+	}
+	if err := ctl.Watch(source.Kind(c, &corev1.ConfigMap{}, handler.TypedEnqueueRequestsFromMapFunc(w.requestFor))); err != nil {
+		return fmt.Errorf("watching configmaps: %w", err)
+	}
+	if err := mgr.Add(ctl); err != nil {
+		return fmt.Errorf("registering policy watcher: %w", err)
+	}
+	return nil
+}
+
+// requestFor maps a ConfigMap to the thing it configures.
+func (w *Watcher) requestFor(_ context.Context, cm *corev1.ConfigMap) []reconcile.Request {
+	kind := cm.Labels[policy.PolicyLabel]
+	var name string
+	switch {
+	case cm.Namespace == w.namespace && cm.Name == policy.CapacityStatusName:
+		name = requestStatus
+	case cm.Namespace == w.namespace && kind == KindCluster:
+		name = requestCluster
+	case cm.Namespace != w.namespace && kind == KindNamespace:
+		name = requestNamespace
+	default:
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: cm.Namespace, Name: name}}}
+}
+
+// Reconcile loads whichever document req stands for.
+func (w *Watcher) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	var err error
+	switch req.Name {
+	case requestCluster:
+		err = w.reconcileCluster(ctx)
+	case requestNamespace:
+		err = w.reconcileNamespace(ctx, req.Namespace)
+	case requestStatus:
+		err = w.reconcileStatus(ctx)
+	}
+	return reconcile.Result{}, err
+}
+
+// pick returns the policy ConfigMap of a kind in force in namespace: when
+// there are several, the first by name, so that every replica picks the same.
+func (w *Watcher) pick(ctx context.Context, namespace, kind string) (*corev1.ConfigMap, error) {
+	list := &corev1.ConfigMapList{}
+	if err := w.reader.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{policy.PolicyLabel: kind}); err != nil {
+		return nil, fmt.Errorf("listing %s policy configmaps in %s: %w", kind, namespace, err)
+	}
+	if len(list.Items) == 0 {
+		return nil, nil
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	return &list.Items[0], nil
+}
+
+// unchanged reports whether cm, at its resourceVersion, was already loaded
+// for req, and remembers it as loaded otherwise.
+func (w *Watcher) unchanged(req string, cm *corev1.ConfigMap) bool {
+	key := types.NamespacedName{Namespace: cm.Namespace, Name: req}
+	v := cm.Name + "@" + cm.ResourceVersion
+	if w.seen[key] == v {
+		return true
+	}
+	w.seen[key] = v
+	return false
+}
+
+// document returns the policy document of cm as a minimal ConfigMap, so that
+// policy.ReadDocument names the policy after the ConfigMap when the
+// document has no metadata.name.
+func document(cm *corev1.ConfigMap) []byte {
+	minimal := &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: cm.Name},
+		Data:       cm.Data,
+	}
+	b, err := json.Marshal(minimal)
+	if err != nil {
+		// A ConfigMap of strings always encodes.
+		panic(fmt.Sprintf("encoding configmap %s/%s: %v", cm.Namespace, cm.Name, err))
+	}
+	return b
+}
+
+func isNotFound(err error) bool { return apierrors.IsNotFound(err) }

@@ -1,0 +1,173 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+// reconcileCluster loads the cluster policy. A missing or invalid one
+// leaves the last good policy in force.
+func (w *Watcher) reconcileCluster(ctx context.Context) error {
+	cm, err := w.pick(ctx, w.namespace, KindCluster)
+	if err != nil {
+		return err
+	}
+	if cm == nil {
+		if w.store.Cluster() != nil {
+			log.FromContext(ctx).Info("cluster policy configmap is gone; keeping the last good policy", "namespace", w.namespace)
+		}
+		return nil
+	}
+	if w.unchanged(requestCluster, cm) {
+		return nil
+	}
+	p, errs := policy.Load(document(cm))
+	if len(errs) > 0 {
+		w.reject(ctx, KindCluster, cm, errs)
+		return nil
+	}
+	w.store.SetCluster(p)
+	w.accept(ctx, KindCluster, cm, p, nil)
+	return w.reloadNamespaces(ctx)
+}
+
+// reloadNamespaces reloads every namespace policy after a cluster policy
+// change: which sections a namespace may override, and the caps, may have
+// changed with it.
+func (w *Watcher) reloadNamespaces(ctx context.Context) error {
+	list := &corev1.ConfigMapList{}
+	if err := w.reader.List(ctx, list, client.MatchingLabels{policy.PolicyLabel: KindNamespace}); err != nil {
+		return fmt.Errorf("listing namespace policy configmaps: %w", err)
+	}
+	namespaces := map[string]bool{}
+	for _, cm := range list.Items {
+		if cm.Namespace != w.namespace {
+			namespaces[cm.Namespace] = true
+		}
+	}
+	for ns := range namespaces {
+		delete(w.seen, types.NamespacedName{Namespace: ns, Name: requestNamespace})
+		if err := w.reconcileNamespace(ctx, ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcileNamespace loads the policy of one opted-in namespace. An invalid
+// one leaves the namespace's last good policy in force; a deleted one
+// returns the namespace to the cluster policy.
+func (w *Watcher) reconcileNamespace(ctx context.Context, namespace string) error {
+	cm, err := w.pick(ctx, namespace, KindNamespace)
+	if err != nil {
+		return err
+	}
+	if cm == nil {
+		if src, ok := w.store.NamespaceSource(namespace); ok {
+			w.store.DeleteNamespace(src)
+			w.deleteNamespaceInfo(namespace)
+			log.FromContext(ctx).Info("namespace policy removed; the cluster policy applies", "namespace", namespace)
+		}
+		return nil
+	}
+	if w.unchanged(requestNamespace, cm) {
+		return nil
+	}
+	src := types.NamespacedName{Namespace: cm.Namespace, Name: cm.Name}
+	eff, warns, errs := w.store.SetNamespace(src, document(cm))
+	if len(errs) > 0 {
+		w.reject(ctx, KindNamespace, cm, errs)
+		return nil
+	}
+	if eff == nil {
+		// No cluster policy yet: the document is merged when one arrives.
+		return nil
+	}
+	w.accept(ctx, KindNamespace, cm, eff, warns)
+	return nil
+}
+
+// reconcileStatus loads the scaler's capacity status. A missing one means
+// nothing is degraded; an invalid one leaves the last good status in force.
+func (w *Watcher) reconcileStatus(ctx context.Context) error {
+	cm := &corev1.ConfigMap{}
+	err := w.reader.Get(ctx, types.NamespacedName{Namespace: w.namespace, Name: policy.CapacityStatusName}, cm)
+	if isNotFound(err) {
+		w.store.SetStatus(policy.CapacityStatus{})
+		delete(w.seen, types.NamespacedName{Namespace: w.namespace, Name: requestStatus})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if w.unchanged(requestStatus, cm) {
+		return nil
+	}
+	st, err := policy.ParseCapacityStatus([]byte(cm.Data[policy.CapacityStatusKey]))
+	if err != nil {
+		policyLoads.WithLabelValues(KindCapacityStatus, LoadInvalid).Inc()
+		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonStatusRejected, "Load",
+			"capacity status not loaded, the previous one stays in force: %s", err.Error())
+		log.FromContext(ctx).Info("capacity status rejected", "configmap", cm.Name, "error", err.Error())
+		return nil
+	}
+	w.store.SetStatus(st)
+	policyLoads.WithLabelValues(KindCapacityStatus, LoadOK).Inc()
+	log.FromContext(ctx).Info("capacity status loaded", "degraded", len(st.Degraded))
+	return nil
+}
+
+// reject reports a document that is not used: a Warning Event on its
+// ConfigMap naming each field, a log line, and the metric the
+// JobfitPolicyRejected alert watches.
+func (w *Watcher) reject(ctx context.Context, kind string, cm *corev1.ConfigMap, errs field.ErrorList) {
+	policyLoads.WithLabelValues(kind, LoadInvalid).Inc()
+	msg := errorMessages(errs)
+	w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyRejected, "Load",
+		"policy not loaded, the last good policy stays in force: %s", msg)
+	log.FromContext(ctx).Info("policy rejected", "kind", kind, "namespace", cm.Namespace, "configmap", cm.Name, "errors", msg)
+}
+
+// accept reports a policy put in force, with its merge warnings if any.
+func (w *Watcher) accept(ctx context.Context, kind string, cm *corev1.ConfigMap, p *policy.Policy, warns []string) {
+	policyLoads.WithLabelValues(kind, LoadOK).Inc()
+	if kind == KindCluster {
+		setPolicyInfo(KindCluster, p.Name(), p.Hash())
+	} else {
+		w.deleteNamespaceInfo(cm.Namespace)
+		policyInfo.WithLabelValues(kind, p.Name(), p.Hash()).Set(1)
+		w.nsInfo[cm.Namespace] = [2]string{p.Name(), p.Hash()}
+	}
+	w.recorder.Eventf(cm, nil, corev1.EventTypeNormal, ReasonPolicyLoaded, "Load", "policy %s loaded (hash %s)", p.Name(), p.Hash())
+	if len(warns) > 0 {
+		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyClamped, "Load",
+			"policy loaded with values limited by the cluster policy: %s", strings.Join(warns, "; "))
+	}
+	log.FromContext(ctx).Info("policy loaded", "kind", kind, "namespace", cm.Namespace, "configmap", cm.Name,
+		"policy", p.Name(), "hash", p.Hash(), "warnings", warns)
+}
+
+func (w *Watcher) deleteNamespaceInfo(namespace string) {
+	if old, ok := w.nsInfo[namespace]; ok {
+		policyInfo.DeleteLabelValues(KindNamespace, old[0], old[1])
+		delete(w.nsInfo, namespace)
+	}
+}
+
+// errorMessages lists field errors as "path: message" joined by "; ".
+func errorMessages(errs field.ErrorList) string {
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		msgs = append(msgs, e.Error())
+	}
+	return strings.Join(msgs, "; ")
+}
