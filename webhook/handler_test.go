@@ -83,8 +83,10 @@ func TestHandlerLeavesPodsAlone(t *testing.T) {
 		wantWarn   string
 	}{
 		{
-			name:       "runner pause pod is not a job pod",
-			req:        func(t *testing.T) admission.Request { return createRequest(t, readPod(t, "runner-pause-pod.yaml"), "gitlab-runner") },
+			name: "runner pause pod is not a job pod",
+			req: func(t *testing.T) admission.Request {
+				return createRequest(t, readPod(t, "runner-pause-pod.yaml"), "gitlab-runner")
+			},
 			wantResult: ResultSkipped,
 		},
 		{
@@ -102,8 +104,10 @@ func TestHandlerLeavesPodsAlone(t *testing.T) {
 			wantResult: ResultSkipped,
 		},
 		{
-			name:       "no cluster policy loaded fails open",
-			req:        func(t *testing.T) admission.Request { return createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner") },
+			name: "no cluster policy loaded fails open",
+			req: func(t *testing.T) admission.Request {
+				return createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner")
+			},
 			src:        &staticSource{ok: false},
 			wantResult: ResultError,
 			wantWarn:   "no valid cluster policy loaded",
@@ -119,8 +123,10 @@ func TestHandlerLeavesPodsAlone(t *testing.T) {
 			wantWarn:   "decoding pod",
 		},
 		{
-			name:       "a panic fails open",
-			req:        func(t *testing.T) admission.Request { return createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner") },
+			name: "a panic fails open",
+			req: func(t *testing.T) admission.Request {
+				return createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner")
+			},
 			src:        &staticSource{panics: true},
 			wantResult: ResultError,
 			wantWarn:   "panic",

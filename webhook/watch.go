@@ -66,7 +66,7 @@ func SetupWatcher(mgr ctrl.Manager, namespace string, store *Store) error {
 		Scheme: mgr.GetScheme(),
 		Mapper: mgr.GetRESTMapper(),
 		ByObject: map[client.Object]cache.ByObject{&corev1.ConfigMap{}: {Namespaces: map[string]cache.Config{
-			namespace:          {},
+			namespace:           {},
 			cache.AllNamespaces: {LabelSelector: nsSelector},
 		}}},
 	})
