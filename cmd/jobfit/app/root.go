@@ -19,6 +19,7 @@ func NewRootCommand() *cobra.Command {
 	}
 	root.AddCommand(newMutateCommand(runMutate))
 	root.AddCommand(newPolicyCommand(runValidate))
+	root.AddCommand(newWebhookCommand(runWebhook))
 	root.AddCommand(newVersionCommand())
 	return root
 }
