@@ -43,7 +43,7 @@ func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Deci
 		dec.Skipped, dec.Reason = true, skip
 		return pod, dec
 	}
-	a := &applier{pod: pod.DeepCopy(), p: p, status: status, env: env, dec: &dec}
+	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, dec: &dec}
 	var warns []string
 	a.traits, warns = resolveTraits(a.pod, p, env)
 	dec.Warnings = append(dec.Warnings, warns...)
