@@ -146,7 +146,7 @@ type HeadroomPodTemplate struct {
 	// CapacityType pins the placeholders (default spot).
 	CapacityType string `json:"capacityType,omitempty"`
 	// NodeSelector and Tolerations are added to every placeholder.
-	NodeSelector map[string]string  `json:"nodeSelector,omitempty"`
+	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
 	Tolerations  []corev1.Toleration `json:"tolerations,omitempty"`
 }
 
