@@ -100,13 +100,3 @@ func ReadRecord(annotations map[string]string) (Record, bool) {
 	}
 	return r, true
 }
-
-// value returns the value of the first decision for mutation in the record.
-func (r Record) value(mutation string) (string, bool) {
-	for _, d := range r.Decisions {
-		if d.Mutation == mutation {
-			return d.Value, true
-		}
-	}
-	return "", false
-}

@@ -30,7 +30,7 @@ const (
 type Policy struct {
 	APIVersion string     `json:"apiVersion,omitempty"`
 	Kind       string     `json:"kind,omitempty"`
-	Metadata   PolicyMeta `json:"metadata,omitempty"`
+	Metadata   Meta `json:"metadata,omitempty"`
 
 	// Platform selects the platform rules: karpenter, eci, fargate or generic.
 	Platform Platform `json:"platform,omitempty"`
@@ -67,8 +67,8 @@ type Policy struct {
 	idx *index
 }
 
-// PolicyMeta is the part of Kubernetes object metadata a policy document uses.
-type PolicyMeta struct {
+// Meta is the part of Kubernetes object metadata a policy document uses.
+type Meta struct {
 	Name string `json:"name,omitempty"`
 }
 
