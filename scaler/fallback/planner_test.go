@@ -1,0 +1,108 @@
+package fallback_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/pressure"
+)
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func cfg() policy.FallbackPolicy {
+	p := &policy.ScalerPolicy{}
+	p.SetDefaults() // pendingAfter 3m, recoverAfter 15m, minPending 1, onDemandWeight 100
+	return p.Fallback
+}
+
+// snap has one arm64 spot-pinned pod pending since each of the given times.
+func snap(now time.Time, pendingSince ...time.Time) *pressure.Snapshot {
+	s := &pressure.Snapshot{Now: now, Buckets: map[pressure.Key]*pressure.Bucket{}}
+	if len(pendingSince) > 0 {
+		s.Buckets[pressure.Key{Arch: "arm64", CapacityType: "spot", Pool: "ci-spot"}] = &pressure.Bucket{Pending: len(pendingSince), PendingSince: pendingSince}
+	}
+	return s
+}
+
+func TestNextHysteresis(t *testing.T) {
+	type step struct {
+		at       time.Duration // since t0
+		pending  []time.Duration
+		degraded bool
+	}
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"a pod waiting past pendingAfter degrades", []step{
+			{at: 2 * time.Minute, pending: []time.Duration{0}, degraded: false},
+			{at: 3 * time.Minute, pending: []time.Duration{0}, degraded: true},
+		}},
+		{"pods that come and go never degrade", []step{
+			{at: 1 * time.Minute, pending: []time.Duration{0}},
+			{at: 2 * time.Minute},
+			{at: 3 * time.Minute, pending: []time.Duration{2 * time.Minute}},
+			{at: 4 * time.Minute},
+			{at: 5 * time.Minute, pending: []time.Duration{4*time.Minute + 30*time.Second}},
+			{at: 6 * time.Minute},
+		}},
+		{"recovers only after recoverAfter without pressure", []step{
+			{at: 3 * time.Minute, pending: []time.Duration{0}, degraded: true},
+			{at: 4 * time.Minute, degraded: true},
+			{at: 17*time.Minute + 59*time.Second, degraded: true},
+			{at: 18 * time.Minute, degraded: false},
+		}},
+		{"a pod that comes and goes while degraded restarts the quiet period", []step{
+			{at: 3 * time.Minute, pending: []time.Duration{0}, degraded: true},
+			{at: 10 * time.Minute, pending: []time.Duration{10 * time.Minute}, degraded: true},
+			{at: 11 * time.Minute, degraded: true},
+			{at: 24 * time.Minute, degraded: true},
+			{at: 25 * time.Minute, degraded: false},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var st fallback.State
+			for _, s := range tc.steps {
+				now := t0.Add(s.at)
+				var since []time.Time
+				for _, p := range s.pending {
+					since = append(since, t0.Add(p))
+				}
+				st = fallback.Next(cfg(), st, snap(now, since...))
+				assert.Equal(t, s.degraded, st.Status().IsDegraded("arm64", policy.CapacitySpot), "at %s", s.at)
+			}
+		})
+	}
+}
+
+func TestNextMinPendingAndReason(t *testing.T) {
+	c := cfg()
+	c.MinPending = 5
+	four := snap(t0.Add(10*time.Minute), t0, t0, t0, t0)
+	assert.False(t, fallback.Next(c, fallback.State{}, four).AnyDegraded())
+	five := snap(t0.Add(10*time.Minute), t0, t0, t0, t0, t0)
+	st := fallback.Next(c, fallback.State{}, five)
+	require.Len(t, st.Degraded, 1)
+	assert.Equal(t, "arm64", st.Degraded[0].Arch)
+	assert.Equal(t, t0.Add(10*time.Minute), st.Degraded[0].Since)
+	assert.Contains(t, st.Degraded[0].Reason, "5 spot-pinned arm64 job pods pending longer than 3m")
+}
+
+func TestSeedRestartsQuietPeriod(t *testing.T) {
+	status := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot", Since: t0}}}
+	st := fallback.Seed(status, t0.Add(time.Hour))
+	assert.True(t, fallback.Next(cfg(), st, snap(t0.Add(time.Hour+14*time.Minute))).AnyDegraded())
+	assert.False(t, fallback.Next(cfg(), st, snap(t0.Add(time.Hour+15*time.Minute))).AnyDegraded())
+}
+
+func TestWeight(t *testing.T) {
+	degraded := fallback.State{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}
+	assert.Equal(t, int32(100), fallback.Weight(cfg(), degraded, 10))
+	assert.Equal(t, int32(10), fallback.Weight(cfg(), fallback.State{}, 10))
+}

@@ -1,0 +1,82 @@
+package headroom_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/headroom"
+)
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestScheduledMin(t *testing.T) {
+	weekdays := policy.HeadroomSchedule{Cron: "0 7 * * 1-5", Duration: policy.ParseDuration("11h"), Min: 4}
+	night := policy.HeadroomSchedule{Cron: "0 22 * * *", Duration: policy.ParseDuration("4h"), Min: 2}
+	cases := []struct {
+		name string
+		now  string
+		want int
+	}{
+		{"before the window", "2026-03-02T06:59:00Z", 0},
+		{"at the start", "2026-03-02T07:00:00Z", 4},
+		{"inside", "2026-03-02T17:59:59Z", 4},
+		{"at the end (exclusive)", "2026-03-02T18:00:00Z", 0},
+		{"not on Saturday", "2026-03-07T09:00:00Z", 0},
+		{"across midnight, before", "2026-03-02T23:30:00Z", 2},
+		{"across midnight, after", "2026-03-03T01:59:00Z", 2},
+		{"across midnight, ended", "2026-03-03T02:00:00Z", 0},
+		{"across midnight into Saturday", "2026-03-07T01:00:00Z", 2},
+		{"in another time zone it is still UTC", "2026-03-02T08:30:00+01:00", 4},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, headroom.ScheduledMin([]policy.HeadroomSchedule{weekdays, night}, at(tc.now)))
+		})
+	}
+}
+
+func TestCount(t *testing.T) {
+	cfg := policy.ArchHeadroom{Min: 1, Max: 6, Schedules: []policy.HeadroomSchedule{{Cron: "0 7 * * 1-5", Duration: policy.ParseDuration("11h"), Min: 4}}}
+	cases := []struct {
+		name     string
+		quantile int
+		now      string
+		want     int
+	}{
+		{"min when idle", 0, "2026-03-01T12:00:00Z", 1},
+		{"follows demand", 3, "2026-03-01T12:00:00Z", 3},
+		{"capped at max", 40, "2026-03-01T12:00:00Z", 6},
+		{"schedule raises it", 2, "2026-03-02T09:00:00Z", 4},
+		{"demand above the schedule wins", 5, "2026-03-02T09:00:00Z", 5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, headroom.Count(cfg, tc.quantile, at(tc.now)))
+		})
+	}
+}
+
+func TestHistoryQuantile(t *testing.T) {
+	h := headroom.NewHistory()
+	t0 := at("2026-03-02T09:00:00Z")
+	for i, d := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10} {
+		h.Add("amd64", headroom.Sample{At: t0.Add(time.Duration(i) * time.Minute), Demand: d}, time.Hour)
+	}
+	assert.Equal(t, 9, h.Quantile("amd64", 0.9))
+	assert.Equal(t, 5, h.Quantile("amd64", 0.5))
+	assert.Equal(t, 10, h.Quantile("amd64", 1))
+	h.Add("amd64", headroom.Sample{At: t0.Add(time.Hour + 5*time.Minute), Demand: 0}, time.Hour)
+	assert.Equal(t, 10, h.Quantile("amd64", 1), "samples within the window are kept")
+	h.Add("amd64", headroom.Sample{At: t0.Add(3 * time.Hour), Demand: 0}, time.Hour)
+	assert.Equal(t, 0, h.Quantile("amd64", 1), "samples older than the window are forgotten")
+	assert.Equal(t, 0, h.Quantile("arm64", 0.9))
+}

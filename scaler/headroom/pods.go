@@ -1,0 +1,104 @@
+package headroom
+
+import (
+	"cmp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/pressure"
+)
+
+// PriorityValue is the PriorityClass value of placeholders: below every job
+// pod (0), so that any job preempts them.
+const PriorityValue = -10
+
+// PriorityClass returns the PriorityClass placeholders run at. Its own
+// preemptionPolicy is Never: a placeholder never evicts anything, while job
+// pods (default PreemptLowerPriority) still preempt placeholders.
+func PriorityClass() *schedulingv1.PriorityClass {
+	return &schedulingv1.PriorityClass{
+		ObjectMeta:       metav1.ObjectMeta{Name: policy.HeadroomPriorityCls},
+		Value:            PriorityValue,
+		PreemptionPolicy: ptr.To(corev1.PreemptNever),
+		Description:      "jobfit headroom placeholders; preempted by GitLab job pods",
+	}
+}
+
+// Size returns the placeholder size for arch: a typical job of that arch in
+// snap, or the template's size when none is counted.
+func Size(t policy.HeadroomPodTemplate, snap *pressure.Snapshot, arch string) corev1.ResourceList {
+	if s, ok := snap.TypicalSize(arch); ok && s.MilliCPU > 0 && s.Memory > 0 {
+		return corev1.ResourceList{
+			corev1.ResourceCPU:    *resource.NewMilliQuantity(s.MilliCPU, resource.DecimalSI),
+			corev1.ResourceMemory: *resource.NewQuantity(s.Memory, resource.BinarySI),
+		}
+	}
+	return corev1.ResourceList{corev1.ResourceCPU: t.CPU.Value(), corev1.ResourceMemory: t.Memory.Value()}
+}
+
+// Pod returns a placeholder pod for arch in namespace, owned by owner.
+func Pod(t policy.HeadroomPodTemplate, arch, namespace string, size corev1.ResourceList, owner metav1.OwnerReference) *corev1.Pod {
+	sel := map[string]string{policy.LabelArch: arch, policy.LabelCapacityType: t.CapacityType, policy.LabelOS: "linux"}
+	for k, v := range t.NodeSelector {
+		sel[k] = v
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			GenerateName:    "jobfit-headroom-" + arch + "-",
+			Namespace:       namespace,
+			Labels:          map[string]string{policy.HeadroomLabel: arch, "app.kubernetes.io/name": "jobfit-headroom"},
+			OwnerReferences: []metav1.OwnerReference{owner},
+		},
+		Spec: corev1.PodSpec{
+			PriorityClassName:             policy.HeadroomPriorityCls,
+			PreemptionPolicy:              ptr.To(corev1.PreemptNever),
+			TerminationGracePeriodSeconds: ptr.To[int64](0),
+			AutomountServiceAccountToken:  ptr.To(false),
+			NodeSelector:                  sel,
+			Tolerations:                   slices.Clone(t.Tolerations),
+			Containers: []corev1.Container{{
+				Name:      "pause",
+				Image:     t.Image,
+				Resources: corev1.ResourceRequirements{Requests: size, Limits: corev1.ResourceList{corev1.ResourceMemory: size[corev1.ResourceMemory]}},
+				SecurityContext: &corev1.SecurityContext{
+					AllowPrivilegeEscalation: ptr.To(false),
+					RunAsNonRoot:             ptr.To(true),
+					RunAsUser:                ptr.To[int64](65535),
+					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+				},
+			}},
+		},
+	}
+}
+
+// Diff returns how many placeholders to create and which existing ones to
+// delete so that want remain. Pending placeholders go first (they hold no
+// capacity yet), then the newest.
+func Diff(existing []*corev1.Pod, want int) (create int, remove []*corev1.Pod) {
+	live := make([]*corev1.Pod, 0, len(existing))
+	for _, p := range existing {
+		if p.DeletionTimestamp == nil {
+			live = append(live, p)
+		}
+	}
+	if len(live) <= want {
+		return want - len(live), nil
+	}
+	slices.SortFunc(live, func(a, b *corev1.Pod) int {
+		pa, pb := a.Spec.NodeName == "", b.Spec.NodeName == ""
+		if pa != pb {
+			if pa {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(b.CreationTimestamp.Compare(a.CreationTimestamp.Time), cmp.Compare(a.Name, b.Name))
+	})
+	return 0, live[:len(live)-want]
+}

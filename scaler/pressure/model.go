@@ -1,0 +1,141 @@
+package pressure
+
+import (
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+)
+
+// Key names one cell of the model. Arch and CapacityType are what the pod
+// pins (Any when it pins none); Pool is the NodePool Karpenter will try
+// first for it, or "" when no NodePool can serve it.
+type Key struct {
+	Arch, CapacityType, Pool string
+}
+
+// Bucket is the demand in one cell.
+type Bucket struct {
+	// Pending and Running count job pods.
+	Pending, Running int
+	// PendingMilliCPU and PendingMemory sum the pending pods' requests.
+	PendingMilliCPU, PendingMemory int64
+	// PendingSince holds when each pending pod started waiting.
+	PendingSince []time.Time
+}
+
+// PendingLongerThan counts the pending pods that have waited at least d.
+func (b *Bucket) PendingLongerThan(now time.Time, d time.Duration) int {
+	n := 0
+	for _, s := range b.PendingSince {
+		if now.Sub(s) >= d {
+			n++
+		}
+	}
+	return n
+}
+
+// Snapshot is the demand at one instant.
+type Snapshot struct {
+	// Now is the instant the ages are measured from.
+	Now time.Time
+	// Buckets holds the demand per arch × capacity type × pool.
+	Buckets map[Key]*Bucket
+	// Sizes holds the requests of every counted job pod per pinned arch,
+	// for sizing headroom like a typical job.
+	Sizes map[string][]Size
+}
+
+// Size is one job pod's requests.
+type Size struct{ MilliCPU, Memory int64 }
+
+// Build computes the snapshot of the job pods at now. pods must already be
+// job pods (see policy.IsJobPod); finished pods are skipped.
+func Build(now time.Time, pods []*corev1.Pod, nodePools []*karpv1.NodePool) *Snapshot {
+	s := &Snapshot{Now: now, Buckets: map[Key]*Bucket{}, Sizes: map[string][]Size{}}
+	m := newMatcher(nodePools)
+	for _, pod := range pods {
+		phase := PodPhase(pod)
+		if phase == PhaseDone {
+			continue
+		}
+		pl := m.place(pod)
+		key := Key{Arch: pl.arch, CapacityType: pl.capacityType}
+		if len(pl.pools) > 0 {
+			key.Pool = pl.pools[0]
+		}
+		b := s.Buckets[key]
+		if b == nil {
+			b = &Bucket{}
+			s.Buckets[key] = b
+		}
+		cpu, mem := Requests(pod)
+		s.Sizes[pl.arch] = append(s.Sizes[pl.arch], Size{MilliCPU: cpu, Memory: mem})
+		if phase == PhaseRunning {
+			b.Running++
+			continue
+		}
+		b.Pending++
+		b.PendingMilliCPU += cpu
+		b.PendingMemory += mem
+		b.PendingSince = append(b.PendingSince, PendingSince(pod))
+	}
+	return s
+}
+
+// Sum adds up the buckets whose key satisfies keep.
+func (s *Snapshot) Sum(keep func(Key) bool) Bucket {
+	var total Bucket
+	for k, b := range s.Buckets {
+		if !keep(k) {
+			continue
+		}
+		total.Pending += b.Pending
+		total.Running += b.Running
+		total.PendingMilliCPU += b.PendingMilliCPU
+		total.PendingMemory += b.PendingMemory
+		total.PendingSince = append(total.PendingSince, b.PendingSince...)
+	}
+	return total
+}
+
+// Pool sums the demand Karpenter will send to the NodePool name first.
+func (s *Snapshot) Pool(name string) Bucket {
+	return s.Sum(func(k Key) bool { return k.Pool == name })
+}
+
+// Arches returns the pinned arches seen, sorted.
+func (s *Snapshot) Arches() []string {
+	var out []string
+	for k := range s.Buckets {
+		if k.Arch != Any && !slices.Contains(out, k.Arch) {
+			out = append(out, k.Arch)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Concurrent is the number of job pods of arch, pending or running.
+func (s *Snapshot) Concurrent(arch string) int {
+	b := s.Sum(func(k Key) bool { return k.Arch == arch })
+	return b.Pending + b.Running
+}
+
+// TypicalSize is the median request of the job pods of arch, and false when
+// none are counted.
+func (s *Snapshot) TypicalSize(arch string) (Size, bool) {
+	sizes := s.Sizes[arch]
+	if len(sizes) == 0 {
+		return Size{}, false
+	}
+	cpus := make([]int64, len(sizes))
+	mems := make([]int64, len(sizes))
+	for i, z := range sizes {
+		cpus[i], mems[i] = z.MilliCPU, z.Memory
+	}
+	slices.Sort(cpus)
+	slices.Sort(mems)
+	return Size{MilliCPU: cpus[len(cpus)/2], Memory: mems[len(mems)/2]}, true
+}
