@@ -14,12 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"k8s.io/utils/ptr"
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"jobfit.dev/jobfit/webhook"
+	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 // jobfit is one in-process webhook replica, wired as `jobfit webhook` wires
@@ -44,22 +40,10 @@ func startJobfit(t *testing.T, port int) *jobfit {
 	t.Helper()
 	j := &jobfit{port: port, probePort: freePort(t), metricsPort: freePort(t),
 		certDir: filepath.Join(t.TempDir(), "serving-certs"), done: make(chan error, 1)}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Metrics:                       metricsserver.Options{BindAddress: fmt.Sprintf("127.0.0.1:%d", j.metricsPort)},
-		HealthProbeBindAddress:        fmt.Sprintf("127.0.0.1:%d", j.probePort),
-		LeaderElection:                true,
-		LeaderElectionID:              webhook.CertLeaderElectionID,
-		LeaderElectionNamespace:       jobfitNamespace,
-		LeaderElectionReleaseOnCancel: true,
-		Controller:                    config.Controller{SkipNameValidation: ptr.To(true)},
-		WebhookServer:                 webhook.NewServer(webhook.ServerOptions{Port: port, CertDir: j.certDir}),
-	})
-	require.NoError(t, err)
-	_, err = webhook.Setup(mgr, webhook.Options{
-		Namespace: jobfitNamespace,
-		TLSMode:   webhook.TLSSelfManaged,
-		Certs:     webhook.CertOptions{CertDir: j.certDir},
-		Version:   "integration-test",
+	mgr, err := webhookenv.NewManager(cfg, webhookenv.Replica{
+		Port: port, CertDir: j.certDir,
+		MetricsAddr: fmt.Sprintf("127.0.0.1:%d", j.metricsPort),
+		ProbeAddr:   fmt.Sprintf("127.0.0.1:%d", j.probePort),
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/webhookenv"
 	"jobfit.dev/jobfit/webhook"
 )
 
@@ -35,7 +36,7 @@ func TestWebhook(t *testing.T) {
 	c, err := client.New(cfg, client.Options{})
 	require.NoError(t, err)
 	port := freePort(t)
-	require.NoError(t, installWebhook(ctx, c, port))
+	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
 	// The PriorityClass GitLab Runner's pause pods use.
 	require.NoError(t, c.Create(ctx, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "gitlab-runner-idle-capacity"}, Value: -5}))
 	for name, labels := range map[string]map[string]string{runners: {policy.InjectLabel: policy.InjectEnabled}, unlabeled: nil} {

@@ -1,0 +1,112 @@
+// Package webhookenv installs jobfit's webhook into a test kube-apiserver
+// (envtest) the way a cluster has it, and wires an in-process replica. The
+// integration suite (test/webhook) and the load tool (hack/loadtest) share it.
+//
+// The kube-apiserver calls the webhook the way it does in a cluster:
+// through the Service jobfit-webhook.jobfit-system.svc, verifying the
+// certificate jobfit issued for that name against the caBundle jobfit
+// patched in. With --enable-aggregator-routing (see Environment) it resolves
+// the Service through its EndpointSlice, which Install points at this
+// machine's address: a loopback address is not allowed in an EndpointSlice.
+package webhookenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+)
+
+// Namespace is jobfit's namespace in the manifests.
+const Namespace = "jobfit-system"
+
+// ManifestsDir is manifests/base/webhook; callers in other directories set
+// it relative to their working directory.
+var ManifestsDir = "../../manifests/base/webhook"
+
+// Environment returns an envtest environment whose kube-apiserver resolves
+// Services through their EndpointSlices, as there is no kube-proxy to route
+// a ClusterIP.
+func Environment() *envtest.Environment {
+	env := &envtest.Environment{}
+	env.ControlPlane.GetAPIServer().Configure().Set("enable-aggregator-routing", "true")
+	return env
+}
+
+// NonLoopbackIPv4 returns an address of this machine that an EndpointSlice
+// may hold.
+func NonLoopbackIPv4() (string, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return "", fmt.Errorf("listing interface addresses: %w", err)
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil && !ipn.IP.IsLoopback() && !ipn.IP.IsLinkLocalUnicast() {
+			return ipn.IP.String(), nil
+		}
+	}
+	return "", fmt.Errorf("no non-loopback IPv4 address to put in the webhook Service's EndpointSlice")
+}
+
+// readManifest decodes the document of kind and name from a multi-document
+// file under manifests/base/webhook.
+func readManifest(file, name string, into client.Object) error {
+	b, err := os.ReadFile(filepath.Join(ManifestsDir, file))
+	if err != nil {
+		return err
+	}
+	for _, doc := range strings.Split(string(b), "\n---") {
+		var meta metav1.PartialObjectMetadata
+		if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
+			return fmt.Errorf("reading %s: %w", file, err)
+		}
+		if meta.Name == name {
+			return yaml.UnmarshalStrict([]byte(doc), into)
+		}
+	}
+	return fmt.Errorf("%s has no object named %s", file, name)
+}
+
+// Install creates jobfit's namespace, its empty certificate Secret,
+// and the project's Service and MutatingWebhookConfiguration unchanged, then
+// points the Service's EndpointSlice at port on this machine.
+func Install(ctx context.Context, c client.Client, hostIP string, port int) error {
+	svc := &corev1.Service{}
+	if err := readManifest("service.yaml", "jobfit-webhook", svc); err != nil {
+		return err
+	}
+	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+	if err := readManifest("mutatingwebhookconfiguration.yaml", "jobfit", mwc); err != nil {
+		return err
+	}
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: Namespace, Name: "jobfit-webhook-test",
+			Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name},
+		},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{hostIP}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To(svc.Spec.Ports[0].Name), Port: ptr.To(int32(port)), Protocol: ptr.To(corev1.ProtocolTCP)}},
+	}
+	for _, obj := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: "jobfit-webhook-tls"}},
+		svc, slice, mwc,
+	} {
+		if err := c.Create(ctx, obj); err != nil {
+			return fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return nil
+}
