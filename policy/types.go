@@ -28,9 +28,9 @@ const (
 // Load decodes, defaults, validates and indexes a Policy; only a loaded
 // Policy may be passed to Apply.
 type Policy struct {
-	APIVersion string     `json:"apiVersion,omitempty"`
-	Kind       string     `json:"kind,omitempty"`
-	Metadata   Meta `json:"metadata,omitempty"`
+	APIVersion string `json:"apiVersion,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	Metadata   Meta   `json:"metadata,omitempty"`
 
 	// Platform selects the platform rules: karpenter, eci, fargate or generic.
 	Platform Platform `json:"platform,omitempty"`
