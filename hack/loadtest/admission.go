@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/webhook"
+)
+
+// runAdmission serves the handler on loopback and sends rate reviews per
+// second for d.
+func runAdmission(rate int, d time.Duration) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	certDir, caPEM, err := selfSignedCert()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(certDir)
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	store, err := exampleStore()
+	if err != nil {
+		return err
+	}
+	srv := webhook.NewServer(webhook.ServerOptions{Host: "127.0.0.1", Port: port, CertDir: certDir})
+	srv.Register(webhook.Path, &admission.Webhook{Handler: webhook.NewHandler(store)})
+	go func() { _ = srv.Start(ctx) }()
+
+	body, err := review()
+	if err != nil {
+		return err
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	client := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12},
+		MaxIdleConnsPerHost: 256,
+	}}
+	url := fmt.Sprintf("https://127.0.0.1:%d%s", port, webhook.Path)
+	if err := waitServing(client, url, body); err != nil {
+		return err
+	}
+	fmt.Printf("admission: %d/s for %s to %s (TLS, HTTP/1.1 keep-alive)\n", rate, d, url)
+	lat, failed, elapsed := sendAtRate(client, url, body, rate, d)
+	fmt.Printf("admission: %s errors=%d throughput=%.1f/s\n", lat, failed, float64(len(lat))/elapsed.Seconds())
+	return nil
+}
+
+// sendAtRate sends one request every 1/rate seconds, each on its own
+// goroutine, and returns the latencies of the successful ones.
+func sendAtRate(client *http.Client, url string, body []byte, rate int, d time.Duration) (summary, int, time.Duration) {
+	var (
+		mu     sync.Mutex
+		lat    summary
+		failed int
+		wg     sync.WaitGroup
+	)
+	interval := time.Second / time.Duration(rate)
+	n := int(d / interval)
+	start := time.Now()
+	for i := range n {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			ok := post(client, url, body)
+			el := time.Since(t0)
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				lat = append(lat, el)
+			} else {
+				failed++
+			}
+		}()
+	}
+	wg.Wait()
+	return lat, failed, time.Since(start)
+}
+
+// post sends one review and checks that the pod was allowed with a patch.
+func post(client *http.Client, url string, body []byte) bool {
+	resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	out := &admissionv1.AdmissionReview{}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || json.Unmarshal(b, out) != nil || out.Response == nil {
+		return false
+	}
+	return out.Response.Allowed && len(out.Response.Patch) > 0
+}
+
+func waitServing(client *http.Client, url string, body []byte) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for !post(client, url, body) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("webhook server at %s did not answer with a patch", url)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// exampleStore holds the example EKS + Karpenter policy.
+func exampleStore() (*webhook.Store, error) {
+	b, err := os.ReadFile("manifests/examples/policies/eks-karpenter.yaml")
+	if err != nil {
+		return nil, err
+	}
+	p, errs := policy.Load(b)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("loading example policy: %w", errs.ToAggregate())
+	}
+	s := webhook.NewStore()
+	s.SetCluster(p)
+	return s, nil
+}
+
+func jobPod() (*corev1.Pod, error) {
+	b, err := os.ReadFile("webhook/testdata/job-pod-v18.11.yaml")
+	if err != nil {
+		return nil, err
+	}
+	pod := &corev1.Pod{}
+	return pod, yaml.UnmarshalStrict(b, pod)
+}
+
+// review is the AdmissionReview the kube-apiserver sends for the job pod.
+func review() ([]byte, error) {
+	pod, err := jobPod()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(pod)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(&admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID:       "00000000-0000-4000-8000-000000000001",
+			Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
+			Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
+			Operation: admissionv1.Create,
+			Namespace: pod.Namespace,
+			Object:    runtime.RawExtension{Raw: raw},
+		},
+	})
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// selfSignedCert writes a self-signed key pair for localhost and 127.0.0.1.
+func selfSignedCert() (dir string, certPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, IsCA: true, BasicConstraintsValid: true,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", nil, err
+	}
+	if dir, err = os.MkdirTemp("", "jobfit-loadtest-"); err != nil {
+		return "", nil, err
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), certPEM, 0o600); err != nil {
+		return "", nil, err
+	}
+	return dir, certPEM, os.WriteFile(filepath.Join(dir, "tls.key"), keyPEM, 0o600)
+}

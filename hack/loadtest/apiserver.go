@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/webhookenv"
+)
+
+const (
+	nsWith    = "runners-jobfit"
+	nsWithout = "runners-plain"
+	warmup    = 20
+)
+
+// runAPIServer compares pod-create latency with and without the webhook in
+// one kube-apiserver, alternating so that both see the same conditions.
+func runAPIServer(pods int) error {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return fmt.Errorf("KUBEBUILDER_ASSETS is not set; run KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode apiserver")
+	}
+	webhookenv.ManifestsDir = "manifests/base/webhook"
+	env := webhookenv.Environment()
+	cfg, err := env.Start()
+	if err != nil {
+		return fmt.Errorf("starting envtest: %w", err)
+	}
+	defer func() { _ = env.Stop() }()
+	cfg.QPS, cfg.Burst = 1000, 1000
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		return err
+	}
+	if err := startReplica(ctx, c, cfg); err != nil {
+		return err
+	}
+	pod, err := jobPod()
+	if err != nil {
+		return err
+	}
+	create := func(ns string, i int) (time.Duration, bool, error) {
+		p := pod.DeepCopy()
+		p.Namespace, p.Name = ns, fmt.Sprintf("runner-zx8kqw2nv-project-4711-concurrent-0-%08d", i)
+		t0 := time.Now()
+		err := c.Create(ctx, p)
+		_, applied := p.Annotations[policy.AppliedAnnotation]
+		return time.Since(t0), applied, err
+	}
+	var with, without summary
+	mutatedCount := 0
+	for i := range warmup + pods {
+		dw, applied, err := create(nsWith, i)
+		if err != nil {
+			return fmt.Errorf("creating pod in %s: %w", nsWith, err)
+		}
+		dwo, _, err := create(nsWithout, i)
+		if err != nil {
+			return fmt.Errorf("creating pod in %s: %w", nsWithout, err)
+		}
+		if i >= warmup {
+			with, without = append(with, dw), append(without, dwo)
+			if applied {
+				mutatedCount++
+			}
+		}
+	}
+	fmt.Printf("apiserver: with webhook    %s (mutated %d/%d)\n", with, mutatedCount, pods)
+	fmt.Printf("apiserver: without webhook %s\n", without)
+	fmt.Printf("apiserver: ratio p50=%.3f p99=%.3f\n",
+		float64(with.percentile(0.5))/float64(without.percentile(0.5)),
+		float64(with.percentile(0.99))/float64(without.percentile(0.99)))
+	return nil
+}
+
+// startReplica installs the webhook, the namespaces and the example cluster
+// policy, starts a replica and waits until it is ready.
+func startReplica(ctx context.Context, c client.Client, cfg *rest.Config) error {
+	hostIP, err := webhookenv.NonLoopbackIPv4()
+	if err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	probePort, err := freePort()
+	if err != nil {
+		return err
+	}
+	if err := webhookenv.Install(ctx, c, hostIP, port); err != nil {
+		return err
+	}
+	b, err := os.ReadFile("manifests/examples/policies/eks-karpenter.yaml")
+	if err != nil {
+		return err
+	}
+	cm := &corev1.ConfigMap{}
+	if err := yaml.Unmarshal(b, cm); err != nil {
+		return err
+	}
+	for _, obj := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWith, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWithout}},
+		cm,
+	} {
+		if err := c.Create(ctx, obj); err != nil {
+			return fmt.Errorf("creating %s: %w", obj.GetName(), err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "jobfit-loadtest-")
+	if err != nil {
+		return err
+	}
+	mgr, err := webhookenv.NewManager(cfg, webhookenv.Replica{
+		Port: port, CertDir: filepath.Join(dir, "certs"), MetricsAddr: "0", ProbeAddr: fmt.Sprintf("127.0.0.1:%d", probePort),
+	})
+	if err != nil {
+		return err
+	}
+	go func() { _ = mgr.Start(ctx) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", probePort))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the webhook replica did not become ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,69 @@
+// Command loadtest measures jobfit's webhook, for docs/performance.md.
+//
+//	go run ./hack/loadtest -mode admission -rate 500 -duration 30s
+//	KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode apiserver -pods 300
+//
+// admission: serves the real handler with controller-runtime's webhook
+// server over TLS on loopback, and sends AdmissionReviews of a GitLab
+// Runner 18.11 job pod at a fixed rate (open loop: a slow response does not
+// delay the next request). It reports latency percentiles and throughput.
+//
+// apiserver: starts kube-apiserver and etcd (envtest) with the project's
+// webhook configuration and an in-process replica, then creates the same
+// job pod alternately in a namespace that is opted in and in one that is
+// not, and reports the pod-create latency of each and their ratio.
+//
+// Run it from the repository root: it reads the example policy, the job pod
+// under webhook/testdata and the manifests.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"time"
+)
+
+func main() {
+	mode := flag.String("mode", "admission", "admission or apiserver")
+	rate := flag.Int("rate", 500, "admission: requests per second")
+	duration := flag.Duration("duration", 30*time.Second, "admission: how long to send")
+	pods := flag.Int("pods", 300, "apiserver: pods to create per namespace")
+	flag.Parse()
+	fmt.Printf("jobfit loadtest: mode=%s GOMAXPROCS=%d NumCPU=%d %s\n", *mode, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version())
+	var err error
+	switch *mode {
+	case "admission":
+		err = runAdmission(*rate, *duration)
+	case "apiserver":
+		err = runAPIServer(*pods)
+	default:
+		err = fmt.Errorf("unknown -mode %q", *mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// summary holds latencies and prints their percentiles.
+type summary []time.Duration
+
+func (s summary) percentile(p float64) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(s)
+	slices.Sort(sorted)
+	i := int(p*float64(len(sorted))+0.5) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func (s summary) String() string {
+	return fmt.Sprintf("n=%d p50=%s p90=%s p99=%s max=%s", len(s),
+		round(s.percentile(0.50)), round(s.percentile(0.90)), round(s.percentile(0.99)), round(s.percentile(1)))
+}
+
+func round(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
