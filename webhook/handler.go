@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -80,7 +81,7 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	}
 	eff, ok := h.Policies.Lookup(pod.Namespace)
 	if !ok {
-		return admission.Response{}, "", fmt.Errorf("no valid cluster policy loaded")
+		return admission.Response{}, "", errors.New("no valid cluster policy loaded")
 	}
 	// managedFields are the API server's business and would only make the
 	// diff larger; both sides of the diff leave them out.
