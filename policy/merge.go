@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -56,11 +57,14 @@ func Merge(cluster *Policy, nsData []byte) (*Policy, []string, field.ErrorList) 
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	if errs := validateNamespaceScope(cluster, ns); len(errs) > 0 {
+	errs = validateNamespaceScope(cluster, ns)
+	// The namespace's caps are only compared, never copied, so check them here.
+	errs = append(errs, validateQuantities(ns.Resources.Max, field.NewPath("resources", "max"))...)
+	if len(errs) > 0 {
 		return nil, nil, errs
 	}
 	eff := clonePolicy(cluster)
-	eff.Metadata.Name = cluster.Name() + "+" + ns.Name()
+	eff.Metadata.Name = mergedName(cluster.Name(), ns.Name())
 	for _, s := range cluster.NamespaceOverrides {
 		if v := reflect.ValueOf(section(ns, s)).Elem(); !v.IsZero() {
 			reflect.ValueOf(section(eff, s)).Elem().Set(v)
@@ -75,6 +79,18 @@ func Merge(cluster *Policy, nsData []byte) (*Policy, []string, field.ErrorList) 
 		return nil, nil, errs
 	}
 	return eff, warns, nil
+}
+
+// mergedName names the effective policy "<cluster>.<namespace policy>", a
+// valid name that says where the policy came from.
+func mergedName(cluster, ns string) string {
+	switch {
+	case ns == "":
+		ns = "namespace"
+	case cluster == "":
+		return ns
+	}
+	return strings.Trim(cluster+"."+ns, ".")
 }
 
 func validateNamespaceScope(cluster, ns *Policy) field.ErrorList {

@@ -1,0 +1,70 @@
+package policy_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+const clusterForMerge = header + `platform: karpenter
+resources:
+  defaults: {build: {requests: {cpu: 500m}}}
+  max: {cpu: "8", memory: 32Gi}
+namespaceOverrides: [resources, caches]
+`
+
+func TestMergeNamespacePolicy(t *testing.T) {
+	cluster := mustLoad(clusterForMerge)
+	cases := []struct {
+		name      string
+		ns        string
+		wantErr   string
+		wantWarn  string
+		wantCPU   string
+		wantMaxCP string
+	}{
+		{"allowed override", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nmetadata: {name: team-a}\nresources: {defaults: {build: {requests: {cpu: \"2\"}}}}\n", "", "", "2", "8"},
+		{"defaults above the cluster cap are clamped", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nresources: {defaults: {build: {requests: {cpu: \"16\"}}}}\n", "", "clamped to the cluster cap 8", "8", "8"},
+		{"a namespace may not raise the cap", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nresources: {max: {cpu: \"64\"}}\n", "", "the cluster cap applies", "", "8"},
+		{"a namespace may lower the cap", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nresources: {max: {cpu: \"4\"}}\n", "", "", "", "4"},
+		{"section not opened by the cluster", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\ncapacity: {default: on-demand}\n", "capacity: Forbidden", "", "", ""},
+		{"platform is cluster-only", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nplatform: eci\n", "platform: Forbidden", "", "", ""},
+		{"invalid document", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nresources: {max: {cpu: lots}}\n", "resources.max[cpu]", "", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			eff, warns, errs := policy.Merge(cluster, []byte(tc.ns))
+			if tc.wantErr != "" {
+				require.NotEmpty(t, errs)
+				assert.Contains(t, errs.ToAggregate().Error(), tc.wantErr)
+				assert.Nil(t, eff)
+				return
+			}
+			require.Empty(t, errs)
+			require.True(t, eff.Loaded())
+			if tc.wantWarn != "" {
+				require.NotEmpty(t, warns)
+				assert.Contains(t, warns[0], tc.wantWarn)
+			}
+			if tc.wantCPU != "" {
+				q := eff.Resources.Defaults.Build.Requests[corev1.ResourceCPU]
+				assert.Equal(t, tc.wantCPU, q.String())
+			}
+			q := eff.Resources.Max[corev1.ResourceCPU]
+			assert.Equal(t, tc.wantMaxCP, q.String())
+			assert.Equal(t, "8", cluster.Resources.Max[corev1.ResourceCPU].String(), "the cluster policy is never modified")
+		})
+	}
+}
+
+func TestMergedPolicyName(t *testing.T) {
+	cluster := mustLoad(clusterForMerge)
+	eff, _, errs := policy.Merge(cluster, []byte("apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nmetadata: {name: team-a}\n"))
+	require.Empty(t, errs)
+	assert.Equal(t, "t.team-a", eff.Name())
+	assert.NotEqual(t, cluster.Hash(), "")
+}
