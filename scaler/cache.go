@@ -1,0 +1,61 @@
+package scaler
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+var _ cache.TransformFunc = TransformPod
+
+// TransformPod strips a pod down to what the scaler reads before it enters
+// the informer cache: labels, the job-id annotation, owner references,
+// scheduling constraints, container names and requests, phase and the
+// PodScheduled condition. Env (the bulk of a GitLab job pod), commands,
+// args, volumes, images, managedFields and container statuses are dropped,
+// so that 10,000 job pods cost little memory. Objects other than pods pass
+// through unchanged.
+func TransformPod(obj any) (any, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	out := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID, ResourceVersion: pod.ResourceVersion,
+			CreationTimestamp: pod.CreationTimestamp, DeletionTimestamp: pod.DeletionTimestamp,
+			Labels: pod.Labels, OwnerReferences: pod.OwnerReferences,
+		},
+		Spec: corev1.PodSpec{
+			NodeName: pod.Spec.NodeName, NodeSelector: pod.Spec.NodeSelector, Tolerations: pod.Spec.Tolerations,
+			PriorityClassName: pod.Spec.PriorityClassName,
+			Containers:        slimContainers(pod.Spec.Containers), InitContainers: slimContainers(pod.Spec.InitContainers),
+		},
+		Status: corev1.PodStatus{Phase: pod.Status.Phase, StartTime: pod.Status.StartTime},
+	}
+	if id, ok := pod.Annotations[policy.AnnotationJobID]; ok {
+		out.Annotations = map[string]string{policy.AnnotationJobID: id}
+	}
+	if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil {
+		out.Spec.Affinity = &corev1.Affinity{NodeAffinity: a.NodeAffinity}
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled {
+			out.Status.Conditions = []corev1.PodCondition{{Type: c.Type, Status: c.Status, Reason: c.Reason, LastTransitionTime: c.LastTransitionTime}}
+		}
+	}
+	return out, nil
+}
+
+func slimContainers(cs []corev1.Container) []corev1.Container {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i := range cs {
+		out[i] = corev1.Container{Name: cs[i].Name, Resources: corev1.ResourceRequirements{Requests: cs[i].Resources.Requests}}
+	}
+	return out
+}

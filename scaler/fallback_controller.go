@@ -1,0 +1,178 @@
+package scaler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/fallback"
+)
+
+// FieldManager is the server-side apply field manager of every scaler write.
+const FieldManager = "jobfit-scaler"
+
+// FallbackState shares the fallback planner's latest state with the
+// NodePool controller, which raises on-demand weights from it (in dry run
+// too, where the status is never written).
+type FallbackState struct {
+	mu    sync.RWMutex
+	state fallback.State
+	ready bool
+}
+
+// Get returns the latest state and whether the fallback has run yet.
+func (s *FallbackState) Get() (fallback.State, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.state, s.ready
+}
+
+func (s *FallbackState) set(st fallback.State) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state, s.ready = st, true
+}
+
+// FallbackController maintains the jobfit-capacity-status ConfigMap.
+type FallbackController struct {
+	clock     clock.PassiveClock
+	client    client.Client
+	observer  *Observer
+	policies  *PolicyStore
+	shared    *FallbackState
+	recorder  events.EventRecorder
+	metrics   *Metrics
+	reporter  *reporter
+	namespace string
+	seeded    bool
+	period    time.Duration
+}
+
+// NewFallbackController returns the fallback controller for namespace.
+func NewFallbackController(clk clock.PassiveClock, c client.Client, policies *PolicyStore, shared *FallbackState,
+	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *FallbackController {
+	return &FallbackController{clock: clk, client: c, observer: NewObserver(c), policies: policies, shared: shared,
+		recorder: recorder, metrics: metrics, reporter: newReporter(metrics), namespace: namespace, period: period}
+}
+
+// Name is the controller's name.
+func (c *FallbackController) Name() string { return "scaler.fallback" }
+
+// Reconcile plans the capacity status and writes it when it changed.
+func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	p := c.policies.Get()
+	if p == nil {
+		return reconcile.Result{RequeueAfter: c.period}, nil
+	}
+	now := c.clock.Now()
+	current, err := c.readStatus(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	prev, _ := c.shared.Get()
+	if !c.seeded {
+		prev, c.seeded = fallback.Seed(current, now), true
+	}
+	snap, pods, err := c.observer.Snapshot(ctx, now)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	c.reporter.report(snap, pods)
+	next := fallback.State{}
+	if p.FallbackEnabled() {
+		next = fallback.Next(p.Fallback, prev, snap)
+	}
+	c.shared.set(next)
+	c.reportDegraded(next)
+	desired := next.Status()
+	c.recordTransition(prev.Status(), desired, p.DryRun)
+	if p.DryRun || sameStatus(desired, current) {
+		return reconcile.Result{RequeueAfter: c.period}, nil
+	}
+	if err := c.writeStatus(ctx, desired); err != nil {
+		return reconcile.Result{}, err
+	}
+	log.FromContext(ctx).Info("capacity status changed", "degraded", len(desired.Degraded))
+	return reconcile.Result{RequeueAfter: c.period}, nil
+}
+
+func sameStatus(a, b policy.CapacityStatus) bool {
+	// Compare the documents as written: time.Time values that went through
+	// YAML differ in representation but not in meaning.
+	ab, errA := a.Marshal()
+	bb, errB := b.Marshal()
+	return errA == nil && errB == nil && string(ab) == string(bb)
+}
+
+func (c *FallbackController) readStatus(ctx context.Context) (policy.CapacityStatus, error) {
+	var cm corev1.ConfigMap
+	err := c.client.Get(ctx, types.NamespacedName{Namespace: c.namespace, Name: policy.CapacityStatusName}, &cm)
+	if apierrors.IsNotFound(err) {
+		return policy.CapacityStatus{}, nil
+	}
+	if err != nil {
+		return policy.CapacityStatus{}, fmt.Errorf("reading capacity status: %w", err)
+	}
+	st, err := policy.ParseCapacityStatus([]byte(cm.Data[policy.CapacityStatusKey]))
+	if err != nil {
+		// A hand-edited, unreadable status is replaced by the planned one.
+		log.FromContext(ctx).Info("ignoring unreadable capacity status", "error", err.Error())
+		return policy.CapacityStatus{}, nil
+	}
+	return st, nil
+}
+
+func (c *FallbackController) writeStatus(ctx context.Context, st policy.CapacityStatus) error {
+	body, err := st.Marshal()
+	if err != nil {
+		return fmt.Errorf("encoding capacity status: %w", err)
+	}
+	cm := corev1ac.ConfigMap(policy.CapacityStatusName, c.namespace).
+		WithLabels(map[string]string{"app.kubernetes.io/name": "jobfit", "app.kubernetes.io/component": "scaler"}).
+		WithData(map[string]string{policy.CapacityStatusKey: string(body)})
+	if err := c.client.Apply(ctx, cm, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		return fmt.Errorf("applying capacity status: %w", err)
+	}
+	return nil
+}
+
+func (c *FallbackController) reportDegraded(st fallback.State) {
+	c.metrics.CapacityDegraded.Reset()
+	for _, d := range st.Degraded {
+		c.metrics.CapacityDegraded.WithLabelValues(d.Arch, d.CapacityType).Set(1)
+	}
+}
+
+// recordTransition records an Event on the status ConfigMap for each arch
+// that became degraded or recovered.
+func (c *FallbackController) recordTransition(from, to policy.CapacityStatus, dryRun bool) {
+	ref := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: policy.CapacityStatusName, Namespace: c.namespace}}
+	ref.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	prefix := ""
+	if dryRun {
+		prefix = "dry run: would mark "
+	}
+	for _, d := range to.Degraded {
+		if !from.IsDegraded(d.Arch, d.CapacityType) {
+			c.recorder.Eventf(ref, nil, corev1.EventTypeWarning, "CapacityDegraded", "Fallback", "%s%s %s degraded: %s", prefix, d.Arch, d.CapacityType, d.Reason)
+		}
+	}
+	for _, d := range from.Degraded {
+		if !to.IsDegraded(d.Arch, d.CapacityType) {
+			c.recorder.Eventf(ref, nil, corev1.EventTypeNormal, "CapacityRecovered", "Fallback", "%s%s %s recovered", prefix, d.Arch, d.CapacityType)
+		}
+	}
+}

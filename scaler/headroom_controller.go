@@ -1,0 +1,177 @@
+package scaler
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/headroom"
+	"jobfit.dev/jobfit/scaler/pressure"
+)
+
+// HeadroomOwnerName is the ConfigMap in jobfit's namespace that owns every
+// placeholder pod, so that deleting it (or the namespace) removes them all.
+const HeadroomOwnerName = "jobfit-headroom"
+
+// HeadroomController keeps placeholder pods per arch.
+type HeadroomController struct {
+	clock     clock.PassiveClock
+	client    client.Client
+	reader    client.Reader
+	observer  *Observer
+	policies  *PolicyStore
+	recorder  events.EventRecorder
+	metrics   *Metrics
+	namespace string
+	period    time.Duration
+	history   *headroom.History
+	reported  map[string]int // dry run: the last count reported per arch
+}
+
+// NewHeadroomController returns the headroom controller for namespace.
+// reader is an uncached reader (the manager's API reader): placeholders
+// and their prerequisites are read live, so that a pod just created is
+// never created twice because the cache has not seen it yet.
+func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *PolicyStore,
+	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *HeadroomController {
+	return &HeadroomController{clock: clk, client: c, reader: reader, observer: NewObserver(c), policies: policies, recorder: recorder,
+		metrics: metrics, namespace: namespace, period: period, history: headroom.NewHistory(), reported: map[string]int{}}
+}
+
+// Name is the controller's name.
+func (c *HeadroomController) Name() string { return "scaler.headroom" }
+
+// Reconcile brings the placeholders of every arch to their planned count.
+func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	p := c.policies.Get()
+	if p == nil {
+		return reconcile.Result{RequeueAfter: c.period}, nil
+	}
+	existing, err := c.placeholders(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	want, snap, err := c.plan(ctx, p)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	c.report(existing, want)
+	if p.DryRun {
+		c.reportDryRun(want)
+		return reconcile.Result{RequeueAfter: c.period}, nil
+	}
+	var owner *metav1.OwnerReference
+	if len(want) > 0 {
+		if owner, err = c.ensurePrerequisites(ctx); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	arches := make([]string, 0, len(existing)+len(want))
+	for arch := range existing {
+		arches = append(arches, arch)
+	}
+	for arch := range want {
+		if _, ok := existing[arch]; !ok {
+			arches = append(arches, arch)
+		}
+	}
+	sort.Strings(arches)
+	for _, arch := range arches {
+		if err := c.converge(ctx, p, snap, arch, existing[arch], want[arch], owner); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+	return reconcile.Result{RequeueAfter: c.period}, nil
+}
+
+// plan returns the placeholder count per arch; none when headroom is off.
+func (c *HeadroomController) plan(ctx context.Context, p *policy.ScalerPolicy) (map[string]int, *pressure.Snapshot, error) {
+	now := c.clock.Now()
+	snap, _, err := c.observer.Snapshot(ctx, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	want := map[string]int{}
+	for arch, cfg := range p.Headroom.PerArch {
+		c.history.Add(arch, headroom.Sample{At: now, Demand: snap.Concurrent(arch)}, cfg.Window.Value())
+		if p.Headroom.Enabled {
+			want[arch] = headroom.Count(cfg, c.history.Quantile(arch, cfg.Quantile), now)
+		}
+	}
+	return want, snap, nil
+}
+
+func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*corev1.Pod, error) {
+	var list corev1.PodList
+	if err := c.reader.List(ctx, &list, client.InNamespace(c.namespace), client.HasLabels{policy.HeadroomLabel}); err != nil {
+		return nil, fmt.Errorf("listing headroom pods: %w", err)
+	}
+	out := map[string][]*corev1.Pod{}
+	for i := range list.Items {
+		pod := &list.Items[i]
+		arch := pod.Labels[policy.HeadroomLabel]
+		out[arch] = append(out[arch], pod)
+	}
+	return out, nil
+}
+
+func (c *HeadroomController) converge(ctx context.Context, p *policy.ScalerPolicy, snap *pressure.Snapshot,
+	arch string, existing []*corev1.Pod, want int, owner *metav1.OwnerReference) error {
+	create, remove := headroom.Diff(existing, want)
+	for _, pod := range remove {
+		if err := c.client.Delete(ctx, pod, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting headroom pod %s: %w", pod.Name, err)
+		}
+	}
+	if create > 0 {
+		size := headroom.Size(p.Headroom.PodTemplate, snap, arch)
+		for range create {
+			pod := headroom.Pod(p.Headroom.PodTemplate, arch, c.namespace, size, *owner)
+			if err := c.client.Create(ctx, pod, client.FieldOwner(FieldManager)); err != nil {
+				return fmt.Errorf("creating headroom pod for %s: %w", arch, err)
+			}
+		}
+	}
+	if create > 0 || len(remove) > 0 {
+		log.FromContext(ctx).Info("headroom changed", "arch", arch, "created", create, "deleted", len(remove), "want", want)
+	}
+	return nil
+}
+
+func (c *HeadroomController) report(existing map[string][]*corev1.Pod, want map[string]int) {
+	c.metrics.HeadroomPods.Reset()
+	for arch, n := range want {
+		c.metrics.HeadroomPods.WithLabelValues(arch, "desired").Set(float64(n))
+	}
+	for arch, pods := range existing {
+		for _, pod := range pods {
+			state := "pending"
+			if pod.Spec.NodeName != "" {
+				state = "running"
+			}
+			c.metrics.HeadroomPods.WithLabelValues(arch, state).Inc()
+		}
+	}
+}
+
+func (c *HeadroomController) reportDryRun(want map[string]int) {
+	ref := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: HeadroomOwnerName, Namespace: c.namespace}}
+	ref.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	for arch, n := range want {
+		if last, ok := c.reported[arch]; ok && last == n {
+			continue
+		}
+		c.reported[arch] = n
+		c.recorder.Eventf(ref, nil, corev1.EventTypeNormal, "HeadroomPlanned", "DryRun", "dry run: would keep %d %s placeholders", n, arch)
+	}
+}

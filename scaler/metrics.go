@@ -1,0 +1,49 @@
+package scaler
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the scaler's metrics (DESIGN.md §7).
+type Metrics struct {
+	// ExecutorPods counts job pods by arch, capacity type and phase.
+	ExecutorPods *prometheus.GaugeVec
+	// PendingSeconds observes how long pending job pods have waited, once
+	// per pod when it leaves pending.
+	PendingSeconds prometheus.Histogram
+	// CapacityDegraded is 1 for each degraded arch × capacity type.
+	CapacityDegraded *prometheus.GaugeVec
+	// NodePoolChanges counts planned NodePool field changes (also in dry run).
+	NodePoolChanges *prometheus.CounterVec
+	// HeadroomPods counts placeholders by arch and state (pending, running, desired).
+	HeadroomPods *prometheus.GaugeVec
+	// NodePoolAtCeiling is 1 when pending demand has reached a limit's ceiling.
+	NodePoolAtCeiling *prometheus.GaugeVec
+}
+
+// NewMetrics creates the scaler's metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		ExecutorPods: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jobfit_executor_pods", Help: "GitLab job pods by arch, capacity type and phase (pending, running).",
+		}, []string{"arch", "capacity_type", "phase"}),
+		PendingSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "jobfit_pod_pending_seconds", Help: "How long GitLab job pods waited for a node.",
+			Buckets: []float64{1, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200},
+		}),
+		CapacityDegraded: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jobfit_capacity_degraded", Help: "1 while the scaler considers this arch and capacity type degraded.",
+		}, []string{"arch", "capacity_type"}),
+		NodePoolChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jobfit_nodepool_changes_total", Help: "NodePool field changes the scaler made (or, in dry run, would have made).",
+		}, []string{"nodepool", "field"}),
+		HeadroomPods: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jobfit_headroom_pods", Help: "Headroom placeholder pods by arch and state (desired, pending, running).",
+		}, []string{"arch", "state"}),
+		NodePoolAtCeiling: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jobfit_nodepool_at_ceiling", Help: "1 while pending demand on a NodePool has reached the ceiling of a limit.",
+		}, []string{"nodepool", "resource"}),
+	}
+	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling)
+	return m
+}

@@ -1,0 +1,180 @@
+package scaler
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/consolidation"
+	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/limits"
+	"jobfit.dev/jobfit/scaler/pressure"
+)
+
+// NodePoolController tunes the behavioural fields of the NodePools listed
+// in the ScalerPolicy: spec.weight (fallback), spec.limits and
+// spec.disruption.consolidateAfter.
+type NodePoolController struct {
+	clock    clock.PassiveClock
+	client   client.Client
+	observer *Observer
+	policies *PolicyStore
+	fallback *FallbackState
+	recorder events.EventRecorder
+	metrics  *Metrics
+	period   time.Duration
+
+	mu       sync.Mutex
+	lastBusy map[string]time.Time
+	arrivals *consolidation.Arrivals
+	reported map[string]string // dry run: the last change reported per pool
+}
+
+// NewNodePoolController returns the NodePool controller.
+func NewNodePoolController(clk clock.PassiveClock, c client.Client, policies *PolicyStore, fb *FallbackState,
+	recorder events.EventRecorder, metrics *Metrics, period time.Duration) *NodePoolController {
+	return &NodePoolController{clock: clk, client: c, observer: NewObserver(c), policies: policies, fallback: fb,
+		recorder: recorder, metrics: metrics, period: period,
+		lastBusy: map[string]time.Time{}, arrivals: consolidation.NewArrivals(), reported: map[string]string{}}
+}
+
+// Name is the controller's name.
+func (c *NodePoolController) Name() string { return "scaler.nodepool" }
+
+// Reconcile plans np's managed fields and applies them when they changed.
+func (c *NodePoolController) Reconcile(ctx context.Context, np *karpv1.NodePool) (reconcile.Result, error) {
+	p := c.policies.Get()
+	if p == nil {
+		return reconcile.Result{RequeueAfter: c.period}, nil
+	}
+	entry, ok := p.Pool(np.Name)
+	if !ok {
+		return reconcile.Result{}, nil
+	}
+	now := c.clock.Now()
+	snap, pods, err := c.observer.Snapshot(ctx, now)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	desired, ok := c.plan(p, entry, np, snap, pods)
+	if !ok {
+		return reconcile.Result{RequeueAfter: time.Second}, nil // the fallback has not run yet
+	}
+	stored := current(np, desired)
+	if equality.Semantic.DeepEqual(stored, desired) {
+		c.forget(np.Name)
+		return reconcile.Result{RequeueAfter: c.period}, nil
+	}
+	ch := changes(stored, desired)
+	if p.DryRun {
+		c.reportDryRun(np, ch)
+		return reconcile.Result{RequeueAfter: c.period}, nil
+	}
+	if err := c.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(applyObject(np.Name, desired)),
+		client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		return reconcile.Result{}, fmt.Errorf("applying nodepool %s: %w", np.Name, err)
+	}
+	for field := range ch {
+		c.metrics.NodePoolChanges.WithLabelValues(np.Name, field).Inc()
+	}
+	c.recorder.Eventf(np, nil, corev1.EventTypeNormal, "NodePoolTuned", "Apply", "jobfit-scaler set %s", describe(ch))
+	log.FromContext(ctx).Info("nodepool tuned", "nodepool", np.Name, "changes", describe(ch))
+	return reconcile.Result{RequeueAfter: c.period}, nil
+}
+
+// plan computes the desired managed fields; false means it cannot yet.
+func (c *NodePoolController) plan(p *policy.ScalerPolicy, entry policy.ScalerNodePool, np *karpv1.NodePool,
+	snap *pressure.Snapshot, pods []*corev1.Pod) (poolFields, bool) {
+	var f poolFields
+	if entry.Role == policy.RoleOnDemand && p.FallbackEnabled() && entry.Weight != nil {
+		st, ready := c.fallback.Get()
+		if !ready {
+			return f, false
+		}
+		f.Weight = new(fallback.Weight(p.Fallback, st, *entry.Weight))
+	}
+	demand := snap.Pool(np.Name)
+	if rng, ok := p.Limits.NodePools[np.Name]; ok {
+		res := limits.Plan(rng, p.Limits.ShrinkAfter.Value(), limits.Input{
+			Current: corev1.ResourceList(np.Spec.Limits), Usage: np.Status.Resources,
+			PendingMilliCPU: demand.PendingMilliCPU, PendingMemory: demand.PendingMemory,
+			LastBusy: c.busySince(np.Name, demand.Pending > 0, snap.Now),
+		}, snap.Now)
+		f.Limits = res.Limits
+		for name, at := range res.AtCeiling {
+			c.metrics.NodePoolAtCeiling.WithLabelValues(np.Name, string(name)).Set(boolFloat(at))
+		}
+	}
+	cp := p.Consolidation
+	if cp.Enabled && (len(cp.NodePools) == 0 || slices.Contains(cp.NodePools, np.Name)) {
+		wasBusy := np.Spec.Disruption.ConsolidateAfter.Duration != nil && *np.Spec.Disruption.ConsolidateAfter.Duration == cp.Busy.Value()
+		busy := consolidation.Busy(cp, wasBusy, c.arrivalCount(pods, snap.Now, cp.Window.Value()))
+		f.ConsolidateAfter = new(consolidation.ConsolidateAfter(cp, busy))
+	}
+	return f, true
+}
+
+// busySince returns the last time the pool had pending demand. A pool seen
+// for the first time counts as busy now, so that a restart never shrinks
+// limits early.
+func (c *NodePoolController) busySince(pool string, busy bool, now time.Time) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.lastBusy[pool]; ok && !busy {
+		return t
+	}
+	c.lastBusy[pool] = now
+	return now
+}
+
+func (c *NodePoolController) arrivalCount(pods []*corev1.Pod, now time.Time, window time.Duration) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, pod := range pods {
+		if now.Sub(pod.CreationTimestamp.Time) <= window {
+			c.arrivals.Observe(pod.UID, pod.CreationTimestamp.Time)
+		}
+	}
+	return c.arrivals.Count(now, window)
+}
+
+// reportDryRun records what would change, once per distinct change.
+func (c *NodePoolController) reportDryRun(np *karpv1.NodePool, ch map[string]string) {
+	msg := describe(ch)
+	c.mu.Lock()
+	seen := c.reported[np.Name] == msg
+	c.reported[np.Name] = msg
+	c.mu.Unlock()
+	if seen {
+		return
+	}
+	for field := range ch {
+		c.metrics.NodePoolChanges.WithLabelValues(np.Name, field).Inc()
+	}
+	c.recorder.Eventf(np, nil, corev1.EventTypeNormal, "NodePoolTuned", "DryRun", "dry run: jobfit-scaler would set %s", msg)
+}
+
+func (c *NodePoolController) forget(pool string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.reported, pool)
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

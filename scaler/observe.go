@@ -1,0 +1,63 @@
+package scaler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/pressure"
+)
+
+// Observer reads job pods and NodePools through the (cached) client.
+type Observer struct {
+	client client.Client
+}
+
+// NewObserver returns an Observer reading through c.
+func NewObserver(c client.Client) *Observer { return &Observer{client: c} }
+
+// JobPods returns every GitLab job pod in the cluster.
+func (o *Observer) JobPods(ctx context.Context) ([]*corev1.Pod, error) {
+	var list corev1.PodList
+	if err := o.client.List(ctx, &list); err != nil {
+		return nil, fmt.Errorf("listing pods: %w", err)
+	}
+	pods := make([]*corev1.Pod, 0, len(list.Items))
+	for i := range list.Items {
+		if ok, _ := policy.IsJobPod(&list.Items[i]); ok {
+			pods = append(pods, &list.Items[i])
+		}
+	}
+	return pods, nil
+}
+
+// NodePools returns every NodePool.
+func (o *Observer) NodePools(ctx context.Context) ([]*karpv1.NodePool, error) {
+	var list karpv1.NodePoolList
+	if err := o.client.List(ctx, &list); err != nil {
+		return nil, fmt.Errorf("listing nodepools: %w", err)
+	}
+	out := make([]*karpv1.NodePool, len(list.Items))
+	for i := range list.Items {
+		out[i] = &list.Items[i]
+	}
+	return out, nil
+}
+
+// Snapshot builds the pressure model at now, returning the job pods too.
+func (o *Observer) Snapshot(ctx context.Context, now time.Time) (*pressure.Snapshot, []*corev1.Pod, error) {
+	pods, err := o.JobPods(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pools, err := o.NodePools(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pressure.Build(now, pods, pools), pods, nil
+}

@@ -1,0 +1,26 @@
+package scaler
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/karpenter/pkg/apis"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+)
+
+// KarpenterGroupVersion is the group/version of Karpenter's NodePool and
+// NodeClaim (karpenter.sh/v1).
+var KarpenterGroupVersion = schema.GroupVersion{Group: apis.Group, Version: "v1"}
+
+// AddToScheme adds the built-in types and Karpenter's NodePool and
+// NodeClaim to s. (Karpenter registers its types only into client-go's
+// global scheme.)
+func AddToScheme(s *runtime.Scheme) error {
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return err
+	}
+	s.AddKnownTypes(KarpenterGroupVersion, &karpv1.NodePool{}, &karpv1.NodePoolList{}, &karpv1.NodeClaim{}, &karpv1.NodeClaimList{})
+	metav1.AddToGroupVersion(s, KarpenterGroupVersion)
+	return nil
+}

@@ -1,0 +1,92 @@
+package scaler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Options configure the scaler's controllers.
+type Options struct {
+	// Namespace is jobfit's namespace (policy, capacity status, headroom).
+	Namespace string
+	// PolicyConfigMap names the ScalerPolicy ConfigMap; empty selects the
+	// one labelled jobfit.dev/policy=scaler.
+	PolicyConfigMap string
+	// SyncPeriod is how often each controller re-plans without events.
+	SyncPeriod time.Duration
+	// Clock is injectable for tests; nil is the real clock.
+	Clock clock.PassiveClock
+	// Registerer receives the metrics; nil is controller-runtime's registry.
+	Registerer prometheus.Registerer
+}
+
+// CacheOptions returns the manager cache options the scaler needs: pods
+// stripped by TransformPod, and ConfigMaps from jobfit's namespace only.
+func CacheOptions(namespace string) cache.Options {
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.Pod{}:       {Transform: TransformPod},
+		&corev1.ConfigMap{}: {Namespaces: map[string]cache.Config{namespace: {}}},
+	}}
+}
+
+// Controllers are the scaler's controllers, sharing one policy store.
+type Controllers struct {
+	Policy   *PolicyController
+	Fallback *FallbackController
+	NodePool *NodePoolController
+	Headroom *HeadroomController
+	Metrics  *Metrics
+	Policies *PolicyStore
+}
+
+// New builds the controllers on mgr without registering them.
+func New(mgr ctrl.Manager, o Options) *Controllers {
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	reg := o.Registerer
+	if reg == nil {
+		reg = defaultRegisterer()
+	}
+	period := o.SyncPeriod
+	if period <= 0 {
+		period = 30 * time.Second
+	}
+	recorder := mgr.GetEventRecorder(FieldManager)
+	m := NewMetrics(reg)
+	store := &PolicyStore{}
+	fb := &FallbackState{}
+	c := mgr.GetClient()
+	return &Controllers{
+		Policy:   NewPolicyController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
+		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
+		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
+		Headroom: NewHeadroomController(clk, c, mgr.GetAPIReader(), store, recorder, m, o.Namespace, period),
+		Metrics:  m,
+		Policies: store,
+	}
+}
+
+// Setup builds the controllers and registers them with mgr.
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, error) {
+	cs := New(mgr, o)
+	for _, r := range []interface {
+		Register(context.Context, ctrl.Manager) error
+		Name() string
+	}{cs.Policy, cs.Fallback, cs.NodePool, cs.Headroom} {
+		if err := r.Register(ctx, mgr); err != nil {
+			return nil, fmt.Errorf("registering controller %s: %w", r.Name(), err)
+		}
+	}
+	return cs, nil
+}
