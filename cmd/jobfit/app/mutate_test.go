@@ -101,3 +101,13 @@ func TestValidateCommand(t *testing.T) {
 	out.Reset()
 	require.NoError(t, runValidate(&ValidateOptions{Files: []string{examplePolicy}, Out: &out}))
 }
+
+// TestShippedExamplesAreValid keeps every example policy under manifests/
+// valid: a broken example fails the tests.
+func TestShippedExamplesAreValid(t *testing.T) {
+	files, err := filepath.Glob("../../../manifests/examples/policies/*.yaml")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 3)
+	var out bytes.Buffer
+	require.NoError(t, runValidate(&ValidateOptions{Files: files, Out: &out}), out.String())
+}

@@ -92,27 +92,14 @@ func validateDocument(doc []byte) (string, string, field.ErrorList) {
 			return d.Kind, d.Name, errs
 		}
 		return d.Kind, p.Name(), nil
-	}
-	for _, v := range extraValidators {
-		if v.kind == d.Kind {
-			return d.Kind, d.Name, v.validate(d)
+	case policy.KindScalerPolicy:
+		// d.JSON is the bare document, already unwrapped from its ConfigMap.
+		if _, errs := policy.LoadScalerPolicy(d.JSON); len(errs) > 0 {
+			return d.Kind, d.Name, errs
 		}
+		return d.Kind, d.Name, nil
 	}
-	return d.Kind, d.Name, field.ErrorList{field.NotSupported(field.NewPath("kind"), d.Kind, supportedKinds())}
-}
-
-// extraValidators lets other document kinds (ScalerPolicy) plug in.
-var extraValidators []struct {
-	kind     string
-	validate func(policy.Document) field.ErrorList
-}
-
-func supportedKinds() []string {
-	kinds := []string{policy.KindPolicy}
-	for _, v := range extraValidators {
-		kinds = append(kinds, v.kind)
-	}
-	return kinds
+	return d.Kind, d.Name, field.ErrorList{field.NotSupported(field.NewPath("kind"), d.Kind, []string{policy.KindPolicy, policy.KindScalerPolicy})}
 }
 
 func splitDocuments(raw []byte) ([][]byte, error) {
