@@ -21,6 +21,7 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(newPolicyCommand(runValidate))
 	root.AddCommand(newWebhookCommand(runWebhook))
 	root.AddCommand(newVersionCommand())
+	root.AddCommand(newScalerCommand(runScaler))
 	return root
 }
 
