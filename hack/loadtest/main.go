@@ -24,6 +24,9 @@ import (
 	"runtime"
 	"slices"
 	"time"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
 )
 
 func main() {
@@ -32,6 +35,7 @@ func main() {
 	duration := flag.Duration("duration", 30*time.Second, "admission: how long to send")
 	pods := flag.Int("pods", 300, "apiserver: pods to create per namespace")
 	flag.Parse()
+	ctrl.SetLogger(logr.Discard())
 	fmt.Printf("jobfit loadtest: mode=%s GOMAXPROCS=%d NumCPU=%d %s\n", *mode, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version())
 	var err error
 	switch *mode {
