@@ -1,0 +1,243 @@
+package scaler_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/rand"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler"
+)
+
+const examplesDir = "../../manifests/examples/karpenter"
+
+// applyExamples (re)creates the example EC2NodeClass and NodePools as the
+// platform team would, plus a label another user adds to ci-on-demand.
+func applyExamples(t *testing.T, ctx context.Context) {
+	t.Helper()
+	require.NoError(t, k8s.DeleteAllOf(ctx, &karpv1.NodePool{}))
+	require.Eventually(t, func() bool {
+		var list karpv1.NodePoolList
+		return k8s.List(ctx, &list) == nil && len(list.Items) == 0
+	}, 10*time.Second, 50*time.Millisecond)
+	files, err := filepath.Glob(filepath.Join(examplesDir, "*.yaml"))
+	require.NoError(t, err)
+	n := 0
+	for _, f := range files {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
+		for _, u := range readObjects(t, f) {
+			require.NoError(t, k8s.Patch(ctx, u, client.Apply, client.FieldOwner("platform-team"), client.ForceOwnership), "applying %s from %s", u.GetName(), f)
+			n++
+		}
+	}
+	require.Equal(t, 3, n, "the examples hold an EC2NodeClass and two NodePools")
+	label := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "karpenter.sh/v1", "kind": "NodePool",
+		"metadata": map[string]any{"name": "ci-on-demand", "labels": map[string]any{"finops.example.com/cost-center": "ci"}},
+	}}
+	require.NoError(t, k8s.Patch(ctx, label, client.Apply, client.FieldOwner("finops-bot")))
+}
+
+func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err == io.EOF {
+			return out
+		} else {
+			require.NoError(t, err)
+		}
+		if len(u.Object) > 0 {
+			out = append(out, u)
+		}
+	}
+}
+
+// harness holds directly-called controllers sharing one fake clock.
+type harness struct {
+	ns, ciNS string
+	clock    *clocktesting.FakeClock
+	store    *scaler.PolicyStore
+	metrics  *scaler.Metrics
+	fallback *scaler.FallbackController
+	nodePool *scaler.NodePoolController
+	headroom *scaler.HeadroomController
+}
+
+func newHarness(t *testing.T, ctx context.Context, policyYAML string) *harness {
+	t.Helper()
+	h := &harness{ns: "jobfit-" + rand.String(5), ciNS: "ci-" + rand.String(5), clock: clocktesting.NewFakeClock(time.Now().Truncate(time.Second))}
+	for _, ns := range []string{h.ns, h.ciNS} {
+		require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	require.NoError(t, err)
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: cs.EventsV1()})
+	stop := make(chan struct{})
+	require.NoError(t, broadcaster.StartRecordingToSinkWithContext(ctx))
+	t.Cleanup(func() { close(stop); broadcaster.Shutdown() })
+	recorder := broadcaster.NewRecorder(scheme, scaler.FieldManager)
+	h.store = &scaler.PolicyStore{}
+	h.setPolicy(t, policyYAML)
+	h.metrics = scaler.NewMetrics(prometheus.NewRegistry())
+	fb := &scaler.FallbackState{}
+	period := 30 * time.Second
+	h.fallback = scaler.NewFallbackController(h.clock, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
+	h.nodePool = scaler.NewNodePoolController(h.clock, k8s, h.store, fb, recorder, h.metrics, period)
+	h.headroom = scaler.NewHeadroomController(h.clock, k8s, k8s, h.store, recorder, h.metrics, h.ns, period)
+	return h
+}
+
+func (h *harness) setPolicy(t *testing.T, doc string) {
+	t.Helper()
+	p, errs := policy.LoadScalerPolicy([]byte(doc))
+	require.Empty(t, errs)
+	h.store.Set(p)
+}
+
+// pass runs one planning pass: the fallback, then every NodePool.
+func (h *harness) pass(t *testing.T, ctx context.Context) {
+	t.Helper()
+	_, err := h.fallback.Reconcile(ctx, reconcile.Request{})
+	require.NoError(t, err)
+	var list karpv1.NodePoolList
+	require.NoError(t, k8s.List(ctx, &list))
+	for i := range list.Items {
+		_, err := h.nodePool.Reconcile(ctx, &list.Items[i])
+		require.NoError(t, err)
+	}
+}
+
+func (h *harness) reconcileHeadroom(t *testing.T, ctx context.Context) {
+	t.Helper()
+	_, err := h.headroom.Reconcile(ctx, reconcile.Request{})
+	require.NoError(t, err)
+}
+
+// jobPod creates a GitLab job pod pinned to arch and capacity type.
+func (h *harness) jobPod(t *testing.T, ctx context.Context, arch, capacityType, cpu string) *corev1.Pod {
+	t.Helper()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "runner-abc123-project-1-concurrent-", Namespace: h.ciNS,
+			Labels:      map[string]string{"job.runner.gitlab.com/pod": "runner-abc123-project-1-concurrent-0"},
+			Annotations: map[string]string{"job.runner.gitlab.com/id": "4242"}},
+		Spec: corev1.PodSpec{
+			NodeSelector: map[string]string{policy.LabelArch: arch, policy.LabelCapacityType: capacityType},
+			Tolerations:  []corev1.Toleration{{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoSchedule}},
+			Containers: []corev1.Container{
+				{Name: "build", Image: "alpine", Env: []corev1.EnvVar{{Name: "CI_JOB_ID", Value: "4242"}},
+					Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("2Gi")}}},
+				{Name: "helper", Image: "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:" + helperArch(arch) + "-v18.11.0"},
+			},
+		},
+	}
+	require.NoError(t, k8s.Create(ctx, pod))
+	return pod
+}
+
+func helperArch(arch string) string {
+	if arch == "amd64" {
+		return "x86_64"
+	}
+	return arch
+}
+
+// unschedulable marks pod PodScheduled=False/Unschedulable since at, as the
+// scheduler would.
+func unschedulable(t *testing.T, ctx context.Context, pod *corev1.Pod, at time.Time) {
+	t.Helper()
+	pod.Status.Phase = corev1.PodPending
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+		Reason: corev1.PodReasonUnschedulable, Message: "0/0 nodes are available", LastTransitionTime: metav1.NewTime(at)}}
+	require.NoError(t, k8s.Status().Update(ctx, pod))
+}
+
+// running marks pod as bound and running.
+func running(t *testing.T, ctx context.Context, pod *corev1.Pod) {
+	t.Helper()
+	pod.Status.Phase = corev1.PodRunning
+	require.NoError(t, k8s.Status().Update(ctx, pod))
+}
+
+func nodePool(t *testing.T, ctx context.Context, name string) *karpv1.NodePool {
+	t.Helper()
+	np := &karpv1.NodePool{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: name}, np))
+	return np
+}
+
+func weight(t *testing.T, ctx context.Context, name string) int32 {
+	t.Helper()
+	w := nodePool(t, ctx, name).Spec.Weight
+	require.NotNil(t, w)
+	return *w
+}
+
+func capacityStatus(t *testing.T, ctx context.Context, ns string) (policy.CapacityStatus, bool) {
+	t.Helper()
+	var cm corev1.ConfigMap
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: policy.CapacityStatusName}, &cm); err != nil {
+		require.True(t, client.IgnoreNotFound(err) == nil, "reading capacity status: %v", err)
+		return policy.CapacityStatus{}, false
+	}
+	st, err := policy.ParseCapacityStatus([]byte(cm.Data[policy.CapacityStatusKey]))
+	require.NoError(t, err)
+	return st, true
+}
+
+// eventually waits for an Event with reason about the object name whose
+// note contains text.
+func assertEvent(t *testing.T, ctx context.Context, name, reason, text string) {
+	t.Helper()
+	assert.Eventually(t, func() bool {
+		var list eventsv1.EventList
+		if err := k8s.List(ctx, &list); err != nil {
+			return false
+		}
+		for _, e := range list.Items {
+			if e.Regarding.Name == name && e.Reason == reason && strings.Contains(e.Note, text) {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 50*time.Millisecond, "event %s on %s containing %q", reason, name, text)
+}
+
+func cpu(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	q := nodePool(t, ctx, name).Spec.Limits[corev1.ResourceCPU]
+	return q.String()
+}
+
+func fmtPolicy(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+type corev1Pod = corev1.Pod
