@@ -98,6 +98,11 @@ func newHarness(t *testing.T, ctx context.Context, policyYAML string) *harness {
 	h := &harness{ns: "jobfit-" + rand.String(5), ciNS: "ci-" + rand.String(5), clock: clocktesting.NewFakeClock(time.Now().Truncate(time.Second))}
 	for _, ns := range []string{h.ns, h.ciNS} {
 		require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+		// envtest runs no namespace controller: remove the pods so that the
+		// next test starts without demand.
+		t.Cleanup(func() {
+			require.NoError(t, k8s.DeleteAllOf(context.Background(), &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)))
+		})
 	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	require.NoError(t, err)
@@ -235,7 +240,7 @@ func assertEvent(t *testing.T, ctx context.Context, name, reason, text string) {
 func cpu(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
 	q := nodePool(t, ctx, name).Spec.Limits[corev1.ResourceCPU]
-	return q.String()
+	return fmt.Sprint(q.Value())
 }
 
 func fmtPolicy(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,0 +1,101 @@
+package scaler_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler"
+)
+
+func headroomPolicy(enabled bool, cron string) string {
+	return fmtPolicy(`apiVersion: jobfit.dev/v1alpha1
+kind: ScalerPolicy
+nodePools:
+- {name: ci-spot, role: spot}
+- {name: ci-on-demand, role: on-demand, weight: 10}
+headroom:
+  enabled: %t
+  perArch:
+    amd64:
+      min: 1
+      max: 4
+      quantile: 1
+      window: 10m
+      schedules: [{cron: %q, duration: 1h, min: 3}]
+  podTemplate: {cpu: 500m, memory: 1Gi, tolerations: [{key: ci.example.com/runner, operator: Exists}]}
+`, enabled, cron)
+}
+
+func placeholders(t *testing.T, ctx context.Context, ns string) []corev1.Pod {
+	t.Helper()
+	var list corev1.PodList
+	require.NoError(t, k8s.List(ctx, &list, client.InNamespace(ns), client.HasLabels{policy.HeadroomLabel}))
+	return list.Items
+}
+
+func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
+	ctx := t.Context()
+	applyExamples(t, ctx)
+	// Weekdays 07:00-08:00 UTC; the test starts on a Monday at 06:30 UTC.
+	const cron = "0 7 * * 1-5"
+	h := newHarness(t, ctx, headroomPolicy(true, cron))
+	monday := time.Date(2026, 3, 2, 6, 30, 0, 0, time.UTC)
+	h.clock.SetTime(monday)
+
+	h.reconcileHeadroom(t, ctx)
+	pods := placeholders(t, ctx, h.ns)
+	require.Len(t, pods, 1, "no demand: min placeholders")
+	p := pods[0]
+	assert.Equal(t, "amd64", p.Labels[policy.HeadroomLabel])
+	assert.Equal(t, policy.HeadroomPriorityCls, p.Spec.PriorityClassName)
+	require.NotNil(t, p.Spec.Priority)
+	assert.Equal(t, int32(-10), *p.Spec.Priority, "the API server resolved the PriorityClass")
+	assert.Equal(t, "amd64", p.Spec.NodeSelector[policy.LabelArch])
+	assert.Equal(t, "spot", p.Spec.NodeSelector[policy.LabelCapacityType])
+	require.Len(t, p.OwnerReferences, 1)
+	assert.Equal(t, scaler.HeadroomOwnerName, p.OwnerReferences[0].Name, "owned by a ConfigMap in jobfit's namespace")
+	q := p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]
+	assert.Equal(t, "500m", q.String(), "sized from the template while no jobs run")
+	var pc schedulingv1.PriorityClass
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: policy.HeadroomPriorityCls}, &pc))
+	assert.Equal(t, int32(-10), pc.Value)
+	require.NotNil(t, pc.PreemptionPolicy)
+	assert.Equal(t, corev1.PreemptNever, *pc.PreemptionPolicy)
+
+	for range 2 {
+		running(t, ctx, h.jobPod(t, ctx, "amd64", policy.CapacitySpot, "2"))
+	}
+	h.clock.Step(time.Minute)
+	h.reconcileHeadroom(t, ctx)
+	pods = placeholders(t, ctx, h.ns)
+	assert.Len(t, pods, 2, "follows the demand quantile")
+	assert.Equal(t, 2.0, testutil.ToFloat64(h.metrics.HeadroomPods.WithLabelValues("amd64", "desired")))
+
+	h.clock.SetTime(monday.Add(35 * time.Minute))
+	h.reconcileHeadroom(t, ctx)
+	assert.Len(t, placeholders(t, ctx, h.ns), 3, "the schedule raises the count")
+
+	for range 6 {
+		running(t, ctx, h.jobPod(t, ctx, "amd64", policy.CapacitySpot, "2"))
+	}
+	h.clock.Step(time.Minute)
+	h.reconcileHeadroom(t, ctx)
+	assert.Len(t, placeholders(t, ctx, h.ns), 4, "never above max")
+
+	h.clock.Step(time.Minute)
+	h.reconcileHeadroom(t, ctx)
+	assert.Len(t, placeholders(t, ctx, h.ns), 4, "a steady plan creates nothing more")
+
+	h.setPolicy(t, headroomPolicy(false, cron))
+	h.reconcileHeadroom(t, ctx)
+	assert.Empty(t, placeholders(t, ctx, h.ns), "headroom off deletes every placeholder")
+}

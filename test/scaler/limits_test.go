@@ -1,0 +1,50 @@
+package scaler_test
+
+import (
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+const limitsPolicy = `apiVersion: jobfit.dev/v1alpha1
+kind: ScalerPolicy
+nodePools:
+- {name: ci-spot, role: spot}
+- {name: ci-on-demand, role: on-demand, weight: 10}
+limits:
+  nodePools:
+    ci-on-demand: {floor: {cpu: "64"}, ceiling: {cpu: "100"}}
+`
+
+func TestLimitsRiseWithDemandUpToTheCeiling(t *testing.T) {
+	ctx := t.Context()
+	applyExamples(t, ctx) // ci-on-demand starts at limits.cpu 64
+	h := newHarness(t, ctx, limitsPolicy)
+
+	h.pass(t, ctx)
+	assert.Equal(t, "64", cpu(t, ctx, "ci-on-demand"), "no demand: the limit stays at the floor")
+
+	for range 10 {
+		unschedulable(t, ctx, h.jobPod(t, ctx, "amd64", policy.CapacityOnDemand, "8"), h.clock.Now())
+	}
+	h.pass(t, ctx)
+	assert.Equal(t, "80", cpu(t, ctx, "ci-on-demand"), "80 CPUs of pending demand raise the limit")
+	assert.Equal(t, 0.0, testutil.ToFloat64(h.metrics.NodePoolAtCeiling.WithLabelValues("ci-on-demand", "cpu")))
+	assertEvent(t, ctx, "ci-on-demand", "NodePoolTuned", "limits.cpu 64→80")
+
+	for range 10 {
+		unschedulable(t, ctx, h.jobPod(t, ctx, "arm64", policy.CapacityOnDemand, "8"), h.clock.Now())
+	}
+	h.pass(t, ctx)
+	assert.Equal(t, "100", cpu(t, ctx, "ci-on-demand"), "160 CPUs of demand stop at the 100 CPU ceiling")
+	assert.Equal(t, 1.0, testutil.ToFloat64(h.metrics.NodePoolAtCeiling.WithLabelValues("ci-on-demand", "cpu")))
+
+	h.pass(t, ctx)
+	assert.Equal(t, "100", cpu(t, ctx, "ci-on-demand"), "never past the ceiling")
+	assert.Equal(t, "2000", cpu(t, ctx, "ci-spot"), "pools without limits in the policy are left alone")
+	mem := nodePool(t, ctx, "ci-on-demand").Spec.Limits["memory"]
+	assert.Equal(t, "256Gi", mem.String(), "resources the policy does not bound are left alone")
+}
