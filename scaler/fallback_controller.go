@@ -75,7 +75,7 @@ func (c *FallbackController) Name() string { return "scaler.fallback" }
 func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
-		return reconcile.Result{RequeueAfter: c.period}, nil
+		return reconcile.Result{RequeueAfter: noPolicyRetry}, nil
 	}
 	now := c.clock.Now()
 	current, err := c.readStatus(ctx)

@@ -55,7 +55,7 @@ func (c *HeadroomController) Name() string { return "scaler.headroom" }
 func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
-		return reconcile.Result{RequeueAfter: c.period}, nil
+		return reconcile.Result{RequeueAfter: noPolicyRetry}, nil
 	}
 	existing, err := c.placeholders(ctx)
 	if err != nil {

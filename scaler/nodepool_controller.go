@@ -57,7 +57,7 @@ func (c *NodePoolController) Name() string { return "scaler.nodepool" }
 func (c *NodePoolController) Reconcile(ctx context.Context, np *karpv1.NodePool) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
-		return reconcile.Result{RequeueAfter: c.period}, nil
+		return reconcile.Result{RequeueAfter: noPolicyRetry}, nil
 	}
 	entry, ok := p.Pool(np.Name)
 	if !ok {

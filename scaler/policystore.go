@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -17,6 +18,10 @@ import (
 
 	"jobfit.dev/jobfit/policy"
 )
+
+// noPolicyRetry is how soon a controller looks again while no good policy
+// has been loaded yet, typically just after start-up.
+const noPolicyRetry = time.Second
 
 // PolicyStore holds the last good ScalerPolicy. A bad update leaves the
 // previous policy in force; before any good policy the scaler does nothing.

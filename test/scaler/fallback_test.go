@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"jobfit.dev/jobfit/policy"
 )
