@@ -25,9 +25,9 @@ const (
 // ScalerPolicy tunes Karpenter NodePools and keeps warm headroom
 // (apiVersion jobfit.dev/v1alpha1, kind ScalerPolicy). See docs/scaler.md.
 type ScalerPolicy struct {
-	APIVersion string     `json:"apiVersion,omitempty"`
-	Kind       string     `json:"kind,omitempty"`
-	Metadata   PolicyMeta `json:"metadata,omitempty"`
+	APIVersion string `json:"apiVersion,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	Metadata   Meta   `json:"metadata,omitempty"`
 
 	// DryRun computes and reports (Events, metrics) without writing.
 	DryRun bool `json:"dryRun,omitempty"`
