@@ -38,21 +38,13 @@ func writeKeyPair(dir string, certPEM, keyPEM []byte) (changed bool, err error) 
 		bytes.Equal(oldCert, certPEM) && bytes.Equal(oldKey, keyPEM) {
 		return false, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return false, err
-	}
-	version, err := os.MkdirTemp(dir, "..")
+	version, err := writeVersion(dir, map[string][]byte{corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM})
 	if err != nil {
 		return false, err
 	}
-	for name, data := range map[string][]byte{corev1.TLSCertKey: certPEM, corev1.TLSPrivateKeyKey: keyPEM} {
-		if err := os.WriteFile(filepath.Join(version, name), data, 0o600); err != nil {
-			return false, errors.Join(err, os.RemoveAll(version))
-		}
-	}
 	previous, _ := os.Readlink(filepath.Join(dir, dataLink))
-	if err := replaceSymlink(dir, dataLink, filepath.Base(version)); err != nil {
-		return false, errors.Join(err, os.RemoveAll(version))
+	if err := replaceSymlink(dir, dataLink, version); err != nil {
+		return false, errors.Join(err, os.RemoveAll(filepath.Join(dir, version)))
 	}
 	for _, name := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
 		target := filepath.Join(dataLink, name)
@@ -63,12 +55,30 @@ func writeKeyPair(dir string, certPEM, keyPEM []byte) (changed bool, err error) 
 			return false, err
 		}
 	}
-	if previous != "" && previous != filepath.Base(version) {
+	if previous != "" && previous != version {
 		if err := os.RemoveAll(filepath.Join(dir, filepath.Base(previous))); err != nil {
 			return true, fmt.Errorf("removing previous certificates: %w", err)
 		}
 	}
 	return true, nil
+}
+
+// writeVersion writes files into a new hidden directory of dir and returns
+// its name, relative to dir.
+func writeVersion(dir string, files map[string][]byte) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	version, err := os.MkdirTemp(dir, "..")
+	if err != nil {
+		return "", err
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(version, name), data, 0o600); err != nil {
+			return "", errors.Join(err, os.RemoveAll(version))
+		}
+	}
+	return filepath.Base(version), nil
 }
 
 // replaceSymlink points dir/name at target, replacing whatever was there in
