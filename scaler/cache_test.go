@@ -1,0 +1,57 @@
+package scaler_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/pressure"
+)
+
+func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
+	data, err := os.ReadFile("../policy/testdata/v18-11-arm64-runner-tags.golden.yaml")
+	require.NoError(t, err)
+	pod := &corev1.Pod{}
+	require.NoError(t, yaml.Unmarshal(data, pod))
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady}, {Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable}}
+	require.NotEmpty(t, pod.Spec.Containers[0].Env, "the test pod carries env")
+
+	out, err := scaler.TransformPod(pod.DeepCopy())
+	require.NoError(t, err)
+	slim := out.(*corev1.Pod)
+
+	isJob, _ := policy.IsJobPod(slim)
+	assert.True(t, isJob, "still recognised as a job pod")
+	assert.Equal(t, pod.Spec.NodeSelector, slim.Spec.NodeSelector)
+	assert.Equal(t, pod.Spec.Tolerations, slim.Spec.Tolerations)
+	assert.Equal(t, pod.Labels, slim.Labels)
+	assert.Equal(t, map[string]string{policy.AnnotationJobID: pod.Annotations[policy.AnnotationJobID]}, slim.Annotations)
+	cpu, mem := pressure.Requests(pod)
+	slimCPU, slimMem := pressure.Requests(slim)
+	assert.Equal(t, cpu, slimCPU)
+	assert.Equal(t, mem, slimMem)
+	assert.Equal(t, pressure.PodPhase(pod), pressure.PodPhase(slim))
+	assert.Equal(t, pressure.PendingSince(pod), pressure.PendingSince(slim))
+	require.Len(t, slim.Status.Conditions, 1)
+
+	for _, c := range append(slim.Spec.Containers, slim.Spec.InitContainers...) {
+		assert.Empty(t, c.Env, c.Name)
+		assert.Empty(t, c.Command, c.Name)
+		assert.Empty(t, c.Args, c.Name)
+		assert.Empty(t, c.Image, c.Name)
+		assert.Empty(t, c.VolumeMounts, c.Name)
+	}
+	assert.Empty(t, slim.Spec.Volumes)
+	assert.Empty(t, slim.ManagedFields)
+
+	other := &corev1.ConfigMap{}
+	same, err := scaler.TransformPod(other)
+	require.NoError(t, err)
+	assert.Same(t, other, same, "other objects pass through")
+}
