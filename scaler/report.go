@@ -16,7 +16,7 @@ type reporter struct {
 	pending map[types.UID]pendingPod
 }
 
-type pendingPod struct{ since, seen int64 }
+type pendingPod struct{ since int64 }
 
 func newReporter(m *Metrics) *reporter {
 	return &reporter{metrics: m, pending: map[types.UID]pendingPod{}}

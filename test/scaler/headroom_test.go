@@ -35,7 +35,7 @@ headroom:
 `, enabled, cron)
 }
 
-func placeholders(t *testing.T, ctx context.Context, ns string) []corev1.Pod {
+func placeholders(ctx context.Context, t *testing.T, ns string) []corev1.Pod {
 	t.Helper()
 	var list corev1.PodList
 	require.NoError(t, k8s.List(ctx, &list, client.InNamespace(ns), client.HasLabels{policy.HeadroomLabel}))
@@ -44,15 +44,15 @@ func placeholders(t *testing.T, ctx context.Context, ns string) []corev1.Pod {
 
 func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
 	ctx := t.Context()
-	applyExamples(t, ctx)
+	applyExamples(ctx, t)
 	// Weekdays 07:00-08:00 UTC; the test starts on a Monday at 06:30 UTC.
 	const cron = "0 7 * * 1-5"
-	h := newHarness(t, ctx, headroomPolicy(true, cron))
+	h := newHarness(ctx, t, headroomPolicy(true, cron))
 	monday := time.Date(2026, 3, 2, 6, 30, 0, 0, time.UTC)
 	h.clock.SetTime(monday)
 
-	h.reconcileHeadroom(t, ctx)
-	pods := placeholders(t, ctx, h.ns)
+	h.reconcileHeadroom(ctx, t)
+	pods := placeholders(ctx, t, h.ns)
 	require.Len(t, pods, 1, "no demand: min placeholders")
 	p := pods[0]
 	assert.Equal(t, "amd64", p.Labels[policy.HeadroomLabel])
@@ -72,30 +72,30 @@ func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
 	assert.Equal(t, corev1.PreemptNever, *pc.PreemptionPolicy)
 
 	for range 2 {
-		running(t, ctx, h.jobPod(t, ctx, "amd64", policy.CapacitySpot, "2"))
+		running(ctx, t, h.jobPod(ctx, t, "amd64", policy.CapacitySpot, "2"))
 	}
 	h.clock.Step(time.Minute)
-	h.reconcileHeadroom(t, ctx)
-	pods = placeholders(t, ctx, h.ns)
+	h.reconcileHeadroom(ctx, t)
+	pods = placeholders(ctx, t, h.ns)
 	assert.Len(t, pods, 2, "follows the demand quantile")
 	assert.Equal(t, 2.0, testutil.ToFloat64(h.metrics.HeadroomPods.WithLabelValues("amd64", "desired")))
 
 	h.clock.SetTime(monday.Add(35 * time.Minute))
-	h.reconcileHeadroom(t, ctx)
-	assert.Len(t, placeholders(t, ctx, h.ns), 3, "the schedule raises the count")
+	h.reconcileHeadroom(ctx, t)
+	assert.Len(t, placeholders(ctx, t, h.ns), 3, "the schedule raises the count")
 
 	for range 6 {
-		running(t, ctx, h.jobPod(t, ctx, "amd64", policy.CapacitySpot, "2"))
+		running(ctx, t, h.jobPod(ctx, t, "amd64", policy.CapacitySpot, "2"))
 	}
 	h.clock.Step(time.Minute)
-	h.reconcileHeadroom(t, ctx)
-	assert.Len(t, placeholders(t, ctx, h.ns), 4, "never above max")
+	h.reconcileHeadroom(ctx, t)
+	assert.Len(t, placeholders(ctx, t, h.ns), 4, "never above max")
 
 	h.clock.Step(time.Minute)
-	h.reconcileHeadroom(t, ctx)
-	assert.Len(t, placeholders(t, ctx, h.ns), 4, "a steady plan creates nothing more")
+	h.reconcileHeadroom(ctx, t)
+	assert.Len(t, placeholders(ctx, t, h.ns), 4, "a steady plan creates nothing more")
 
 	h.setPolicy(t, headroomPolicy(false, cron))
-	h.reconcileHeadroom(t, ctx)
-	assert.Empty(t, placeholders(t, ctx, h.ns), "headroom off deletes every placeholder")
+	h.reconcileHeadroom(ctx, t)
+	assert.Empty(t, placeholders(ctx, t, h.ns), "headroom off deletes every placeholder")
 }

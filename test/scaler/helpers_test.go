@@ -3,6 +3,7 @@ package scaler_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,7 +37,7 @@ const examplesDir = "../../manifests/examples/karpenter"
 
 // applyExamples (re)creates the example EC2NodeClass and NodePools as the
 // platform team would, plus a label another user adds to ci-on-demand.
-func applyExamples(t *testing.T, ctx context.Context) {
+func applyExamples(ctx context.Context, t *testing.T) {
 	t.Helper()
 	require.NoError(t, k8s.DeleteAllOf(ctx, &karpv1.NodePool{}))
 	require.Eventually(t, func() bool {
@@ -51,7 +52,8 @@ func applyExamples(t *testing.T, ctx context.Context) {
 			continue
 		}
 		for _, u := range readObjects(t, f) {
-			require.NoError(t, k8s.Patch(ctx, u, client.Apply, client.FieldOwner("platform-team"), client.ForceOwnership), "applying %s from %s", u.GetName(), f)
+			require.NoError(t, k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("platform-team"), client.ForceOwnership),
+				"applying %s from %s", u.GetName(), f)
 			n++
 		}
 	}
@@ -60,7 +62,7 @@ func applyExamples(t *testing.T, ctx context.Context) {
 		"apiVersion": "karpenter.sh/v1", "kind": "NodePool",
 		"metadata": map[string]any{"name": "ci-on-demand", "labels": map[string]any{"finops.example.com/cost-center": "ci"}},
 	}}
-	require.NoError(t, k8s.Patch(ctx, label, client.Apply, client.FieldOwner("finops-bot")))
+	require.NoError(t, k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(label), client.FieldOwner("finops-bot")))
 }
 
 func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
@@ -71,11 +73,11 @@ func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
 	var out []*unstructured.Unstructured
 	for {
 		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err == io.EOF {
+		err := dec.Decode(&u.Object)
+		if errors.Is(err, io.EOF) {
 			return out
-		} else {
-			require.NoError(t, err)
 		}
+		require.NoError(t, err)
 		if len(u.Object) > 0 {
 			out = append(out, u)
 		}
@@ -93,7 +95,7 @@ type harness struct {
 	headroom *scaler.HeadroomController
 }
 
-func newHarness(t *testing.T, ctx context.Context, policyYAML string) *harness {
+func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
 	t.Helper()
 	h := &harness{ns: "jobfit-" + rand.String(5), ciNS: "ci-" + rand.String(5), clock: clocktesting.NewFakeClock(time.Now().Truncate(time.Second))}
 	for _, ns := range []string{h.ns, h.ciNS} {
@@ -130,7 +132,7 @@ func (h *harness) setPolicy(t *testing.T, doc string) {
 }
 
 // pass runs one planning pass: the fallback, then every NodePool.
-func (h *harness) pass(t *testing.T, ctx context.Context) {
+func (h *harness) pass(ctx context.Context, t *testing.T) {
 	t.Helper()
 	_, err := h.fallback.Reconcile(ctx, reconcile.Request{})
 	require.NoError(t, err)
@@ -142,14 +144,14 @@ func (h *harness) pass(t *testing.T, ctx context.Context) {
 	}
 }
 
-func (h *harness) reconcileHeadroom(t *testing.T, ctx context.Context) {
+func (h *harness) reconcileHeadroom(ctx context.Context, t *testing.T) {
 	t.Helper()
 	_, err := h.headroom.Reconcile(ctx, reconcile.Request{})
 	require.NoError(t, err)
 }
 
 // jobPod creates a GitLab job pod pinned to arch and capacity type.
-func (h *harness) jobPod(t *testing.T, ctx context.Context, arch, capacityType, cpu string) *corev1.Pod {
+func (h *harness) jobPod(ctx context.Context, t *testing.T, arch, capacityType, cpu string) *corev1.Pod {
 	t.Helper()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "runner-abc123-project-1-concurrent-", Namespace: h.ciNS,
@@ -178,7 +180,7 @@ func helperArch(arch string) string {
 
 // unschedulable marks pod PodScheduled=False/Unschedulable since at, as the
 // scheduler would.
-func unschedulable(t *testing.T, ctx context.Context, pod *corev1.Pod, at time.Time) {
+func unschedulable(ctx context.Context, t *testing.T, pod *corev1.Pod, at time.Time) {
 	t.Helper()
 	pod.Status.Phase = corev1.PodPending
 	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
@@ -187,27 +189,27 @@ func unschedulable(t *testing.T, ctx context.Context, pod *corev1.Pod, at time.T
 }
 
 // running marks pod as bound and running.
-func running(t *testing.T, ctx context.Context, pod *corev1.Pod) {
+func running(ctx context.Context, t *testing.T, pod *corev1.Pod) {
 	t.Helper()
 	pod.Status.Phase = corev1.PodRunning
 	require.NoError(t, k8s.Status().Update(ctx, pod))
 }
 
-func nodePool(t *testing.T, ctx context.Context, name string) *karpv1.NodePool {
+func nodePool(ctx context.Context, t *testing.T, name string) *karpv1.NodePool {
 	t.Helper()
 	np := &karpv1.NodePool{}
 	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: name}, np))
 	return np
 }
 
-func weight(t *testing.T, ctx context.Context, name string) int32 {
+func weight(ctx context.Context, t *testing.T, name string) int32 {
 	t.Helper()
-	w := nodePool(t, ctx, name).Spec.Weight
+	w := nodePool(ctx, t, name).Spec.Weight
 	require.NotNil(t, w)
 	return *w
 }
 
-func capacityStatus(t *testing.T, ctx context.Context, ns string) (policy.CapacityStatus, bool) {
+func capacityStatus(ctx context.Context, t *testing.T, ns string) (policy.CapacityStatus, bool) {
 	t.Helper()
 	var cm corev1.ConfigMap
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: policy.CapacityStatusName}, &cm); err != nil {
@@ -221,7 +223,7 @@ func capacityStatus(t *testing.T, ctx context.Context, ns string) (policy.Capaci
 
 // eventually waits for an Event with reason about the object name whose
 // note contains text.
-func assertEvent(t *testing.T, ctx context.Context, name, reason, text string) {
+func assertEvent(ctx context.Context, t *testing.T, name, reason, text string) {
 	t.Helper()
 	assert.Eventually(t, func() bool {
 		var list eventsv1.EventList
@@ -237,9 +239,9 @@ func assertEvent(t *testing.T, ctx context.Context, name, reason, text string) {
 	}, 10*time.Second, 50*time.Millisecond, "event %s on %s containing %q", reason, name, text)
 }
 
-func cpu(t *testing.T, ctx context.Context, name string) string {
+func cpu(ctx context.Context, t *testing.T, name string) string {
 	t.Helper()
-	q := nodePool(t, ctx, name).Spec.Limits[corev1.ResourceCPU]
+	q := nodePool(ctx, t, name).Spec.Limits[corev1.ResourceCPU]
 	return fmt.Sprint(q.Value())
 }
 

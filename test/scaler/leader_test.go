@@ -60,6 +60,7 @@ type scalerProcess struct {
 	writes atomic.Int64
 	cancel context.CancelFunc
 	done   chan error
+	err    error // what the manager's Start returned
 }
 
 // startScaler runs a whole scaler manager, wired as `jobfit scaler` wires
@@ -89,7 +90,7 @@ func startScaler(t *testing.T, ns string) *scalerProcess {
 func (p *scalerProcess) stop() {
 	if p.cancel != nil {
 		p.cancel()
-		<-p.done
+		p.err = <-p.done
 		p.cancel = nil
 	}
 }
@@ -111,14 +112,14 @@ limits:
 
 func TestLeaderElectionOnlyTheLeaderWrites(t *testing.T) {
 	ctx := t.Context()
-	applyExamples(t, ctx)
+	applyExamples(ctx, t)
 	ns := "jobfit-le-" + rand.String(5)
 	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	cm := scalerPolicyConfigMap(ns, "80")
 	require.NoError(t, k8s.Create(ctx, cm))
 
 	a, b := startScaler(t, ns), startScaler(t, ns)
-	require.Eventually(t, func() bool { return cpu(t, ctx, "ci-on-demand") == "80" }, 30*time.Second, 100*time.Millisecond,
+	require.Eventually(t, func() bool { return cpu(ctx, t, "ci-on-demand") == "80" }, 30*time.Second, 100*time.Millisecond,
 		"the leader raises the limit to the floor")
 	leader, follower := a, b
 	if b.writes.Load() > 0 {
@@ -129,10 +130,11 @@ func TestLeaderElectionOnlyTheLeaderWrites(t *testing.T) {
 
 	// Kill the leader; the follower takes over and acts on a policy change.
 	leader.stop()
+	require.NoError(t, leader.err, "the leader shuts down cleanly")
 	require.NoError(t, k8s.Get(ctx, client.ObjectKeyFromObject(cm), cm))
 	cm.Data = scalerPolicyConfigMap(ns, "96").Data
 	require.NoError(t, k8s.Update(ctx, cm))
-	require.Eventually(t, func() bool { return cpu(t, ctx, "ci-on-demand") == "96" }, 30*time.Second, 100*time.Millisecond,
+	require.Eventually(t, func() bool { return cpu(ctx, t, "ci-on-demand") == "96" }, 30*time.Second, 100*time.Millisecond,
 		"the new leader applies the new floor")
 	assert.Positive(t, follower.writes.Load())
 }

@@ -21,30 +21,30 @@ limits:
 
 func TestLimitsRiseWithDemandUpToTheCeiling(t *testing.T) {
 	ctx := t.Context()
-	applyExamples(t, ctx) // ci-on-demand starts at limits.cpu 64
-	h := newHarness(t, ctx, limitsPolicy)
+	applyExamples(ctx, t) // ci-on-demand starts at limits.cpu 64
+	h := newHarness(ctx, t, limitsPolicy)
 
-	h.pass(t, ctx)
-	assert.Equal(t, "64", cpu(t, ctx, "ci-on-demand"), "no demand: the limit stays at the floor")
+	h.pass(ctx, t)
+	assert.Equal(t, "64", cpu(ctx, t, "ci-on-demand"), "no demand: the limit stays at the floor")
 
 	for range 10 {
-		unschedulable(t, ctx, h.jobPod(t, ctx, "amd64", policy.CapacityOnDemand, "8"), h.clock.Now())
+		unschedulable(ctx, t, h.jobPod(ctx, t, "amd64", policy.CapacityOnDemand, "8"), h.clock.Now())
 	}
-	h.pass(t, ctx)
-	assert.Equal(t, "80", cpu(t, ctx, "ci-on-demand"), "80 CPUs of pending demand raise the limit")
+	h.pass(ctx, t)
+	assert.Equal(t, "80", cpu(ctx, t, "ci-on-demand"), "80 CPUs of pending demand raise the limit")
 	assert.Equal(t, 0.0, testutil.ToFloat64(h.metrics.NodePoolAtCeiling.WithLabelValues("ci-on-demand", "cpu")))
-	assertEvent(t, ctx, "ci-on-demand", "NodePoolTuned", "limits.cpu 64→80")
+	assertEvent(ctx, t, "ci-on-demand", "NodePoolTuned", "limits.cpu 64→80")
 
 	for range 10 {
-		unschedulable(t, ctx, h.jobPod(t, ctx, "arm64", policy.CapacityOnDemand, "8"), h.clock.Now())
+		unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", policy.CapacityOnDemand, "8"), h.clock.Now())
 	}
-	h.pass(t, ctx)
-	assert.Equal(t, "100", cpu(t, ctx, "ci-on-demand"), "160 CPUs of demand stop at the 100 CPU ceiling")
+	h.pass(ctx, t)
+	assert.Equal(t, "100", cpu(ctx, t, "ci-on-demand"), "160 CPUs of demand stop at the 100 CPU ceiling")
 	assert.Equal(t, 1.0, testutil.ToFloat64(h.metrics.NodePoolAtCeiling.WithLabelValues("ci-on-demand", "cpu")))
 
-	h.pass(t, ctx)
-	assert.Equal(t, "100", cpu(t, ctx, "ci-on-demand"), "never past the ceiling")
-	assert.Equal(t, "2000", cpu(t, ctx, "ci-spot"), "pools without limits in the policy are left alone")
-	mem := nodePool(t, ctx, "ci-on-demand").Spec.Limits["memory"]
+	h.pass(ctx, t)
+	assert.Equal(t, "100", cpu(ctx, t, "ci-on-demand"), "never past the ceiling")
+	assert.Equal(t, "2000", cpu(ctx, t, "ci-spot"), "pools without limits in the policy are left alone")
+	mem := nodePool(ctx, t, "ci-on-demand").Spec.Limits["memory"]
 	assert.Equal(t, "256Gi", mem.String(), "resources the policy does not bound are left alone")
 }

@@ -15,20 +15,20 @@ import (
 
 func TestFieldOwnershipOnlyBehaviouralFields(t *testing.T) {
 	ctx := t.Context()
-	applyExamples(t, ctx)
+	applyExamples(ctx, t)
 	doc := limitsPolicy + "fallback: {pendingAfter: 1m}\nconsolidation: {enabled: true, busyThreshold: 3, busy: 15m, idle: 1m}\n"
-	h := newHarness(t, ctx, doc)
-	before := nodePool(t, ctx, "ci-on-demand")
+	h := newHarness(ctx, t, doc)
+	before := nodePool(ctx, t, "ci-on-demand")
 	for range 12 {
-		unschedulable(t, ctx, h.jobPod(t, ctx, "arm64", policy.CapacitySpot, "8"), h.clock.Now())
+		unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", policy.CapacitySpot, "8"), h.clock.Now())
 	}
 	h.clock.Step(2 * 60 * 1e9)
-	h.pass(t, ctx)
-	after := nodePool(t, ctx, "ci-on-demand")
+	h.pass(ctx, t)
+	after := nodePool(ctx, t, "ci-on-demand")
 
 	require.Equal(t, int32(100), *after.Spec.Weight)
 	require.NotNil(t, after.Spec.Disruption.ConsolidateAfter.Duration)
-	assert.Equal(t, "15m0s", after.Spec.Disruption.ConsolidateAfter.Duration.String(), "busy: jobs keep arriving")
+	assert.Equal(t, "15m0s", after.Spec.Disruption.ConsolidateAfter.String(), "busy: jobs keep arriving")
 	assert.True(t, equality.Semantic.DeepEqual(before.Spec.Template, after.Spec.Template), "the template (requirements, taints, labels, nodeClassRef) is untouched")
 	assert.Equal(t, before.Labels, after.Labels, "other users' labels are untouched")
 	assert.Equal(t, "ci", after.Labels["finops.example.com/cost-center"])
