@@ -30,6 +30,7 @@ type HeadroomController struct {
 	reader    client.Reader
 	observer  *Observer
 	policies  *PolicyStore
+	fallback  *FallbackState
 	recorder  events.EventRecorder
 	metrics   *Metrics
 	namespace string
@@ -42,9 +43,13 @@ type HeadroomController struct {
 // reader is an uncached reader (the manager's API reader): placeholders
 // and their prerequisites are read live, so that a pod just created is
 // never created twice because the cache has not seen it yet.
-func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *PolicyStore,
+//
+// Placeholders follow the spot fallback: while an arch's spot is degraded,
+// its spot placeholders (which could not be scheduled) are replaced by
+// on-demand ones.
+func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *PolicyStore, fb *FallbackState,
 	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *HeadroomController {
-	return &HeadroomController{clock: clk, client: c, reader: reader, observer: NewObserver(c), policies: policies, recorder: recorder,
+	return &HeadroomController{clock: clk, client: c, reader: reader, observer: NewObserver(c), policies: policies, fallback: fb, recorder: recorder,
 		metrics: metrics, namespace: namespace, period: period, history: headroom.NewHistory(), reported: map[string]int{}}
 }
 
@@ -127,16 +132,19 @@ func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*co
 
 func (c *HeadroomController) converge(ctx context.Context, p *policy.ScalerPolicy, snap *pressure.Snapshot,
 	arch string, existing []*corev1.Pod, want int, owner *metav1.OwnerReference) error {
-	create, remove := headroom.Diff(existing, want)
+	tmpl := c.template(p, arch)
+	keep, remove := headroom.SplitStale(existing, tmpl.CapacityType)
+	create, excess := headroom.Diff(keep, want)
+	remove = append(remove, excess...)
 	for _, pod := range remove {
 		if err := c.client.Delete(ctx, pod, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("deleting headroom pod %s: %w", pod.Name, err)
 		}
 	}
 	if create > 0 {
-		size := headroom.Size(p.Headroom.PodTemplate, snap, arch)
+		size := headroom.Size(tmpl, snap, arch)
 		for range create {
-			pod := headroom.Pod(p.Headroom.PodTemplate, arch, c.namespace, size, *owner)
+			pod := headroom.Pod(tmpl, arch, c.namespace, size, *owner)
 			if err := c.client.Create(ctx, pod, client.FieldOwner(FieldManager)); err != nil {
 				return fmt.Errorf("creating headroom pod for %s: %w", arch, err)
 			}
@@ -146,6 +154,16 @@ func (c *HeadroomController) converge(ctx context.Context, p *policy.ScalerPolic
 		log.FromContext(ctx).Info("headroom changed", "arch", arch, "created", create, "deleted", len(remove), "want", want)
 	}
 	return nil
+}
+
+// template is the placeholder template for arch: on-demand instead of spot
+// while the fallback says arch's spot is degraded.
+func (c *HeadroomController) template(p *policy.ScalerPolicy, arch string) policy.HeadroomPodTemplate {
+	t := p.Headroom.PodTemplate
+	if st, _ := c.fallback.Get(); t.CapacityType == policy.CapacitySpot && st.Status().IsDegraded(arch, policy.CapacitySpot) {
+		t.CapacityType = policy.CapacityOnDemand
+	}
+	return t
 }
 
 func (c *HeadroomController) report(existing map[string][]*corev1.Pod, want map[string]int) {

@@ -2,7 +2,6 @@ package scaler
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -75,22 +74,6 @@ func (c *PolicyController) Reconcile(ctx context.Context, cm *corev1.ConfigMap) 
 	c.store.Set(p)
 	log.FromContext(ctx).V(1).Info("scaler policy loaded", "configmap", cm.Name, "dryRun", p.DryRun)
 	return reconcile.Result{}, nil
-}
-
-// LoadOnce reads the policy ConfigMap through the client; it is used at
-// start-up and by tests.
-func (c *PolicyController) LoadOnce(ctx context.Context) error {
-	var list corev1.ConfigMapList
-	if err := c.client.List(ctx, &list, client.InNamespace(c.key.Namespace), client.MatchingLabels{policy.PolicyLabel: "scaler"}); err != nil {
-		return fmt.Errorf("listing scaler policy configmaps: %w", err)
-	}
-	for i := range list.Items {
-		if c.matches(&list.Items[i]) {
-			_, err := c.Reconcile(ctx, &list.Items[i])
-			return err
-		}
-	}
-	return nil
 }
 
 func (c *PolicyController) matches(obj client.Object) bool {

@@ -71,7 +71,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 		Policy:   NewPolicyController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
 		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
 		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
-		Headroom: NewHeadroomController(clk, c, mgr.GetAPIReader(), store, recorder, m, o.Namespace, period),
+		Headroom: NewHeadroomController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, o.Namespace, period),
 		Metrics:  m,
 		Policies: store,
 	}

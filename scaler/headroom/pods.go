@@ -102,3 +102,17 @@ func Diff(existing []*corev1.Pod, want int) (create int, remove []*corev1.Pod) {
 	})
 	return 0, live[:len(live)-want]
 }
+
+// SplitStale separates the placeholders to keep from the pending ones
+// pinned to another capacity type than capacityType, which are replaced.
+// Bound placeholders are kept: they hold capacity that exists.
+func SplitStale(existing []*corev1.Pod, capacityType string) (keep, stale []*corev1.Pod) {
+	for _, p := range existing {
+		if p.Spec.NodeName == "" && p.Spec.NodeSelector[policy.LabelCapacityType] != capacityType {
+			stale = append(stale, p)
+			continue
+		}
+		keep = append(keep, p)
+	}
+	return keep, stale
+}

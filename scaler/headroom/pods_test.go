@@ -45,3 +45,22 @@ func TestDiff(t *testing.T) {
 		})
 	}
 }
+
+func TestSplitStale(t *testing.T) {
+	pod := func(name, ct string, bound bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{NodeSelector: map[string]string{"karpenter.sh/capacity-type": ct}}}
+		if bound {
+			p.Spec.NodeName = "n"
+		}
+		return p
+	}
+	keep, stale := headroom.SplitStale([]*corev1.Pod{pod("spot-pending", "spot", false), pod("spot-bound", "spot", true), pod("od", "on-demand", false)}, "on-demand")
+	names := func(ps []*corev1.Pod) (out []string) {
+		for _, p := range ps {
+			out = append(out, p.Name)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"spot-bound", "od"}, names(keep), "bound placeholders hold real capacity and stay")
+	assert.Equal(t, []string{"spot-pending"}, names(stale))
+}

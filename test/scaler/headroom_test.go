@@ -99,3 +99,29 @@ func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
 	h.reconcileHeadroom(ctx, t)
 	assert.Empty(t, placeholders(ctx, t, h.ns), "headroom off deletes every placeholder")
 }
+
+func TestHeadroomFollowsTheSpotFallback(t *testing.T) {
+	ctx := t.Context()
+	applyExamples(ctx, t)
+	h := newHarness(ctx, t, `apiVersion: jobfit.dev/v1alpha1
+kind: ScalerPolicy
+nodePools:
+- {name: ci-spot, role: spot}
+- {name: ci-on-demand, role: on-demand, weight: 10}
+fallback: {pendingAfter: 3m}
+headroom: {enabled: true, perArch: {arm64: {min: 1, max: 1}}}
+`)
+	h.pass(ctx, t)
+	h.reconcileHeadroom(ctx, t)
+	pods := placeholders(ctx, t, h.ns)
+	require.Len(t, pods, 1)
+	assert.Equal(t, policy.CapacitySpot, pods[0].Spec.NodeSelector[policy.LabelCapacityType])
+
+	unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", policy.CapacitySpot, "1"), h.clock.Now())
+	h.clock.Step(4 * time.Minute)
+	h.pass(ctx, t)
+	h.reconcileHeadroom(ctx, t)
+	pods = placeholders(ctx, t, h.ns)
+	require.Len(t, pods, 1, "the pending spot placeholder is replaced, not added to")
+	assert.Equal(t, policy.CapacityOnDemand, pods[0].Spec.NodeSelector[policy.LabelCapacityType], "arm64 spot is degraded")
+}

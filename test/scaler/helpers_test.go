@@ -120,7 +120,7 @@ func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
 	period := 30 * time.Second
 	h.fallback = scaler.NewFallbackController(h.clock, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
 	h.nodePool = scaler.NewNodePoolController(h.clock, k8s, h.store, fb, recorder, h.metrics, period)
-	h.headroom = scaler.NewHeadroomController(h.clock, k8s, k8s, h.store, recorder, h.metrics, h.ns, period)
+	h.headroom = scaler.NewHeadroomController(h.clock, k8s, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
 	return h
 }
 
