@@ -25,6 +25,8 @@ type jobfit struct {
 	certDir                      string
 	cancel                       context.CancelFunc
 	done                         chan error
+	// exitErr is what the manager returned when stopped (nil when it stopped cleanly).
+	exitErr error
 }
 
 func freePort(t *testing.T) int {
@@ -61,8 +63,9 @@ func (j *jobfit) stop() {
 	j.cancel()
 	j.cancel = nil
 	select {
-	case <-j.done:
+	case j.exitErr = <-j.done:
 	case <-time.After(30 * time.Second):
+		j.exitErr = fmt.Errorf("manager did not stop within 30s")
 	}
 }
 
