@@ -112,6 +112,7 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 // neither side and are left alone.
 func patch(original, mutated *corev1.Pod) (admission.Response, error) {
 	original, mutated = withoutUnchangedBulk(original, mutated)
+	original, mutated = withoutEqualFields(original, mutated)
 	before, err := json.Marshal(original)
 	if err != nil {
 		return admission.Response{}, fmt.Errorf("encoding pod: %w", err)
