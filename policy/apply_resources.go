@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,7 +47,7 @@ func (a *applier) applyResources() {
 // is not applied.
 func (a *applier) fillDefaults(c *corev1.Container, def *Resources) []string {
 	var filled []string
-	for _, name := range sortedResourceNames(def.Requests) {
+	for _, name := range sortedKeys(def.Requests) {
 		q, _ := quantityOf(def.Requests, name)
 		if _, ok := c.Resources.Requests[name]; ok {
 			continue
@@ -60,7 +59,7 @@ func (a *applier) fillDefaults(c *corev1.Container, def *Resources) []string {
 		setQty(&c.Resources.Requests, name, q)
 		filled = append(filled, "requests."+string(name)+"="+q.String())
 	}
-	for _, name := range sortedResourceNames(def.Limits) {
+	for _, name := range sortedKeys(def.Limits) {
 		q, _ := quantityOf(def.Limits, name)
 		if _, ok := c.Resources.Limits[name]; ok {
 			continue
@@ -81,14 +80,14 @@ func (a *applier) fillDefaults(c *corev1.Container, def *Resources) []string {
 // resources.max still caps the result.
 func (a *applier) setSize(c *corev1.Container, class *Resources, size string) bool {
 	changed := false
-	for _, name := range sortedResourceNames(class.Requests) {
+	for _, name := range sortedKeys(class.Requests) {
 		q, _ := quantityOf(class.Requests, name)
 		changed = a.raiseQty(c, &c.Resources.Requests, "requests", name, q, size) || changed
 		if lim, ok := c.Resources.Limits[name]; ok && lim.Cmp(c.Resources.Requests[name]) < 0 {
 			changed = a.raiseQty(c, &c.Resources.Limits, "limits", name, c.Resources.Requests[name], size) || changed
 		}
 	}
-	for _, name := range sortedResourceNames(class.Limits) {
+	for _, name := range sortedKeys(class.Limits) {
 		q, _ := quantityOf(class.Limits, name)
 		changed = a.raiseQty(c, &c.Resources.Limits, "limits", name, q, size) || changed
 	}
@@ -117,7 +116,7 @@ func (a *applier) capAll(cs []corev1.Container) {
 			kind string
 			list corev1.ResourceList
 		}{{"requests", c.Resources.Requests}, {"limits", c.Resources.Limits}} {
-			for _, name := range sortedListNames(l.list) {
+			for _, name := range sortedKeys(l.list) {
 				mx, ok := quantityOf(a.p.Resources.Max, name)
 				if cur := l.list[name]; ok && cur.Cmp(mx) > 0 {
 					l.list[name] = mx.DeepCopy()
@@ -134,16 +133,4 @@ func setQty(list *corev1.ResourceList, name corev1.ResourceName, q resource.Quan
 		*list = corev1.ResourceList{}
 	}
 	(*list)[name] = q.DeepCopy()
-}
-
-func sortedListNames(l corev1.ResourceList) []corev1.ResourceName {
-	if len(l) == 0 {
-		return nil
-	}
-	names := make([]corev1.ResourceName, 0, len(l))
-	for n := range l {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool { return names[i] < names[j] })
-	return names
 }

@@ -115,7 +115,7 @@ func lowerCaps(cluster, ns map[corev1.ResourceName]Quantity) (map[corev1.Resourc
 		out[k] = v
 	}
 	var warns []string
-	for _, k := range sortedResourceNames(ns) {
+	for _, k := range sortedKeys(ns) {
 		q, ok := quantityOf(ns, k)
 		if !ok {
 			continue
@@ -133,7 +133,7 @@ func lowerCaps(cluster, ns map[corev1.ResourceName]Quantity) (map[corev1.Resourc
 func clampToCaps(r *ResourcePolicy) []string {
 	var warns []string
 	clamp := func(m map[corev1.ResourceName]Quantity, path string) {
-		for _, k := range sortedResourceNames(m) {
+		for _, k := range sortedKeys(m) {
 			q, ok := quantityOf(m, k)
 			mx, capped := quantityOf(r.Max, k)
 			if ok && capped && q.Cmp(mx) > 0 {

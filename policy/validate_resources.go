@@ -50,7 +50,7 @@ func validateContainerResources(cr *ContainerResources, maxes map[corev1.Resourc
 
 func validateQuantities(m map[corev1.ResourceName]Quantity, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, name := range sortedResourceNames(m) {
+	for _, name := range sortedKeys(m) {
 		q := m[name]
 		qp := p.Key(string(name))
 		for _, msg := range validation.IsQualifiedName(string(name)) {
@@ -69,7 +69,7 @@ func validateQuantities(m map[corev1.ResourceName]Quantity, p *field.Path) field
 
 func requestsWithinLimits(r *Resources, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, name := range sortedResourceNames(r.Requests) {
+	for _, name := range sortedKeys(r.Requests) {
 		req, lim := r.Requests[name], r.Limits[name]
 		if lim.Err() != nil || req.Err() != nil || lim.String() == "" {
 			continue
@@ -86,7 +86,7 @@ func requestsWithinLimits(r *Resources, p *field.Path) field.ErrorList {
 // could never be applied, which is a mistake in the policy, not the job.
 func withinCaps(m, maxes map[corev1.ResourceName]Quantity, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
-	for _, name := range sortedResourceNames(m) {
+	for _, name := range sortedKeys(m) {
 		mx, ok := maxes[name]
 		q := m[name]
 		if !ok || mx.Err() != nil || q.Err() != nil {
@@ -98,19 +98,6 @@ func withinCaps(m, maxes map[corev1.ResourceName]Quantity, p *field.Path) field.
 		}
 	}
 	return errs
-}
-
-func sortedResourceNames(m map[corev1.ResourceName]Quantity) []corev1.ResourceName {
-	keys := make([]corev1.ResourceName, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
 }
 
 // quantityOf returns the parsed value of m[name] and whether it is set.
