@@ -3,7 +3,6 @@ package policy
 import (
 	"encoding/json"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -17,6 +16,7 @@ type applier struct {
 	arch   string
 	cap    string
 	env    map[string]string // the job variables jobfit reads
+	prior  Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
 	dec    *Decisions
 }
 
@@ -43,9 +43,10 @@ func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Deci
 		dec.Skipped, dec.Reason = true, skip
 		return pod, dec
 	}
-	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, dec: &dec}
+	prior, _ := ReadRecord(pod.Annotations)
+	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, prior: prior, dec: &dec}
 	var warns []string
-	a.traits, warns = resolveTraits(a.pod, p, env)
+	a.traits, warns = resolveTraits(a.pod, p, env, prior)
 	dec.Warnings = append(dec.Warnings, warns...)
 	a.applyArch()
 	a.applyCapacity()
@@ -100,26 +101,11 @@ func projectID(pod *corev1.Pod, env map[string]string) string {
 	return env[VarProjectID]
 }
 
-// ownedByJobfit reports whether a nodeSelector value was put there by jobfit
-// on an earlier pass (and so is not a runner pin that must win).
-func ownedByJobfit(pod *corev1.Pod, mutation, value string) bool {
-	r, ok := ReadRecord(pod.Annotations)
-	if !ok {
-		return false
-	}
-	for _, d := range r.Decisions {
-		if d.Mutation == mutation && d.Value == value && !strings.HasPrefix(d.Source, "nodeSelector") {
-			return true
-		}
-	}
-	return false
-}
-
 // writeRecord writes jobfit.dev/applied. A record of the same policy hash is
 // kept as it is: it describes the first pass, and rewriting it on
 // reinvocation would make Apply non-idempotent.
 func (a *applier) writeRecord() {
-	if r, ok := ReadRecord(a.pod.Annotations); ok && r.Hash == a.p.Hash() {
+	if a.prior.Hash == a.p.Hash() {
 		return
 	}
 	r := Record{Policy: a.p.Name(), Hash: a.p.Hash(), Decisions: a.dec.Items}

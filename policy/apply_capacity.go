@@ -63,7 +63,7 @@ func (a *applier) preferCapacity(value string) bool {
 		if len(exprs[0].Values) == 1 && exprs[0].Values[0] == value {
 			return false
 		}
-		if !ownedByJobfit(a.pod, MutCapacity, exprs[0].Values[0]) {
+		if !a.prior.owns(MutCapacity, exprs[0].Values[0]) {
 			a.dec.warn("preferred node affinity on " + LabelCapacityType + " set by the runner kept")
 			return false
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Mutation names, as recorded in jobfit.dev/applied and counted by the
@@ -99,4 +100,15 @@ func ReadRecord(annotations map[string]string) (Record, bool) {
 		return Record{}, false
 	}
 	return r, true
+}
+
+// owns reports whether a value was put there by jobfit on an earlier pass
+// (and so is not a runner pin that must win). The zero Record owns nothing.
+func (r Record) owns(mutation, value string) bool {
+	for _, d := range r.Decisions {
+		if d.Mutation == mutation && d.Value == value && !strings.HasPrefix(d.Source, "nodeSelector") {
+			return true
+		}
+	}
+	return false
 }

@@ -33,10 +33,11 @@ type traitSpec struct {
 // ResolveTraits reads a job pod's traits in the policy's order. It returns
 // warnings for values that were present but meant nothing.
 func ResolveTraits(pod *corev1.Pod, p *Policy) (JobTraits, []string) {
-	return resolveTraits(pod, p, jobEnv(pod, p.idx.envWanted))
+	prior, _ := ReadRecord(pod.Annotations)
+	return resolveTraits(pod, p, jobEnv(pod, p.idx.envWanted), prior)
 }
 
-func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string) (JobTraits, []string) {
+func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string, prior Record) (JobTraits, []string) {
 	tags := parseRunnerTags(env[VarRunnerTags])
 	var t JobTraits
 	var warns []string
@@ -48,10 +49,10 @@ func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string) (JobTraits
 	t.Arch = resolve(traitSpec{TraitArchKey, p.Traits.Variables.Arch, p.idx.archAlias})
 	t.CapacityType = resolve(traitSpec{TraitCapacityKey, p.Traits.Variables.CapacityType, p.idx.capAlias})
 	t.Size = resolve(traitSpec{TraitSizeKey, p.Traits.Variables.Size, p.idx.sizeAlias})
-	if v, ok := pod.Spec.NodeSelector[LabelArch]; ok && !ownedByJobfit(pod, "arch", v) {
+	if v, ok := pod.Spec.NodeSelector[LabelArch]; ok && !prior.owns(MutArch, v) {
 		t.Arch, t.ArchPinned = Trait{Value: v, Source: "nodeSelector " + LabelArch}, true
 	}
-	if v, ok := pod.Spec.NodeSelector[LabelCapacityType]; ok && !ownedByJobfit(pod, "capacity", v) {
+	if v, ok := pod.Spec.NodeSelector[LabelCapacityType]; ok && !prior.owns(MutCapacity, v) {
 		t.CapacityType, t.CapacityPinned = Trait{Value: v, Source: "nodeSelector " + LabelCapacityType}, true
 	}
 	return t, warns
