@@ -17,17 +17,7 @@ func validateCaches(caches []Cache, p *field.Path) field.ErrorList {
 	names, mounts := sets.New[string](), sets.New[string]()
 	for i := range caches {
 		c, cp := &caches[i], p.Index(i)
-		if c.Name == "" {
-			errs = append(errs, field.Required(cp.Child("name"), "the volume name"))
-		} else {
-			for _, msg := range validation.IsDNS1123Label(c.Name) {
-				errs = append(errs, field.Invalid(cp.Child("name"), c.Name, msg))
-			}
-		}
-		if names.Has(c.Name) {
-			errs = append(errs, field.Duplicate(cp.Child("name"), c.Name))
-		}
-		names.Insert(c.Name)
+		errs = append(errs, validateUniqueName(c.Name, cp.Child("name"), "the volume name", validation.IsDNS1123Label, names)...)
 		errs = append(errs, validateTemplate(c.ClaimName, cp.Child("claimName"), true)...)
 		switch {
 		case c.MountPath == "":
@@ -71,22 +61,30 @@ func validateTemplate(tmpl string, p *field.Path, claim bool) field.ErrorList {
 	return errs
 }
 
+// validateUniqueName checks a required name that must be valid and unique
+// within its list; seen collects the names met so far.
+func validateUniqueName(name string, p *field.Path, what string, valid func(string) []string, seen sets.Set[string]) field.ErrorList {
+	var errs field.ErrorList
+	if name == "" {
+		errs = append(errs, field.Required(p, what))
+	} else {
+		for _, msg := range valid(name) {
+			errs = append(errs, field.Invalid(p, name, msg))
+		}
+	}
+	if seen.Has(name) {
+		errs = append(errs, field.Duplicate(p, name))
+	}
+	seen.Insert(name)
+	return errs
+}
+
 func validateSecrets(secrets []SecretMode, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	seen := sets.New[string]()
 	for i, s := range secrets {
 		sp := p.Index(i)
-		if s.SecretName == "" {
-			errs = append(errs, field.Required(sp.Child("secretName"), "the Secret whose volume mode is set"))
-		} else {
-			for _, msg := range validation.IsDNS1123Subdomain(s.SecretName) {
-				errs = append(errs, field.Invalid(sp.Child("secretName"), s.SecretName, msg))
-			}
-		}
-		if seen.Has(s.SecretName) {
-			errs = append(errs, field.Duplicate(sp.Child("secretName"), s.SecretName))
-		}
-		seen.Insert(s.SecretName)
+		errs = append(errs, validateUniqueName(s.SecretName, sp.Child("secretName"), "the Secret whose volume mode is set", validation.IsDNS1123Subdomain, seen)...)
 		switch {
 		case s.DefaultMode == nil:
 			errs = append(errs, field.Required(sp.Child("defaultMode"), "a file mode such as 0400"))
