@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -69,8 +67,8 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	if req.Operation != admissionv1.Create {
 		return admission.Allowed("jobfit mutates pods on create only"), ResultSkipped, nil
 	}
-	pod := &corev1.Pod{}
-	if err := json.Unmarshal(req.Object.Raw, pod); err != nil {
+	pod, err := decodePod(req.Object.Raw)
+	if err != nil {
 		return admission.Response{}, "", fmt.Errorf("decoding pod: %w", err)
 	}
 	// The object of a CREATE often has no namespace yet; policy and the
@@ -111,8 +109,7 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 // object, so that fields this build of the API types does not know are in
 // neither side and are left alone.
 func patch(original, mutated *corev1.Pod) (admission.Response, error) {
-	original, mutated = withoutUnchangedBulk(original, mutated)
-	original, mutated = withoutEqualFields(original, mutated)
+	original, mutated = withoutEqualParts(original, mutated)
 	before, err := json.Marshal(original)
 	if err != nil {
 		return admission.Response{}, fmt.Errorf("encoding pod: %w", err)
@@ -126,50 +123,6 @@ func patch(original, mutated *corev1.Pod) (admission.Response, error) {
 		return admission.Response{}, fmt.Errorf("building patch: %s", resp.Result.Message)
 	}
 	return resp, nil
-}
-
-// withoutUnchangedBulk leaves the containers' env, command and args out of
-// both sides of the diff when they are unchanged: they are most of a job
-// pod's bytes (hundreds of job variables and the shell-detection script),
-// and policy.Apply never changes them. Containers are neither added nor
-// reordered by Apply, so the patch's positional paths stay right. If any of
-// them did change, the full pods are diffed.
-func withoutUnchangedBulk(a, b *corev1.Pod) (*corev1.Pod, *corev1.Pod) {
-	if len(a.Spec.Containers) != len(b.Spec.Containers) || len(a.Spec.InitContainers) != len(b.Spec.InitContainers) {
-		return a, b
-	}
-	for _, pair := range [][2][]corev1.Container{{a.Spec.Containers, b.Spec.Containers}, {a.Spec.InitContainers, b.Spec.InitContainers}} {
-		for i := range pair[0] {
-			x, y := &pair[0][i], &pair[1][i]
-			if !slices.Equal(x.Command, y.Command) || !slices.Equal(x.Args, y.Args) || !slices.EqualFunc(x.Env, y.Env, envEqual) {
-				return a, b
-			}
-		}
-	}
-	return slim(a), slim(b)
-}
-
-func envEqual(x, y corev1.EnvVar) bool {
-	return x.Name == y.Name && x.Value == y.Value && equality.Semantic.DeepEqual(x.ValueFrom, y.ValueFrom)
-}
-
-func slim(p *corev1.Pod) *corev1.Pod {
-	s := *p
-	s.Spec.Containers = slimContainers(p.Spec.Containers)
-	s.Spec.InitContainers = slimContainers(p.Spec.InitContainers)
-	return &s
-}
-
-func slimContainers(cs []corev1.Container) []corev1.Container {
-	if cs == nil {
-		return nil
-	}
-	out := make([]corev1.Container, len(cs))
-	for i := range cs {
-		out[i] = cs[i]
-		out[i].Env, out[i].Command, out[i].Args = nil, nil, nil
-	}
-	return out
 }
 
 func failOpen(reason string) admission.Response {

@@ -1,8 +1,13 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
 // BenchmarkHandle measures one admission of a GitLab Runner 18.11 job pod,
@@ -15,6 +20,26 @@ func BenchmarkHandle(b *testing.B) {
 	for b.Loop() {
 		if resp := h.Handle(context.Background(), req); len(resp.Patches) == 0 {
 			b.Fatal("no patch")
+		}
+	}
+}
+
+// BenchmarkServeHTTP measures what the webhook server does for one
+// AdmissionReview body, without TLS: controller-runtime decodes the review,
+// the handler runs, and the response review is encoded.
+func BenchmarkServeHTTP(b *testing.B) {
+	t := &testing.T{}
+	wh := &admission.Webhook{Handler: NewHandler(&staticSource{eff: Effective{Policy: loadPolicy(t)}, ok: true})}
+	body := reviewBody(t, createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner"))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		wh.ServeHTTP(w, r)
+		if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"patch"`)) {
+			b.Fatalf("status %d: %s", w.Code, w.Body.String())
 		}
 	}
 }

@@ -88,3 +88,14 @@ func (s *staticSource) Lookup(namespace string) (Effective, bool) {
 	}
 	return s.eff, s.ok
 }
+
+// reviewBody is the AdmissionReview request body the API server sends for req.
+func reviewBody(t *testing.T, req admission.Request) []byte {
+	t.Helper()
+	b, err := json.Marshal(&admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request:  &req.AdmissionRequest,
+	})
+	require.NoError(t, err)
+	return b
+}

@@ -17,7 +17,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,8 +38,10 @@ import (
 )
 
 // runAdmission serves the handler on loopback and sends rate reviews per
-// second for d.
-func runAdmission(rate int, d time.Duration) error {
+// second for d. With separate, the server runs in a child process (this
+// binary with -mode serve), as it does in a cluster, so that the load
+// generator's allocations and goroutines do not share its runtime.
+func runAdmission(rate int, d time.Duration, handler string, separate bool, cpuProfile, gogc string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	certDir, caPEM, err := selfSignedCert()
@@ -46,13 +53,24 @@ func runAdmission(rate int, d time.Duration) error {
 	if err != nil {
 		return err
 	}
-	store, err := exampleStore()
-	if err != nil {
-		return err
+	var cpu func() time.Duration
+	if separate {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		cmd := exec.Command(exe, "-mode", "serve", "-port", strconv.Itoa(port), "-cert-dir", certDir, "-handler", handler, "-server-cpuprofile", cpuProfile)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		cmd.Env = append(os.Environ(), "GOGC="+gogc)
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("starting the server process: %w", err)
+		}
+		defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
+		cpu = func() time.Duration { return processCPU(cmd.Process.Pid) }
+	} else {
+		go func() { _ = serve(ctx, port, certDir, handler) }()
+		cpu = func() time.Duration { return processCPU(os.Getpid()) }
 	}
-	srv := webhook.NewServer(webhook.ServerOptions{Host: "127.0.0.1", Port: port, CertDir: certDir})
-	srv.Register(webhook.Path, &admission.Webhook{Handler: webhook.NewHandler(store)})
-	go func() { _ = srv.Start(ctx) }()
 
 	body, err := review()
 	if err != nil {
@@ -65,18 +83,92 @@ func runAdmission(rate int, d time.Duration) error {
 		MaxIdleConnsPerHost: 256,
 	}}
 	url := fmt.Sprintf("https://127.0.0.1:%d%s", port, webhook.Path)
-	if err := waitServing(client, url, body); err != nil {
+	wantPatch := handler == "jobfit"
+	if err := waitServing(client, url, body, wantPatch); err != nil {
 		return err
 	}
-	fmt.Printf("admission: %d/s for %s to %s (TLS, HTTP/1.1 keep-alive)\n", rate, d, url)
-	lat, failed, elapsed := sendAtRate(client, url, body, rate, d)
+	where := "in this process"
+	if separate {
+		where = "in a child process"
+	}
+	if separate {
+		where += " with GOGC=" + gogc
+	}
+	fmt.Printf("admission: %d/s for %s to %s (TLS, HTTP/1.1 keep-alive), handler %s %s\n", rate, d, url, handler, where)
+	cpu0 := cpu()
+	lat, failed, elapsed := sendAtRate(client, url, body, rate, d, wantPatch)
+	cpuUsed := cpu() - cpu0
 	fmt.Printf("admission: %s errors=%d throughput=%.1f/s\n", lat, failed, float64(len(lat))/elapsed.Seconds())
+	if n := len(lat) + failed; n > 0 && separate {
+		fmt.Printf("admission: server CPU %s per request (%.2f cores)\n", round(cpuUsed/time.Duration(n)), cpuUsed.Seconds()/elapsed.Seconds())
+	}
 	return nil
+}
+
+// serveProcess is the child process of a separate run: it serves until
+// interrupted, writing a CPU profile when asked to.
+func serveProcess(port int, certDir, handler, cpuProfile string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	return serve(ctx, port, certDir, handler)
+}
+
+// serve runs the webhook server with the named handler until ctx ends.
+func serve(ctx context.Context, port int, certDir, handler string) error {
+	var h admission.Handler
+	switch handler {
+	case "jobfit":
+		store, err := exampleStore()
+		if err != nil {
+			return err
+		}
+		h = webhook.NewHandler(store)
+	case "allow":
+		// The floor: controller-runtime decodes the review and answers
+		// "allowed" with no patch.
+		h = admission.HandlerFunc(func(context.Context, admission.Request) admission.Response {
+			return admission.Allowed("")
+		})
+	default:
+		return fmt.Errorf("unknown -handler %q: jobfit or allow", handler)
+	}
+	srv := webhook.NewServer(webhook.ServerOptions{Host: "127.0.0.1", Port: port, CertDir: certDir})
+	srv.Register(webhook.Path, &admission.Webhook{Handler: h})
+	return srv.Start(ctx)
+}
+
+// processCPU is the user + system CPU time pid has used so far, from
+// /proc/<pid>/stat (Linux).
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; the fields after it are fixed.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const clockTicks = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / clockTicks
 }
 
 // sendAtRate sends one request every 1/rate seconds, each on its own
 // goroutine, and returns the latencies of the successful ones.
-func sendAtRate(client *http.Client, url string, body []byte, rate int, d time.Duration) (summary, int, time.Duration) {
+func sendAtRate(client *http.Client, url string, body []byte, rate int, d time.Duration, wantPatch bool) (summary, int, time.Duration) {
 	var (
 		mu     sync.Mutex
 		lat    summary
@@ -92,7 +184,7 @@ func sendAtRate(client *http.Client, url string, body []byte, rate int, d time.D
 		go func() {
 			defer wg.Done()
 			t0 := time.Now()
-			ok := post(client, url, body)
+			ok := post(client, url, body, wantPatch)
 			el := time.Since(t0)
 			mu.Lock()
 			defer mu.Unlock()
@@ -107,8 +199,9 @@ func sendAtRate(client *http.Client, url string, body []byte, rate int, d time.D
 	return lat, failed, time.Since(start)
 }
 
-// post sends one review and checks that the pod was allowed with a patch.
-func post(client *http.Client, url string, body []byte) bool {
+// post sends one review and checks that the pod was allowed, with a patch
+// when wantPatch.
+func post(client *http.Client, url string, body []byte, wantPatch bool) bool {
 	resp, err := client.Post(url, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return false
@@ -119,12 +212,12 @@ func post(client *http.Client, url string, body []byte) bool {
 	if err != nil || json.Unmarshal(b, out) != nil || out.Response == nil {
 		return false
 	}
-	return out.Response.Allowed && len(out.Response.Patch) > 0
+	return out.Response.Allowed && (len(out.Response.Patch) > 0) == wantPatch
 }
 
-func waitServing(client *http.Client, url string, body []byte) error {
+func waitServing(client *http.Client, url string, body []byte, wantPatch bool) error {
 	deadline := time.Now().Add(10 * time.Second)
-	for !post(client, url, body) {
+	for !post(client, url, body, wantPatch) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("webhook server at %s did not answer with a patch", url)
 		}

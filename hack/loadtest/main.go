@@ -34,13 +34,21 @@ func main() {
 	rate := flag.Int("rate", 500, "admission: requests per second")
 	duration := flag.Duration("duration", 30*time.Second, "admission: how long to send")
 	pods := flag.Int("pods", 300, "apiserver: pods to create per namespace")
+	handler := flag.String("handler", "jobfit", "admission: jobfit (the real handler) or allow (answers allowed at once: the floor)")
+	separate := flag.Bool("separate", true, "admission: run the server in a child process")
+	port := flag.Int("port", 0, "serve: port (internal)")
+	certDir := flag.String("cert-dir", "", "serve: certificate directory (internal)")
+	cpuProfile := flag.String("server-cpuprofile", "", "admission: write the server's CPU profile to this file")
+	gogc := flag.String("server-gogc", "400", "admission: GOGC of the server process, as manifests/base/webhook/deployment.yaml sets it")
 	flag.Parse()
 	ctrl.SetLogger(logr.Discard())
 	fmt.Printf("jobfit loadtest: mode=%s GOMAXPROCS=%d NumCPU=%d %s\n", *mode, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version())
 	var err error
 	switch *mode {
 	case "admission":
-		err = runAdmission(*rate, *duration)
+		err = runAdmission(*rate, *duration, *handler, *separate, *cpuProfile, *gogc)
+	case "serve":
+		err = serveProcess(*port, *certDir, *handler, *cpuProfile)
 	case "apiserver":
 		err = runAPIServer(*pods)
 	default:
