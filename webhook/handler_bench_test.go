@@ -25,11 +25,11 @@ func BenchmarkHandle(b *testing.B) {
 }
 
 // BenchmarkServeHTTP measures what the webhook server does for one
-// AdmissionReview body, without TLS: controller-runtime decodes the review,
-// the handler runs, and the response review is encoded.
+// AdmissionReview body, without TLS: the review is decoded, the handler
+// runs, and the response review is encoded.
 func BenchmarkServeHTTP(b *testing.B) {
 	t := &testing.T{}
-	wh := &admission.Webhook{Handler: NewHandler(&staticSource{eff: Effective{Policy: loadPolicy(t)}, ok: true})}
+	wh := NewReviewHandler(&admission.Webhook{Handler: NewHandler(&staticSource{eff: Effective{Policy: loadPolicy(t)}, ok: true})})
 	body := reviewBody(t, createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner"))
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))

@@ -86,7 +86,7 @@ func Setup(mgr ctrl.Manager, o Options) (*Store, error) {
 		return nil, fmt.Errorf("unknown TLS mode %q", o.TLSMode)
 	}
 	server := mgr.GetWebhookServer()
-	server.Register(Path, &admission.Webhook{Handler: NewHandler(store)})
+	server.Register(Path, NewReviewHandler(&admission.Webhook{Handler: NewHandler(store)}))
 	if err := mgr.AddReadyzCheck("policy", store.ReadyCheck); err != nil {
 		return nil, fmt.Errorf("adding policy readiness check: %w", err)
 	}

@@ -144,7 +144,7 @@ func serve(ctx context.Context, port int, certDir, handler string) error {
 		return fmt.Errorf("unknown -handler %q: jobfit or allow", handler)
 	}
 	srv := webhook.NewServer(webhook.ServerOptions{Host: "127.0.0.1", Port: port, CertDir: certDir})
-	srv.Register(webhook.Path, &admission.Webhook{Handler: h})
+	srv.Register(webhook.Path, webhook.NewReviewHandler(&admission.Webhook{Handler: h}))
 	return srv.Start(ctx)
 }
 

@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
@@ -26,9 +28,16 @@ const (
 
 // runAPIServer compares pod-create latency with and without the webhook in
 // one kube-apiserver, alternating so that both see the same conditions.
-func runAPIServer(pods int) error {
+// handler is jobfit (the real one), allow (answers "allowed" at once: what
+// any webhook costs) or annotate (adds one annotation: what any mutation
+// costs).
+func runAPIServer(pods int, handler, apiserverProfile string) error {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return fmt.Errorf("KUBEBUILDER_ASSETS is not set; run KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode apiserver")
+	}
+	substitute, err := floorHandler(handler)
+	if err != nil {
+		return err
 	}
 	webhookenv.ManifestsDir = "manifests/base/webhook"
 	env := webhookenv.Environment()
@@ -44,13 +53,51 @@ func runAPIServer(pods int) error {
 	if err != nil {
 		return err
 	}
-	if err := startReplica(ctx, c, cfg); err != nil {
+	if err := startReplica(ctx, c, cfg, substitute); err != nil {
 		return err
 	}
 	pod, err := jobPod()
 	if err != nil {
 		return err
 	}
+	var before []histogramSums
+	atWarm := func() error {
+		if before, err = scrape(ctx, cfg, apiserverBreakdown); err != nil {
+			return err
+		}
+		if apiserverProfile != "" {
+			go func() {
+				if err := profileAPIServer(ctx, cfg, 10*time.Second, apiserverProfile); err != nil {
+					fmt.Fprintln(os.Stderr, "loadtest:", err)
+				}
+			}()
+		}
+		return nil
+	}
+	with, without, mutated, err := measureCreates(ctx, c, pod, pods, atWarm)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("apiserver: handler %s\n", handler)
+	fmt.Printf("apiserver: with webhook    %s (mutated by jobfit %d/%d)\n", with, mutated, pods)
+	fmt.Printf("apiserver: without webhook %s\n", without)
+	fmt.Printf("apiserver: ratio p50=%.3f p99=%.3f\n",
+		float64(with.percentile(0.5))/float64(without.percentile(0.5)),
+		float64(with.percentile(0.99))/float64(without.percentile(0.99)))
+	after, err := scrape(ctx, cfg, apiserverBreakdown)
+	if err != nil {
+		return err
+	}
+	fmt.Println("apiserver: where the time goes (means over the measured creates):")
+	printBreakdown(apiserverBreakdown, before, after)
+	return nil
+}
+
+// measureCreates creates pod warmup+pods times in each namespace,
+// alternating, and returns the latencies after the warm-up and how many of
+// the pods in the opted-in namespace jobfit mutated. atWarm runs once, when
+// the warm-up is over.
+func measureCreates(ctx context.Context, c client.Client, pod *corev1.Pod, pods int, atWarm func() error) (with, without summary, mutated int, err error) {
 	create := func(ns string, i int) (time.Duration, bool, error) {
 		p := pod.DeepCopy()
 		p.Namespace, p.Name = ns, fmt.Sprintf("runner-zx8kqw2nv-project-4711-concurrent-0-%08d", i)
@@ -59,35 +106,51 @@ func runAPIServer(pods int) error {
 		_, applied := p.Annotations[policy.AppliedAnnotation]
 		return time.Since(t0), applied, err
 	}
-	var with, without summary
-	mutatedCount := 0
 	for i := range warmup + pods {
+		if i == warmup {
+			if err := atWarm(); err != nil {
+				return nil, nil, 0, err
+			}
+		}
 		dw, applied, err := create(nsWith, i)
 		if err != nil {
-			return fmt.Errorf("creating pod in %s: %w", nsWith, err)
+			return nil, nil, 0, fmt.Errorf("creating pod in %s: %w", nsWith, err)
 		}
 		dwo, _, err := create(nsWithout, i)
 		if err != nil {
-			return fmt.Errorf("creating pod in %s: %w", nsWithout, err)
+			return nil, nil, 0, fmt.Errorf("creating pod in %s: %w", nsWithout, err)
 		}
 		if i >= warmup {
 			with, without = append(with, dw), append(without, dwo)
 			if applied {
-				mutatedCount++
+				mutated++
 			}
 		}
 	}
-	fmt.Printf("apiserver: with webhook    %s (mutated %d/%d)\n", with, mutatedCount, pods)
-	fmt.Printf("apiserver: without webhook %s\n", without)
-	fmt.Printf("apiserver: ratio p50=%.3f p99=%.3f\n",
-		float64(with.percentile(0.5))/float64(without.percentile(0.5)),
-		float64(with.percentile(0.99))/float64(without.percentile(0.99)))
-	return nil
+	return with, without, mutated, nil
+}
+
+// floorHandler returns the handler that replaces jobfit's, or nil for jobfit.
+func floorHandler(name string) (admission.Handler, error) {
+	switch name {
+	case "jobfit":
+		return nil, nil
+	case "allow":
+		return admission.HandlerFunc(func(context.Context, admission.Request) admission.Response {
+			return admission.Allowed("")
+		}), nil
+	case "annotate":
+		return admission.HandlerFunc(func(context.Context, admission.Request) admission.Response {
+			return admission.Patched("", jsonpatch.NewOperation("add", "/metadata/annotations/loadtest.jobfit.dev~1seen", "true"))
+		}), nil
+	default:
+		return nil, fmt.Errorf("unknown -handler %q: jobfit, allow or annotate", name)
+	}
 }
 
 // startReplica installs the webhook, the namespaces and the example cluster
 // policy, starts a replica and waits until it is ready.
-func startReplica(ctx context.Context, c client.Client, cfg *rest.Config) error {
+func startReplica(ctx context.Context, c client.Client, cfg *rest.Config, handler admission.Handler) error {
 	hostIP, err := webhookenv.NonLoopbackIPv4()
 	if err != nil {
 		return err
@@ -100,6 +163,7 @@ func startReplica(ctx context.Context, c client.Client, cfg *rest.Config) error 
 	if err != nil {
 		return err
 	}
+	fmt.Printf("apiserver: kube-apiserver at %s, webhook replica at %s:%d\n", cfg.Host, hostIP, port)
 	if err := webhookenv.Install(ctx, c, hostIP, port); err != nil {
 		return err
 	}
@@ -126,6 +190,7 @@ func startReplica(ctx context.Context, c client.Client, cfg *rest.Config) error 
 	}
 	mgr, err := webhookenv.NewManager(cfg, webhookenv.Replica{
 		Port: port, CertDir: filepath.Join(dir, "certs"), MetricsAddr: "0", ProbeAddr: fmt.Sprintf("127.0.0.1:%d", probePort),
+		Handler: handler,
 	})
 	if err != nil {
 		return err

@@ -34,11 +34,12 @@ func main() {
 	rate := flag.Int("rate", 500, "admission: requests per second")
 	duration := flag.Duration("duration", 30*time.Second, "admission: how long to send")
 	pods := flag.Int("pods", 300, "apiserver: pods to create per namespace")
-	handler := flag.String("handler", "jobfit", "admission: jobfit (the real handler) or allow (answers allowed at once: the floor)")
+	handler := flag.String("handler", "jobfit", "jobfit (the real handler), allow (answers allowed at once: the floor) or, in apiserver mode, annotate (adds one annotation: any mutation)")
 	separate := flag.Bool("separate", true, "admission: run the server in a child process")
 	port := flag.Int("port", 0, "serve: port (internal)")
 	certDir := flag.String("cert-dir", "", "serve: certificate directory (internal)")
 	cpuProfile := flag.String("server-cpuprofile", "", "admission: write the server's CPU profile to this file")
+	apiserverProfile := flag.String("apiserver-cpuprofile", "", "apiserver: write a 10 s CPU profile of the kube-apiserver, taken during the measured creates, to this file")
 	gogc := flag.String("server-gogc", "400", "admission: GOGC of the server process, as manifests/base/webhook/deployment.yaml sets it")
 	flag.Parse()
 	ctrl.SetLogger(logr.Discard())
@@ -50,7 +51,7 @@ func main() {
 	case "serve":
 		err = serveProcess(*port, *certDir, *handler, *cpuProfile)
 	case "apiserver":
-		err = runAPIServer(*pods)
+		err = runAPIServer(*pods, *handler, *apiserverProfile)
 	default:
 		err = fmt.Errorf("unknown -mode %q", *mode)
 	}

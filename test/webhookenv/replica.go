@@ -2,12 +2,15 @@ package webhookenv
 
 import (
 	"fmt"
+	"net/http"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"jobfit.dev/jobfit/webhook"
 )
@@ -21,11 +24,33 @@ type Replica struct {
 	// MetricsAddr and ProbeAddr are the metrics and health probe addresses;
 	// "0" disables them.
 	MetricsAddr, ProbeAddr string
+	// Handler, when set, answers admissions instead of jobfit's handler;
+	// everything else (policy, certificates, readiness) is unchanged. The
+	// load tool uses it to measure what any webhook costs.
+	Handler admission.Handler
+}
+
+// substituteServer registers Handler at webhook.Path in place of what
+// webhook.Setup registers there.
+type substituteServer struct {
+	ctrlwebhook.Server
+	handler admission.Handler
+}
+
+func (s substituteServer) Register(path string, h http.Handler) {
+	if path == webhook.Path {
+		h = webhook.NewReviewHandler(&admission.Webhook{Handler: s.handler})
+	}
+	s.Server.Register(path, h)
 }
 
 // NewManager wires a replica as `jobfit webhook --tls-mode self-managed`
 // does (cmd/jobfit/app/webhook.go); start it with Start.
 func NewManager(cfg *rest.Config, r Replica) (ctrl.Manager, error) {
+	server := webhook.NewServer(webhook.ServerOptions{Port: r.Port, CertDir: r.CertDir})
+	if r.Handler != nil {
+		server = substituteServer{Server: server, handler: r.Handler}
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Metrics:                       metricsserver.Options{BindAddress: r.MetricsAddr},
 		HealthProbeBindAddress:        r.ProbeAddr,
@@ -35,7 +60,7 @@ func NewManager(cfg *rest.Config, r Replica) (ctrl.Manager, error) {
 		LeaderElectionReleaseOnCancel: true,
 		// Several replicas may run in one process, one after the other.
 		Controller:    config.Controller{SkipNameValidation: ptr.To(true)},
-		WebhookServer: webhook.NewServer(webhook.ServerOptions{Port: r.Port, CertDir: r.CertDir}),
+		WebhookServer: server,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating manager: %w", err)
