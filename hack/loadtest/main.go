@@ -1,17 +1,24 @@
 // Command loadtest measures jobfit's webhook, for docs/performance.md.
 //
-//	go run ./hack/loadtest -mode admission -rate 500 -duration 30s
-//	KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode apiserver -pods 300
+//	go run ./hack/loadtest -mode admission -rate 500 -duration 20s [-handler allow] [-server-cpuprofile F]
+//	KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode apiserver -pods 300 [-handler allow|annotate] [-apiserver-cpuprofile F]
 //
 // admission: serves the real handler with controller-runtime's webhook
-// server over TLS on loopback, and sends AdmissionReviews of a GitLab
+// server over TLS on loopback, in a child process (this binary with -mode
+// serve, GOGC as in the Deployment), and sends AdmissionReviews of a GitLab
 // Runner 18.11 job pod at a fixed rate (open loop: a slow response does not
-// delay the next request). It reports latency percentiles and throughput.
+// delay the next request). It reports latency percentiles, throughput and
+// the server's CPU per request. -handler allow answers "allowed" at once:
+// the floor of any webhook on the machine.
 //
 // apiserver: starts kube-apiserver and etcd (envtest) with the project's
 // webhook configuration and an in-process replica, then creates the same
 // job pod alternately in a namespace that is opted in and in one that is
-// not, and reports the pod-create latency of each and their ratio.
+// not, and reports the pod-create latency of each, their ratio, and the API
+// server's own histograms (the whole create, the mutating admission step,
+// its call to the webhook). -handler allow or annotate replaces jobfit's
+// handler with one that does nothing or adds one annotation: what any
+// webhook, and any mutation, costs.
 //
 // Run it from the repository root: it reads the example policy, the job pod
 // under webhook/testdata and the manifests.
