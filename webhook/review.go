@@ -54,9 +54,13 @@ func (h reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.webhook.ServeHTTP(w, r)
 		return
 	}
-	resp := h.webhook.Handle(r.Context(), admission.Request{AdmissionRequest: *review.Request})
+	ctx := r.Context()
+	if h.webhook.WithContextFunc != nil {
+		ctx = h.webhook.WithContextFunc(ctx, r)
+	}
+	resp := h.webhook.Handle(ctx, admission.Request{AdmissionRequest: *review.Request})
 	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: &resp.AdmissionResponse}
 	if err := json.NewEncoder(w).Encode(out); err != nil {
-		log.FromContext(r.Context()).Error(err, "writing the admission response", "uid", review.Request.UID)
+		log.FromContext(ctx).Error(err, "writing the admission response", "uid", review.Request.UID)
 	}
 }

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -103,4 +104,27 @@ func patchOps(t *testing.T, patch []byte) []map[string]any {
 	var ops []map[string]any
 	require.NoError(t, json.Unmarshal(patch, &ops))
 	return ops
+}
+
+// TestReviewHandlerKeepsWebhookContext: the fast path builds the context the
+// way admission.Webhook does, including its WithContextFunc.
+func TestReviewHandlerKeepsWebhookContext(t *testing.T) {
+	type key struct{}
+	var seen any
+	wh := &admission.Webhook{
+		Handler: admission.HandlerFunc(func(ctx context.Context, _ admission.Request) admission.Response {
+			seen = ctx.Value(key{})
+			return admission.Allowed("")
+		}),
+		WithContextFunc: func(ctx context.Context, _ *http.Request) context.Context {
+			return context.WithValue(ctx, key{}, "from WithContextFunc")
+		},
+	}
+	body := reviewBody(t, createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner"))
+	w := serve(t, NewReviewHandler(wh), "application/json", body)
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Equal(t, "from WithContextFunc", seen)
+	review := decodeReview(t, w.Body.Bytes())
+	require.True(t, review.Response.Allowed)
+	require.Equal(t, "3f0b7e52-0000-4000-8000-000000000001", string(review.Response.UID))
 }
