@@ -1,11 +1,7 @@
 package policy_test
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,21 +10,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/corpus"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// goldenCase is one testdata/<case>.yaml: a job pod and, optionally, its own
-// policy and capacity status.
-type goldenCase struct {
-	pod    *corev1.Pod
-	policy *policy.Policy
-	status policy.CapacityStatus
-}
 
 // TestGolden mutates every job pod under testdata/, compares the result
 // with <case>.golden.yaml, and checks idempotency and add-only labels.
@@ -36,7 +24,7 @@ type goldenCase struct {
 func TestGolden(t *testing.T) {
 	inputs, err := filepath.Glob("testdata/*.yaml")
 	require.NoError(t, err)
-	defaultPolicy := loadPolicyFile(t, "testdata/default-policy.yaml")
+	defaultPolicy := corpus.LoadPolicy(t, "testdata/default-policy.yaml")
 	n := 0
 	for _, in := range inputs {
 		if strings.HasSuffix(in, ".golden.yaml") || strings.HasSuffix(in, "-policy.yaml") {
@@ -45,18 +33,18 @@ func TestGolden(t *testing.T) {
 		n++
 		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			tc := readCase(t, in)
-			if tc.policy == nil {
-				tc.policy = defaultPolicy
+			tc := corpus.Read(t, in)
+			if tc.Policy == nil {
+				tc.Policy = defaultPolicy
 			}
-			out, dec := policy.Apply(tc.pod, tc.policy, tc.status)
+			out, dec := policy.Apply(tc.Pod, tc.Policy, tc.Status)
 			require.False(t, dec.Skipped, "job pod skipped: %s", dec.Reason)
 			got := renderGolden(t, out, dec)
 			compareGolden(t, strings.TrimSuffix(in, ".yaml")+".golden.yaml", got)
 
-			again, _ := policy.Apply(out, tc.policy, tc.status)
+			again, _ := policy.Apply(out, tc.Policy, tc.Status)
 			assert.Equal(t, podYAML(t, out), podYAML(t, again), "applying twice must equal applying once")
-			for k, v := range tc.pod.Labels {
+			for k, v := range tc.Pod.Labels {
 				assert.Equal(t, v, out.Labels[k], "label %s changed; labels are add-only", k)
 			}
 			assertValidVolumes(t, out)
@@ -71,68 +59,19 @@ func TestNonJobPodsUntouched(t *testing.T) {
 	inputs, err := filepath.Glob("testdata/nonjob/*.yaml")
 	require.NoError(t, err)
 	require.NotEmpty(t, inputs)
-	p := loadPolicyFile(t, "testdata/default-policy.yaml")
+	p := corpus.LoadPolicy(t, "testdata/default-policy.yaml")
 	for _, in := range inputs {
 		t.Run(filepath.Base(in), func(t *testing.T) {
-			tc := readCase(t, in)
-			before := podYAML(t, tc.pod)
-			out, dec := policy.Apply(tc.pod, p, policy.CapacityStatus{})
+			tc := corpus.Read(t, in)
+			before := podYAML(t, tc.Pod)
+			out, dec := policy.Apply(tc.Pod, p, policy.CapacityStatus{})
 			assert.True(t, dec.Skipped)
 			assert.NotEmpty(t, dec.Reason)
 			assert.Empty(t, dec.Items)
 			assert.Equal(t, before, podYAML(t, out))
-			assert.Equal(t, before, podYAML(t, tc.pod), "input pod must not be modified")
+			assert.Equal(t, before, podYAML(t, tc.Pod), "input pod must not be modified")
 		})
 	}
-}
-
-func readCase(t *testing.T, path string) goldenCase {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var tc goldenCase
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
-		var meta struct {
-			Kind     string `json:"kind"`
-			Metadata struct{ Name string }
-			Data     map[string]string `json:"data"`
-		}
-		require.NoError(t, yaml.Unmarshal(doc, &meta))
-		switch meta.Kind {
-		case "":
-			continue
-		case "Pod":
-			tc.pod = &corev1.Pod{}
-			require.NoError(t, yaml.UnmarshalStrict(doc, tc.pod), "pod in %s", path)
-		case policy.KindPolicy:
-			p, errs := policy.Load(doc)
-			require.Empty(t, errs, "policy in %s", path)
-			tc.policy = p
-		case "ConfigMap":
-			require.Equal(t, policy.CapacityStatusName, meta.Metadata.Name)
-			tc.status, err = policy.ParseCapacityStatus([]byte(meta.Data[policy.CapacityStatusKey]))
-			require.NoError(t, err)
-		default:
-			t.Fatalf("%s: unexpected document kind %q", path, meta.Kind)
-		}
-	}
-	require.NotNil(t, tc.pod, "%s has no Pod document", path)
-	return tc
-}
-
-func loadPolicyFile(t *testing.T, path string) *policy.Policy {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	p, errs := policy.Load(raw)
-	require.Empty(t, errs, "%s", path)
-	return p
 }
 
 func podYAML(t *testing.T, pod *corev1.Pod) string {

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/corpus"
 )
 
 // TestPatchReproducesApply: for every realistic job pod of the golden
@@ -36,7 +37,7 @@ func TestPatchReproducesApply(t *testing.T) {
 	require.NoError(t, err)
 	examples := map[string]*policy.Policy{}
 	for _, f := range []string{"eks-karpenter", "ack-eci", "eks-fargate"} {
-		examples[f] = loadPolicyFile(t, "../manifests/examples/policies/"+f+".yaml")
+		examples[f] = corpus.LoadPolicy(t, "../manifests/examples/policies/"+f+".yaml")
 	}
 	n := 0
 	for _, in := range inputs {
@@ -44,24 +45,24 @@ func TestPatchReproducesApply(t *testing.T) {
 			continue
 		}
 		n++
-		tc := readCase(t, in)
-		policies := map[string]*policy.Policy{"own": tc.policy}
-		if tc.policy == nil {
+		tc := corpus.Read(t, in)
+		policies := map[string]*policy.Policy{"own": tc.Policy}
+		if tc.Policy == nil {
 			policies = map[string]*policy.Policy{}
 		}
 		maps.Copy(policies, examples)
 		for name, p := range policies {
 			t.Run(filepath.Base(in)+"/"+name, func(t *testing.T) {
-				pod := tc.pod.DeepCopy()
+				pod := tc.Pod.DeepCopy()
 				pod.Namespace = "gitlab-runner"
-				h := NewHandler(&staticSource{eff: Effective{Policy: p, Status: tc.status}, ok: true})
+				h := NewHandler(&staticSource{eff: Effective{Policy: p, Status: tc.Status}, ok: true})
 				req := createRequest(t, pod, "gitlab-runner")
 				sent := slices.Clone(req.Object.Raw)
 				before := pod.DeepCopy()
 				resp := h.Handle(context.Background(), req)
 				require.True(t, resp.Allowed)
 				require.Equal(t, sent, req.Object.Raw, "the request must not be modified")
-				want, dec := policy.Apply(pod, p, tc.status)
+				want, dec := policy.Apply(pod, p, tc.Status)
 				require.Equal(t, before, pod)
 				got := patched(t, req, resp)
 				wantJSON, err := json.Marshal(want)
@@ -175,59 +176,6 @@ func TestWithoutEqualParts(t *testing.T) {
 			}
 		})
 	}
-}
-
-// loadPolicyFile loads a policy file.
-func loadPolicyFile(t *testing.T, path string) *policy.Policy {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	p, errs := policy.Load(b)
-	require.Empty(t, errs, "%s", path)
-	return p
-}
-
-// goldenCase is one case of policy/testdata: a job pod and, optionally, its
-// own policy and capacity status.
-type goldenCase struct {
-	pod    *corev1.Pod
-	policy *policy.Policy
-	status policy.CapacityStatus
-}
-
-func readCase(t *testing.T, path string) goldenCase {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var tc goldenCase
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
-		var meta struct {
-			Kind     string `json:"kind"`
-			Metadata struct{ Name string }
-			Data     map[string]string `json:"data"`
-		}
-		require.NoError(t, yaml.Unmarshal(doc, &meta))
-		switch meta.Kind {
-		case "Pod":
-			tc.pod = &corev1.Pod{}
-			require.NoError(t, yaml.UnmarshalStrict(doc, tc.pod), "pod in %s", path)
-		case policy.KindPolicy:
-			p, errs := policy.Load(doc)
-			require.Empty(t, errs, "policy in %s", path)
-			tc.policy = p
-		case "ConfigMap":
-			tc.status, err = policy.ParseCapacityStatus([]byte(meta.Data[policy.CapacityStatusKey]))
-			require.NoError(t, err)
-		}
-	}
-	require.NotNil(t, tc.pod, "%s has no Pod document", path)
-	return tc
 }
 
 // firstPod reads the first Pod document of a multi-document YAML file.

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/corpus"
 )
 
 const clusterPolicyFile = "../manifests/examples/policies/eks-karpenter.yaml"
@@ -31,13 +32,9 @@ func readPod(t *testing.T, name string) *corev1.Pod {
 }
 
 // loadPolicy loads the example EKS + Karpenter cluster policy.
-func loadPolicy(t *testing.T) *policy.Policy {
+func loadPolicy(t testing.TB) *policy.Policy {
 	t.Helper()
-	b, err := os.ReadFile(clusterPolicyFile)
-	require.NoError(t, err)
-	p, errs := policy.Load(b)
-	require.Empty(t, errs)
-	return p
+	return corpus.LoadPolicy(t, clusterPolicyFile)
 }
 
 // createRequest is the AdmissionRequest the API server sends for pod.

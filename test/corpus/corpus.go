@@ -1,0 +1,82 @@
+// Package corpus reads the golden test corpus under policy/testdata: job
+// pods as GitLab Runner creates them, each optionally with its own Policy
+// and capacity-status ConfigMap in the same multi-document file. The policy
+// golden tests and the webhook's patch tests share it.
+package corpus
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+// Case is one <case>.yaml: a job pod and, optionally, its own policy and
+// capacity status.
+type Case struct {
+	Pod    *corev1.Pod
+	Policy *policy.Policy
+	Status policy.CapacityStatus
+}
+
+// Read reads the case at path. Any document other than a Pod, a Policy or
+// the capacity-status ConfigMap fails the test, as does a case without a
+// Pod.
+func Read(t testing.TB, path string) Case {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var tc Case
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		var meta struct {
+			Kind     string `json:"kind"`
+			Metadata struct{ Name string }
+			Data     map[string]string `json:"data"`
+		}
+		require.NoError(t, yaml.Unmarshal(doc, &meta))
+		switch meta.Kind {
+		case "":
+			continue
+		case "Pod":
+			tc.Pod = &corev1.Pod{}
+			require.NoError(t, yaml.UnmarshalStrict(doc, tc.Pod), "pod in %s", path)
+		case policy.KindPolicy:
+			p, errs := policy.Load(doc)
+			require.Empty(t, errs, "policy in %s", path)
+			tc.Policy = p
+		case "ConfigMap":
+			require.Equal(t, policy.CapacityStatusName, meta.Metadata.Name)
+			tc.Status, err = policy.ParseCapacityStatus([]byte(meta.Data[policy.CapacityStatusKey]))
+			require.NoError(t, err)
+		default:
+			t.Fatalf("%s: unexpected document kind %q", path, meta.Kind)
+		}
+	}
+	require.NotNil(t, tc.Pod, "%s has no Pod document", path)
+	return tc
+}
+
+// LoadPolicy loads a policy file, failing the test on any field error.
+func LoadPolicy(t testing.TB, path string) *policy.Policy {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	p, errs := policy.Load(raw)
+	require.Empty(t, errs, "%s", path)
+	return p
+}
