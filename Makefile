@@ -49,12 +49,18 @@ update-golden: ## Refresh policy/testdata/*.golden.yaml after an intended change
 
 .PHONY: bench
 bench: ## Run the Go benchmarks (see docs/performance.md for recorded figures).
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./policy/... ./scaler/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./policy/... ./webhook/... ./scaler/...
+
+.PHONY: loadtest
+loadtest: control-plane ## Load-test the webhook: admissions at 500/s, then pod-create latency with vs without it.
+	$(GO) run ./hack/loadtest -mode admission -rate 500 -duration 20s
+	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" $(GO) run ./hack/loadtest -mode apiserver -pods 300
 
 .PHONY: fuzz
-fuzz: ## Fuzz policy decoding and Apply for FUZZTIME each (default 1m).
+fuzz: ## Fuzz policy decoding, Apply and the webhook's pod decoding for FUZZTIME each (default 1m).
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./webhook -run '^$$' -fuzz '^FuzzDecodePod$$' -fuzztime $(FUZZTIME)
 
 .PHONY: control-plane
 control-plane: ## Build kube-apiserver, kube-scheduler and etcd from Go modules (cached by version).
