@@ -25,10 +25,8 @@ import (
 
 const jobfitNamespace = webhookenv.Namespace
 
-var (
-	cfg    *rest.Config
-	hostIP string
-)
+// hostIP is this machine's address for the webhook Service's EndpointSlice.
+var hostIP string
 
 func TestMain(m *testing.M) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
@@ -50,11 +48,18 @@ func run(m *testing.M) int {
 		out = os.Stderr
 	}
 	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(out, nil)))
-	env := webhookenv.Environment()
-	if cfg, err = env.Start(); err != nil {
-		fmt.Println("starting envtest:", err)
-		return 1
-	}
-	defer func() { _ = env.Stop() }()
 	return m.Run()
+}
+
+// startAPIServer starts a kube-apiserver and etcd of the test's own, so
+// that every run (go test -count=N included) starts from an empty cluster.
+func startAPIServer(t *testing.T) *rest.Config {
+	t.Helper()
+	env := webhookenv.Environment()
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatalf("starting envtest: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	return cfg
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/rest"
 
 	"jobfit.dev/jobfit/test/webhookenv"
 )
@@ -38,7 +39,7 @@ func freePort(t *testing.T) int {
 }
 
 // startJobfit starts a replica serving on port on every interface.
-func startJobfit(t *testing.T, port int) *jobfit {
+func startJobfit(t *testing.T, cfg *rest.Config, port int) *jobfit {
 	t.Helper()
 	j := &jobfit{port: port, probePort: freePort(t), metricsPort: freePort(t),
 		certDir: filepath.Join(t.TempDir(), "serving-certs"), done: make(chan error, 1)}
@@ -76,6 +77,16 @@ func (j *jobfit) ready() bool {
 		return false
 	}
 	defer resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// metricsUp reports whether the replica's /metrics endpoint answers.
+func (j *jobfit) metricsUp() bool {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", j.metricsPort))
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
 }
 

@@ -33,6 +33,7 @@ var clusterLabels = map[string]string{policy.PolicyLabel: "cluster"}
 // leaves the policies as it found them.
 func TestWebhook(t *testing.T) {
 	ctx := context.Background()
+	cfg := startAPIServer(t)
 	c, err := client.New(cfg, client.Options{})
 	require.NoError(t, err)
 	port := freePort(t)
@@ -42,13 +43,17 @@ func TestWebhook(t *testing.T) {
 	for name, labels := range map[string]map[string]string{runners: {policy.InjectLabel: policy.InjectEnabled}, unlabeled: nil} {
 		require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}))
 	}
-	j := startJobfit(t, port)
+	j := startJobfit(t, cfg, port)
 
 	t.Run("not ready before a valid cluster policy", func(t *testing.T) {
 		require.Never(t, j.ready, 2*poll*10, poll)
+		// The metrics registry is the process's: count from what earlier
+		// runs (go test -count=N) left.
+		require.Eventually(t, j.metricsUp, timeout, poll)
+		loaded := max(j.metric(t, `jobfit_policy_loads_total{kind="cluster",result="ok"}`), 0)
 		applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, "", ""))
 		require.Eventually(t, j.ready, timeout, poll, "ready once the cluster policy is loaded and the certificate is in place")
-		assert.Equal(t, 1.0, j.metric(t, `jobfit_policy_loads_total{kind="cluster",result="ok"}`))
+		assert.Equal(t, loaded+1, j.metric(t, `jobfit_policy_loads_total{kind="cluster",result="ok"}`))
 	})
 
 	t.Run("selection", func(t *testing.T) {
