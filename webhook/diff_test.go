@@ -11,15 +11,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	"sigs.k8s.io/randfill"
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
@@ -198,4 +201,92 @@ func firstPod(t testing.TB, path string) *corev1.Pod {
 			return pod
 		}
 	}
+}
+
+// TestPatchReproducesApplyOnRandomizedPods widens TestPatchReproducesApply:
+// golden job pods get random extra content (labels, annotations, node
+// selector, tolerations, affinity, volumes, security contexts, resources,
+// probes, filled by sigs.k8s.io/randfill) before admission, so the diff
+// trimming meets shapes the corpus does not have. The patch must still
+// turn the request into exactly policy.Apply's pod.
+func TestPatchReproducesApplyOnRandomizedPods(t *testing.T) {
+	inputs, err := filepath.Glob("../policy/testdata/*.yaml")
+	require.NoError(t, err)
+	var cases []corpus.Case
+	for _, in := range inputs {
+		if !strings.HasSuffix(in, ".golden.yaml") && !strings.HasSuffix(in, "-policy.yaml") {
+			cases = append(cases, corpus.Read(t, in))
+		}
+	}
+	examples := []*policy.Policy{loadPolicy(t),
+		corpus.LoadPolicy(t, "../manifests/examples/policies/ack-eci.yaml"),
+		corpus.LoadPolicy(t, "../manifests/examples/policies/eks-fargate.yaml")}
+	f := randfill.NewWithSeed(7).NilChance(0.3).NumElements(0, 3).MaxDepth(8).Funcs(
+		func(q *resource.Quantity, c randfill.Continue) {
+			*q = *resource.NewMilliQuantity(c.Int63n(64000), resource.DecimalSI)
+		},
+		func(v *intstr.IntOrString, c randfill.Continue) { *v = intstr.FromInt32(c.Int31n(65535)) },
+		func(s *string, c randfill.Continue) { *s = strconv.Itoa(int(c.Int31n(1000))) },
+	)
+	mutated := 0
+	for i := range 400 {
+		tc := cases[i%len(cases)]
+		pod := tc.Pod.DeepCopy()
+		pod.Namespace = "gitlab-runner"
+		noise := &corev1.Pod{}
+		f.Fill(noise)
+		for k, v := range noise.Labels {
+			pod.Labels["x.example.com/"+k] = v
+		}
+		for k, v := range noise.Annotations {
+			if pod.Annotations == nil {
+				pod.Annotations = map[string]string{}
+			}
+			pod.Annotations["x.example.com/"+k] = v
+		}
+		if i%3 == 0 {
+			pod.Spec.NodeSelector = noise.Spec.NodeSelector
+		}
+		pod.Spec.Tolerations = append(pod.Spec.Tolerations, noise.Spec.Tolerations...)
+		pod.Spec.Affinity = noise.Spec.Affinity
+		pod.Spec.Volumes = append(pod.Spec.Volumes, noise.Spec.Volumes...)
+		pod.Spec.SecurityContext = noise.Spec.SecurityContext
+		for j := range pod.Spec.Containers {
+			if j < len(noise.Spec.Containers) {
+				n := noise.Spec.Containers[j]
+				pod.Spec.Containers[j].SecurityContext = n.SecurityContext
+				pod.Spec.Containers[j].LivenessProbe = n.LivenessProbe
+				if i%2 == 0 {
+					pod.Spec.Containers[j].Resources = n.Resources
+				}
+			}
+		}
+		p := tc.Policy
+		if p == nil || i%2 == 1 {
+			p = examples[i%len(examples)]
+		}
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			h := NewHandler(&staticSource{eff: Effective{Policy: p, Status: tc.Status}, ok: true})
+			req := createRequest(t, pod, "gitlab-runner")
+			resp := h.Handle(context.Background(), req)
+			require.True(t, resp.Allowed)
+			for _, w := range resp.Warnings {
+				require.NotContains(t, w, "admitted unmutated", "the handler failed open")
+			}
+			want, dec := policy.Apply(pod, p, tc.Status)
+			if dec.Skipped {
+				return
+			}
+			if len(dec.Changed()) > 0 {
+				mutated++
+			}
+			got := patched(t, req, resp)
+			wantJSON, err := json.Marshal(want)
+			require.NoError(t, err)
+			gotJSON, err := json.Marshal(got)
+			require.NoError(t, err)
+			require.JSONEq(t, string(wantJSON), string(gotJSON))
+		})
+	}
+	require.Greater(t, mutated, 200, "most randomized pods must be mutated for this test to mean anything")
 }
