@@ -235,32 +235,7 @@ func TestPatchReproducesApplyOnRandomizedPods(t *testing.T) {
 		pod.Namespace = "gitlab-runner"
 		noise := &corev1.Pod{}
 		f.Fill(noise)
-		for k, v := range noise.Labels {
-			pod.Labels["x.example.com/"+k] = v
-		}
-		for k, v := range noise.Annotations {
-			if pod.Annotations == nil {
-				pod.Annotations = map[string]string{}
-			}
-			pod.Annotations["x.example.com/"+k] = v
-		}
-		if i%3 == 0 {
-			pod.Spec.NodeSelector = noise.Spec.NodeSelector
-		}
-		pod.Spec.Tolerations = append(pod.Spec.Tolerations, noise.Spec.Tolerations...)
-		pod.Spec.Affinity = noise.Spec.Affinity
-		pod.Spec.Volumes = append(pod.Spec.Volumes, noise.Spec.Volumes...)
-		pod.Spec.SecurityContext = noise.Spec.SecurityContext
-		for j := range pod.Spec.Containers {
-			if j < len(noise.Spec.Containers) {
-				n := noise.Spec.Containers[j]
-				pod.Spec.Containers[j].SecurityContext = n.SecurityContext
-				pod.Spec.Containers[j].LivenessProbe = n.LivenessProbe
-				if i%2 == 0 {
-					pod.Spec.Containers[j].Resources = n.Resources
-				}
-			}
-		}
+		addNoise(pod, noise, i)
 		p := tc.Policy
 		if p == nil || i%2 == 1 {
 			p = examples[i%len(examples)]
@@ -289,4 +264,32 @@ func TestPatchReproducesApplyOnRandomizedPods(t *testing.T) {
 		})
 	}
 	require.Greater(t, mutated, 200, "most randomized pods must be mutated for this test to mean anything")
+}
+
+// addNoise copies random content from noise into a job pod, varying with i.
+func addNoise(pod, noise *corev1.Pod, i int) {
+	for k, v := range noise.Labels {
+		pod.Labels["x.example.com/"+k] = v
+	}
+	for k, v := range noise.Annotations {
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations["x.example.com/"+k] = v
+	}
+	if i%3 == 0 {
+		pod.Spec.NodeSelector = noise.Spec.NodeSelector
+	}
+	pod.Spec.Tolerations = append(pod.Spec.Tolerations, noise.Spec.Tolerations...)
+	pod.Spec.Affinity = noise.Spec.Affinity
+	pod.Spec.Volumes = append(pod.Spec.Volumes, noise.Spec.Volumes...)
+	pod.Spec.SecurityContext = noise.Spec.SecurityContext
+	for j := range min(len(pod.Spec.Containers), len(noise.Spec.Containers)) {
+		n := noise.Spec.Containers[j]
+		pod.Spec.Containers[j].SecurityContext = n.SecurityContext
+		pod.Spec.Containers[j].LivenessProbe = n.LivenessProbe
+		if i%2 == 0 {
+			pod.Spec.Containers[j].Resources = n.Resources
+		}
+	}
 }
