@@ -34,6 +34,11 @@ test: control-plane ## Run every test: unit, golden, integration (real kube-apis
 	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" $(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory test-rules
 
+.PHONY: e2e
+e2e: control-plane ## Run the end-to-end suite: jobfit + kube-scheduler + Karpenter's kwok provider + kwok (tools built from Go modules).
+	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" JOBFIT_E2E_TOOLS="$$(hack/build-e2e-tools.sh)" \
+		$(GO) test -tags e2e -count=1 ./test/e2e/...
+
 .PHONY: test-unit
 test-unit: ## Run the fast tests only (no API server).
 	$(GO) test ./policy/... ./cmd/...
@@ -83,6 +88,7 @@ verify: ## Fail when formatting, go.mod or generated files are stale.
 	$(GO) mod tidy -diff
 	hack/gen-prometheusrule.sh --verify
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/e2e/...
 
 .PHONY: generate
 generate: ## Regenerate generated files (the PrometheusRule from the rules file).
