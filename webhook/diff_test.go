@@ -67,12 +67,7 @@ func TestPatchReproducesApply(t *testing.T) {
 				require.Equal(t, sent, req.Object.Raw, "the request must not be modified")
 				want, dec := policy.Apply(pod, p, tc.Status)
 				require.Equal(t, before, pod)
-				got := patched(t, req, resp)
-				wantJSON, err := json.Marshal(want)
-				require.NoError(t, err)
-				gotJSON, err := json.Marshal(got)
-				require.NoError(t, err)
-				require.JSONEq(t, string(wantJSON), string(gotJSON))
+				requireSameJSON(t, want, patched(t, req, resp))
 				if len(dec.Changed()) > 0 {
 					require.NotEmpty(t, resp.Patches)
 				}
@@ -255,12 +250,7 @@ func TestPatchReproducesApplyOnRandomizedPods(t *testing.T) {
 			if len(dec.Changed()) > 0 {
 				mutated++
 			}
-			got := patched(t, req, resp)
-			wantJSON, err := json.Marshal(want)
-			require.NoError(t, err)
-			gotJSON, err := json.Marshal(got)
-			require.NoError(t, err)
-			require.JSONEq(t, string(wantJSON), string(gotJSON))
+			requireSameJSON(t, want, patched(t, req, resp))
 		})
 	}
 	require.Greater(t, mutated, 200, "most randomized pods must be mutated for this test to mean anything")
@@ -292,4 +282,14 @@ func addNoise(pod, noise *corev1.Pod, i int) {
 			pod.Spec.Containers[j].Resources = n.Resources
 		}
 	}
+}
+
+// requireSameJSON fails unless want and got encode to the same JSON.
+func requireSameJSON(t *testing.T, want, got *corev1.Pod) {
+	t.Helper()
+	wantJSON, err := json.Marshal(want)
+	require.NoError(t, err)
+	gotJSON, err := json.Marshal(got)
+	require.NoError(t, err)
+	require.JSONEq(t, string(wantJSON), string(gotJSON))
 }

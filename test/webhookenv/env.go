@@ -110,3 +110,13 @@ func Install(ctx context.Context, c client.Client, hostIP string, port int) erro
 	}
 	return nil
 }
+
+// FreePort returns a TCP port that is free on loopback now.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
