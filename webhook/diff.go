@@ -42,9 +42,6 @@ var podType = reflect.TypeFor[corev1.Pod]()
 func trim(x, y reflect.Value) bool {
 	switch x.Kind() {
 	case reflect.Struct:
-		if x.Type() == quantityType && x.CanAddr() {
-			return zeroIf(x, y, x.Addr().Interface().(*resource.Quantity).Cmp(*y.Addr().Interface().(*resource.Quantity)) == 0)
-		}
 		if hasCustomJSON(x.Type()) {
 			return zeroIfEqual(x, y)
 		}
@@ -131,9 +128,7 @@ func trimSlice(x, y reflect.Value) bool {
 		return false
 	}
 	if x.Len() == 0 || x.Pointer() == y.Pointer() {
-		x.SetZero()
-		y.SetZero()
-		return true
+		return zeroIf(x, y, true)
 	}
 	switch x.Type().Elem().Kind() {
 	case reflect.Struct, reflect.Pointer, reflect.Map, reflect.Slice:
@@ -150,9 +145,7 @@ func trimSlice(x, y reflect.Value) bool {
 		}
 	}
 	if equal {
-		x.SetZero()
-		y.SetZero()
-		return true
+		return zeroIf(x, y, true)
 	}
 	x.Set(cx)
 	y.Set(cy)
@@ -229,10 +222,14 @@ func differingStrings(mx, my map[string]string) (cx, cy, anchor reflect.Value) {
 	return reflect.ValueOf(dx), reflect.ValueOf(dy), anchor
 }
 
-// equalValues compares two map values: quantities by value without
-// reflection's call overhead, anything else semantically.
+// equalValues compares two leaves semantically (quantities by value, nil
+// and empty alike); quantities without reflection's call overhead, and
+// without boxing when they are addressable struct fields.
 func equalValues(v, w reflect.Value) bool {
 	if v.Type() == quantityType {
+		if v.CanAddr() && w.CanAddr() {
+			return v.Addr().Interface().(*resource.Quantity).Cmp(*w.Addr().Interface().(*resource.Quantity)) == 0
+		}
 		a, b := v.Interface().(resource.Quantity), w.Interface().(resource.Quantity)
 		return a.Cmp(b) == 0
 	}
@@ -244,10 +241,9 @@ var (
 	stringMapType = reflect.TypeFor[map[string]string]()
 )
 
-// zeroIfEqual zeroes x and y when they are semantically equal (quantities
-// by value, nil and empty alike).
+// zeroIfEqual zeroes x and y when equalValues says they are equal.
 func zeroIfEqual(x, y reflect.Value) bool {
-	return zeroIf(x, y, equality.Semantic.DeepEqual(x.Interface(), y.Interface()))
+	return zeroIf(x, y, equalValues(x, y))
 }
 
 var (

@@ -83,7 +83,7 @@ func runAdmission(rate int, d time.Duration, handler string, separate bool, cpuP
 		MaxIdleConnsPerHost: 256,
 	}}
 	url := fmt.Sprintf("https://127.0.0.1:%d%s", port, webhook.Path)
-	wantPatch := handler == "jobfit"
+	wantPatch := handler != "allow"
 	if err := waitServing(client, url, body, wantPatch); err != nil {
 		return err
 	}
@@ -124,24 +124,19 @@ func serveProcess(port int, certDir, handler, cpuProfile string) error {
 	return serve(ctx, port, certDir, handler)
 }
 
-// serve runs the webhook server with the named handler until ctx ends.
+// serve runs the webhook server with the named handler (see floorHandler)
+// until ctx ends.
 func serve(ctx context.Context, port int, certDir, handler string) error {
-	var h admission.Handler
-	switch handler {
-	case "jobfit":
+	h, err := floorHandler(handler)
+	if err != nil {
+		return err
+	}
+	if h == nil {
 		store, err := exampleStore()
 		if err != nil {
 			return err
 		}
 		h = webhook.NewHandler(store)
-	case "allow":
-		// The floor: controller-runtime decodes the review and answers
-		// "allowed" with no patch.
-		h = admission.HandlerFunc(func(context.Context, admission.Request) admission.Response {
-			return admission.Allowed("")
-		})
-	default:
-		return fmt.Errorf("unknown -handler %q: jobfit or allow", handler)
 	}
 	srv := webhook.NewServer(webhook.ServerOptions{Host: "127.0.0.1", Port: port, CertDir: certDir})
 	srv.Register(webhook.Path, webhook.NewReviewHandler(&admission.Webhook{Handler: h}))

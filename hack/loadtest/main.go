@@ -41,7 +41,7 @@ func main() {
 	rate := flag.Int("rate", 500, "admission: requests per second")
 	duration := flag.Duration("duration", 30*time.Second, "admission: how long to send")
 	pods := flag.Int("pods", 300, "apiserver: pods to create per namespace")
-	handler := flag.String("handler", "jobfit", "jobfit (the real handler), allow (answers allowed at once: the floor) or, in apiserver mode, annotate (adds one annotation: any mutation)")
+	handler := flag.String("handler", "jobfit", "jobfit (the real handler), allow (answers allowed at once: the floor) or annotate (adds one annotation: any mutation)")
 	separate := flag.Bool("separate", true, "admission: run the server in a child process")
 	port := flag.Int("port", 0, "serve: port (internal)")
 	certDir := flag.String("cert-dir", "", "serve: certificate directory (internal)")

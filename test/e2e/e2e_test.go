@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/corpus"
 	"jobfit.dev/jobfit/test/webhookenv"
 )
 
@@ -121,7 +122,7 @@ func TestJobPodsGetNodesOfTheirArch(t *testing.T) {
 			vars: map[string]string{"JOBFIT_ARCH": "amd64", "JOBFIT_CAPACITY_TYPE": "on-demand"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pod := readPod(t, "../../webhook/testdata/job-pod-v18.11.yaml")
+			pod := corpus.Read(t, "../../webhook/testdata/job-pod-v18.11.yaml").Pod
 			pod.Namespace = runners
 			pod.Name += "-" + tc.arch
 			for k, v := range tc.vars {
@@ -187,15 +188,6 @@ func createFromFile(ctx context.Context, t *testing.T, c client.Client, path str
 		}
 		require.NoError(t, c.Create(ctx, obj), "creating %s %s", obj.GetKind(), obj.GetName())
 	}
-}
-
-func readPod(t *testing.T, path string) *corev1.Pod {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	pod := &corev1.Pod{}
-	require.NoError(t, yaml.UnmarshalStrict(raw, pod))
-	return pod
 }
 
 func freePort(t *testing.T) int {
