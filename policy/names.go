@@ -11,7 +11,7 @@ const (
 	InitBuildUIDGID    = "init-build-uid-gid-collector"
 )
 
-// Labels and annotations GitLab Runner puts on job pods (DESIGN.md §1).
+// Labels and annotations GitLab Runner puts on job pods.
 const (
 	AnnotationJobID      = "job.runner.gitlab.com/id"
 	AnnotationJobTimeout = "job.runner.gitlab.com/timeout"

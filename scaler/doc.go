@@ -1,7 +1,7 @@
 // Package scaler holds jobfit's scaler controllers: thin reconcilers that
 // read the job-pod pressure from the cache, ask the pure planners in the
 // sub-packages what the NodePools, the capacity status and the headroom
-// should look like, and write only what changed (DESIGN.md §6).
+// should look like, and write only what changed.
 //
 // Every NodePool write is one server-side apply with the field manager
 // jobfit-scaler that carries all the behavioural fields jobfit manages for

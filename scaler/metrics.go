@@ -4,7 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are the scaler's metrics (DESIGN.md §7).
+// Metrics are the scaler's metrics.
 type Metrics struct {
 	// ExecutorPods counts job pods by arch, capacity type and phase.
 	ExecutorPods *prometheus.GaugeVec
