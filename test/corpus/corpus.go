@@ -53,8 +53,8 @@ func Read(t testing.TB, path string) Case {
 		case "":
 			continue
 		case "Pod":
-			tc.Pod = &corev1.Pod{}
-			require.NoError(t, yaml.UnmarshalStrict(doc, tc.Pod), "pod in %s", path)
+			tc.Pod, err = policy.DecodePod(doc)
+			require.NoError(t, err, "pod in %s must decode as the API server decodes it", path)
 		case policy.KindPolicy:
 			p, errs := policy.Load(doc)
 			require.Empty(t, errs, "policy in %s", path)

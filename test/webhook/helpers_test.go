@@ -45,8 +45,8 @@ func readPod(t *testing.T, file string) *corev1.Pod {
 	t.Helper()
 	b, err := os.ReadFile("../../webhook/testdata/" + file)
 	require.NoError(t, err)
-	pod := &corev1.Pod{}
-	require.NoError(t, yaml.UnmarshalStrict(b, pod))
+	pod, err := policy.DecodePod(b)
+	require.NoError(t, err)
 	return pod
 }
 

@@ -87,6 +87,10 @@ func TestWebhook(t *testing.T) {
 		assert.True(t, apierrors.IsNotFound(err), "a dry run stores nothing: %v", err)
 	})
 
+	t.Run("the README's dry-run recipe with the shipped example pod", func(t *testing.T) {
+		dryRunShippedPod(ctx, t, c)
+	})
+
 	t.Run("capacity status", func(t *testing.T) {
 		status := map[string]string{policy.CapacityStatusKey: "degraded:\n- arch: arm64\n  capacityType: spot\n  since: \"2026-11-23T12:00:00Z\"\n  reason: spot pods pending longer than 2m\n"}
 		applyConfigMap(ctx, t, c, jobfitNamespace, policy.CapacityStatusName, nil, status)

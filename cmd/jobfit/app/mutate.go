@@ -83,8 +83,10 @@ func runMutate(o *MutateOptions) error {
 	if err != nil {
 		return err
 	}
-	pod := &corev1.Pod{}
-	if err := yaml.UnmarshalStrict(raw, pod); err != nil {
+	// Decoded as kubectl and the API server would: a pod the cluster would
+	// refuse is refused here too, rather than previewed.
+	pod, err := policy.DecodePod(raw)
+	if err != nil {
 		return fmt.Errorf("reading pod %s: %w", o.PodFile, err)
 	}
 	out, dec := policy.Apply(pod, p, status)
