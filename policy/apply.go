@@ -50,6 +50,7 @@ func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Deci
 	dec.Warnings = append(dec.Warnings, warns...)
 	a.applyArch()
 	a.applyCapacity()
+	a.applyScheduling()
 	a.applyDisruption()
 	a.applyResources()
 	switch p.Platform {

@@ -68,17 +68,6 @@ func (a *applier) eciImageCache(e *ECIPolicy) {
 	}
 }
 
-// tolerate adds a toleration unless an identical one exists.
-func (a *applier) tolerate(t corev1.Toleration) bool {
-	for _, have := range a.pod.Spec.Tolerations {
-		if have.MatchToleration(&t) {
-			return false
-		}
-	}
-	a.pod.Spec.Tolerations = append(a.pod.Spec.Tolerations, t)
-	return true
-}
-
 func (a *applier) eciSpecs() {
 	cpu, mem := podTotals(&a.pod.Spec)
 	if cpu.IsZero() && mem.IsZero() {

@@ -14,6 +14,8 @@ const (
 	MutOS            = "os"
 	MutHelperImage   = "helper-image"
 	MutCapacity      = "capacity"
+	MutToleration    = "toleration"
+	MutPriorityClass = "priority-class"
 	MutDoNotDisrupt  = "do-not-disrupt"
 	MutResources     = "resources"
 	MutSize          = "size"

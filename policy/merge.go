@@ -20,6 +20,8 @@ func section(p *Policy, name string) any {
 		return &p.Arch
 	case "capacity":
 		return &p.Capacity
+	case "scheduling":
+		return &p.Scheduling
 	case "disruption":
 		return &p.Disruption
 	case "resources":
@@ -70,6 +72,9 @@ func Merge(cluster *Policy, nsData []byte) (*Policy, []string, field.ErrorList) 
 			reflect.ValueOf(section(eff, s)).Elem().Set(v)
 		}
 	}
+	// What namespaces may use stays the cluster's to say.
+	eff.Scheduling.AllowedTolerations = cluster.Scheduling.AllowedTolerations
+	eff.Scheduling.AllowedPriorityClassNames = cluster.Scheduling.AllowedPriorityClassNames
 	var warns []string
 	if !reflect.ValueOf(ns.Resources).IsZero() {
 		eff.Resources.Max, warns = lowerCaps(cluster.Resources.Max, ns.Resources.Max)
@@ -104,6 +109,9 @@ func validateNamespaceScope(cluster, ns *Policy) field.ErrorList {
 			continue
 		}
 		errs = append(errs, field.Forbidden(field.NewPath(s), "the cluster policy does not let namespaces override "+s+" (namespaceOverrides)"))
+	}
+	if slices.Contains(cluster.NamespaceOverrides, "scheduling") {
+		errs = append(errs, validateNamespaceScheduling(cluster, ns)...)
 	}
 	return errs
 }

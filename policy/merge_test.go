@@ -68,3 +68,49 @@ func TestMergedPolicyName(t *testing.T) {
 	assert.Equal(t, "t.team-a", eff.Name())
 	assert.NotEqual(t, cluster.Hash(), "")
 }
+
+const clusterWithScheduling = header + `platform: karpenter
+scheduling:
+  tolerations: [{key: ci.example.com/runner, operator: Equal, value: "true", effect: NoSchedule}]
+  allowedTolerations: [{key: nvidia.com/gpu, operator: Exists}]
+  allowedPriorityClassNames: [ci-high]
+namespaceOverrides: [scheduling]
+`
+
+// TestMergeNamespaceScheduling: a namespace may rearrange the cluster's
+// tolerations and use the ones the cluster allows, never invent one.
+func TestMergeNamespaceScheduling(t *testing.T) {
+	cluster := mustLoad(clusterWithScheduling)
+	ns := "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nmetadata: {name: team-a}\n"
+	cases := []struct {
+		name    string
+		doc     string
+		wantErr string
+	}{
+		{"the cluster's own toleration", ns + "scheduling: {tolerations: [{key: ci.example.com/runner, value: \"true\", effect: NoSchedule}]}\n", ""},
+		{"an allowed toleration, narrower than allowed", ns + "scheduling: {tolerations: [{key: nvidia.com/gpu, value: a100, effect: NoSchedule}]}\n", ""},
+		{"an allowed priority class", ns + "scheduling: {priorityClassName: ci-high}\n", ""},
+		{"a toleration the cluster does not allow", ns + "scheduling: {tolerations: [{key: dedicated, value: payments, effect: NoSchedule}]}\n",
+			"scheduling.tolerations[0]: Forbidden: toleration dedicated=payments:NoSchedule is not in the cluster policy's scheduling section"},
+		{"broader than the cluster's", ns + "scheduling: {byArch: {arm64: {tolerations: [{key: ci.example.com/runner, operator: Exists}]}}}\n",
+			"scheduling.byArch[arm64].tolerations[0]: Forbidden"},
+		{"a priority class the cluster does not allow", ns + "scheduling: {priorityClassName: system-node-critical}\n", "scheduling.priorityClassName: Forbidden"},
+		{"allowed lists are the cluster's", ns + "scheduling: {allowedTolerations: [{key: x, operator: Exists}]}\n", "scheduling.allowedTolerations: Forbidden"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			eff, _, errs := policy.Merge(cluster, []byte(tc.doc))
+			if tc.wantErr != "" {
+				require.NotEmpty(t, errs)
+				assert.Contains(t, errs.ToAggregate().Error(), tc.wantErr)
+				return
+			}
+			require.Empty(t, errs)
+			assert.Equal(t, cluster.Scheduling.AllowedTolerations, eff.Scheduling.AllowedTolerations, "what namespaces may use stays the cluster's")
+		})
+	}
+	closed := mustLoad(clusterForMerge)
+	_, _, errs := policy.Merge(closed, []byte(ns+"scheduling: {priorityClassName: ci-high}\n"))
+	require.NotEmpty(t, errs)
+	assert.Contains(t, errs.ToAggregate().Error(), "scheduling: Forbidden: the cluster policy does not let namespaces override scheduling")
+}

@@ -44,6 +44,9 @@ type Policy struct {
 	Arch ArchPolicy `json:"arch,omitempty"`
 	// Capacity controls spot or on-demand placement.
 	Capacity CapacityPolicy `json:"capacity,omitempty"`
+	// Scheduling adds the tolerations and priority class that let a job pod
+	// land on the nodes it is steered to.
+	Scheduling SchedulingPolicy `json:"scheduling,omitempty"`
 	// Disruption controls Karpenter's do-not-disrupt annotation.
 	Disruption DisruptionPolicy `json:"disruption,omitempty"`
 	// Resources holds defaults that fill gaps, size classes and caps.

@@ -17,7 +17,7 @@ var knownArches = sets.New("amd64", "arm64", "arm", "386", "ppc64le", "s390x", "
 
 // Sections a cluster policy may let namespace policies override.
 var overridableSections = []string{
-	"traits", "arch", "capacity", "disruption", "resources", "caches",
+	"traits", "arch", "capacity", "scheduling", "disruption", "resources", "caches",
 	"secrets", "labels", "annotations", "eci", "fargate",
 }
 
@@ -30,6 +30,7 @@ func Validate(p *Policy) field.ErrorList {
 	errs = append(errs, validateTraits(p, field.NewPath("traits"))...)
 	errs = append(errs, validateArch(p, field.NewPath("arch"))...)
 	errs = append(errs, validateCapacity(&p.Capacity, field.NewPath("capacity"))...)
+	errs = append(errs, validateScheduling(p, field.NewPath("scheduling"))...)
 	errs = append(errs, validateDisruption(&p.Disruption, field.NewPath("disruption"))...)
 	errs = append(errs, validateResources(&p.Resources, field.NewPath("resources"))...)
 	errs = append(errs, validateCaches(p.Caches, field.NewPath("caches"))...)

@@ -1,0 +1,79 @@
+package policy
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// applyScheduling adds the tolerations of the pools the pod is steered to,
+// on every platform, and the priority class.
+func (a *applier) applyScheduling() {
+	s := &a.p.Scheduling
+	a.addTolerations(s.Tolerations, "scheduling.tolerations")
+	if sc, ok := s.ByArch[a.arch]; ok {
+		a.addTolerations(sc.Tolerations, "scheduling.byArch."+a.arch+".tolerations")
+	}
+	if sc, ok := s.ByCapacityType[a.cap]; ok && a.cap != "" {
+		a.addTolerations(sc.Tolerations, "scheduling.byCapacityType."+a.cap+".tolerations")
+	}
+	if s.PriorityClassName != "" {
+		a.setPriorityClass(s.PriorityClassName)
+	}
+}
+
+// addTolerations adds each toleration the pod does not already have. A
+// toleration on the pod is never changed: one that already tolerates
+// everything the policy's does (the runner's node_tolerations, say) makes
+// the policy's redundant.
+func (a *applier) addTolerations(ts []corev1.Toleration, path string) {
+	for i := range ts {
+		src := fmt.Sprintf("%s[%d]", path, i)
+		if have := a.toleratedBy(&ts[i]); have != nil {
+			a.dec.add(MutToleration, FormatToleration(ts[i]), src+" (pod already has "+FormatToleration(*have)+")", false)
+			continue
+		}
+		a.pod.Spec.Tolerations = append(a.pod.Spec.Tolerations, *ts[i].DeepCopy())
+		a.dec.add(MutToleration, FormatToleration(ts[i]), src, true)
+	}
+}
+
+// tolerate adds a toleration unless the pod already has one that covers it.
+func (a *applier) tolerate(t corev1.Toleration) bool {
+	if a.toleratedBy(&t) != nil {
+		return false
+	}
+	a.pod.Spec.Tolerations = append(a.pod.Spec.Tolerations, t)
+	return true
+}
+
+// toleratedBy returns the pod's toleration that covers t, or nil.
+func (a *applier) toleratedBy(t *corev1.Toleration) *corev1.Toleration {
+	for i := range a.pod.Spec.Tolerations {
+		if covers(&a.pod.Spec.Tolerations[i], t) {
+			return &a.pod.Spec.Tolerations[i]
+		}
+	}
+	return nil
+}
+
+// setPriorityClass sets the pod's priority class when it has none.
+func (a *applier) setPriorityClass(name string) {
+	switch cur := a.pod.Spec.PriorityClassName; cur {
+	case name:
+		a.dec.add(MutPriorityClass, name, "scheduling.priorityClassName", false)
+		return
+	case "":
+	default:
+		a.dec.add(MutPriorityClass, cur, "pod's own priorityClassName (kept)", false)
+		return
+	}
+	a.pod.Spec.PriorityClassName = name
+	// The API server's Priority admission plugin resolved the pod's priority
+	// before the webhook, without a class, and runs again after a webhook
+	// changes the pod: it refuses a priority it did not compute from the
+	// class, so the value computed without one must go.
+	a.pod.Spec.Priority = nil
+	a.pod.Spec.PreemptionPolicy = nil
+	a.dec.add(MutPriorityClass, name, "scheduling.priorityClassName", true)
+}
