@@ -205,9 +205,13 @@ func testCertificateRotation(ctx context.Context, t *testing.T, c client.Client,
 		require.Eventually(t, func() bool { return string(j.servedCert()) == string(pemToDER(t, rotated)) },
 			timeout, poll, "the running server presents the new certificate")
 		if r == webhook.RotateCA {
+			// The Secret and the caBundle are two writes: the second may
+			// land a moment after the first.
 			mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
-			require.NoError(t, c.Get(ctx, types.NamespacedName{Name: opts.WebhookConfigName}, mwc))
-			require.Equal(t, string(secret.Data["ca.crt"]), string(mwc.Webhooks[0].ClientConfig.CABundle), "the caBundle trusts the new CA")
+			require.Eventually(t, func() bool {
+				require.NoError(t, c.Get(ctx, types.NamespacedName{Name: opts.WebhookConfigName}, mwc))
+				return string(secret.Data["ca.crt"]) == string(mwc.Webhooks[0].ClientConfig.CABundle)
+			}, timeout, poll, "the caBundle trusts the new CA")
 		}
 		// The API server may hold connections to the old certificate for a
 		// moment; admission keeps working once it reconnects.
