@@ -10,6 +10,9 @@ TOOLS_DIR     ?= $(or $(JOBFIT_TOOLS_DIR),$(HOME)/.cache/jobfit-tools)
 GOLANGCI_VER  ?= v2.15.0
 GOLANGCI_LINT ?= $(TOOLS_DIR)/golangci-lint-$(GOLANGCI_VER)/golangci-lint
 FUZZTIME      ?= 1m
+# promtool for the alert-rule tests, built from Go modules on first use and
+# cached (hack/build-go-tool.sh), so `make test` needs only Go and make.
+PROMTOOL_PKG  ?= github.com/prometheus/prometheus/cmd/promtool@v0.316.0
 EXAMPLE_POLICY ?= manifests/examples/policies/eks-karpenter.yaml
 EXAMPLE_POD    ?= manifests/examples/pods/gitlab-runner-18.11-arm64-job.yaml
 
@@ -44,9 +47,10 @@ test-unit: ## Run the fast tests only (no API server).
 	$(GO) test ./policy/... ./cmd/...
 
 .PHONY: test-rules
-test-rules: ## Check the Prometheus rules and run their promtool unit tests.
-	promtool check rules manifests/prometheus/rules.yaml
-	promtool test rules manifests/prometheus/rules_test.yaml
+test-rules: ## Check the Prometheus rules and run their promtool unit tests (promtool built from Go modules).
+	promtool="$$(hack/build-go-tool.sh promtool $(PROMTOOL_PKG))"; \
+	"$$promtool" check rules manifests/prometheus/rules.yaml; \
+	"$$promtool" test rules manifests/prometheus/rules_test.yaml
 
 .PHONY: update-golden
 update-golden: ## Refresh policy/testdata/*.golden.yaml after an intended change (review the diff!).
