@@ -21,6 +21,9 @@ const (
 type CapacityStatus struct {
 	// Degraded lists the arch × capacity-type pairs currently degraded.
 	Degraded []DegradedCapacity `json:"degraded,omitempty"`
+	// NodeClassesNotReady lists the node classes behind managed NodePools
+	// that are not Ready. Informational: the webhook does not act on it.
+	NodeClassesNotReady []NodeClassCondition `json:"nodeClassesNotReady,omitempty"`
 }
 
 // DegradedCapacity says that one arch × capacity type is degraded, since
@@ -30,6 +33,19 @@ type DegradedCapacity struct {
 	CapacityType string    `json:"capacityType"`
 	Since        time.Time `json:"since"`
 	Reason       string    `json:"reason,omitempty"`
+	// Cause is the kind of evidence (PendingPods, InsufficientCapacity,
+	// SpotInterruption). Informational: the webhook does not act on it.
+	Cause string `json:"cause,omitempty"`
+}
+
+// NodeClassCondition says that the node class behind some managed NodePools
+// is not Ready, and why.
+type NodeClassCondition struct {
+	Name      string    `json:"name"`
+	NodePools []string  `json:"nodePools,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	Message   string    `json:"message,omitempty"`
+	Since     time.Time `json:"since,omitzero"`
 }
 
 // IsDegraded reports whether capacityType is degraded for arch.
@@ -42,10 +58,12 @@ func (s CapacityStatus) IsDegraded(arch, capacityType string) bool {
 	return false
 }
 
-// ParseCapacityStatus decodes the status document strictly.
+// ParseCapacityStatus decodes the status document. Unknown fields are
+// ignored, so that a webhook keeps following a status written by a newer
+// scaler that records more than it knows; the entries it acts on are checked.
 func ParseCapacityStatus(data []byte) (CapacityStatus, error) {
 	var s CapacityStatus
-	if err := yaml.UnmarshalStrict(data, &s); err != nil {
+	if err := yaml.Unmarshal(data, &s); err != nil {
 		return CapacityStatus{}, fmt.Errorf("decoding capacity status: %w", err)
 	}
 	for i, d := range s.Degraded {

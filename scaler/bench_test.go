@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,7 +36,7 @@ func benchPools() []*karpv1.NodePool {
 				Requirements: []karpv1.NodeSelectorRequirementWithMinValues{
 					{Key: corev1.LabelArchStable, Operator: corev1.NodeSelectorOpIn, Values: []string{"amd64", "arm64"}},
 					{Key: karpv1.CapacityTypeLabelKey, Operator: corev1.NodeSelectorOpIn, Values: []string{ct}},
-					{Key: "karpenter.k8s.aws/instance-category", Operator: corev1.NodeSelectorOpIn, Values: []string{"c", "m", "r"}},
+					{Key: awsv1.LabelInstanceCategory, Operator: corev1.NodeSelectorOpIn, Values: []string{"c", "m", "r"}},
 				}}}}}
 		out = append(out, np)
 	}
@@ -86,7 +87,7 @@ func BenchmarkPlanningPass(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		snap := pressure.Build(benchNow, pods, pools)
-		st := fallback.Next(p.Fallback, fallback.State{}, snap)
+		st := fallback.Next(p.Fallback, fallback.State{}, snap, nil)
 		for _, np := range pools {
 			d := snap.Pool(np.Name)
 			limits.Plan(rng, time.Hour, limits.Input{PendingMilliCPU: d.PendingMilliCPU, PendingMemory: d.PendingMemory, LastBusy: benchNow}, benchNow)

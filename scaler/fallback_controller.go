@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/tools/events"
@@ -19,6 +18,7 @@ import (
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/signals"
 )
 
 // FieldManager is the server-side apply field manager of every scaler write.
@@ -56,22 +56,31 @@ type FallbackController struct {
 	recorder  events.EventRecorder
 	metrics   *Metrics
 	reporter  *reporter
+	classes   nodeClasses
+	deleted   deletedNodeClaims
 	namespace string
 	seeded    bool
 	period    time.Duration
+	// failures are the spot NodeClaim failures of the last pendingAfter,
+	// by NodeClaim UID; lastClasses are the node class states of the last
+	// pass. Only Reconcile touches them.
+	failures    map[types.UID]signals.SpotFailure
+	lastClasses []signals.NodeClassState
 }
 
 // NewFallbackController returns the fallback controller for namespace.
 func NewFallbackController(clk clock.PassiveClock, c client.Client, policies *PolicyStore, shared *FallbackState,
 	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *FallbackController {
 	return &FallbackController{clock: clk, client: c, observer: NewObserver(c), policies: policies, shared: shared,
-		recorder: recorder, metrics: metrics, reporter: newReporter(metrics), namespace: namespace, period: period}
+		recorder: recorder, metrics: metrics, reporter: newReporter(metrics), classes: nodeClasses{client: c}, namespace: namespace, period: period}
 }
 
 // Name is the controller's name.
 func (c *FallbackController) Name() string { return "scaler.fallback" }
 
-// Reconcile plans the capacity status and writes it when it changed.
+// Reconcile plans the capacity status from the pending job pods, the spot
+// NodeClaims that failed and the node classes behind the managed pools, and
+// writes it when it changed.
 func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
@@ -91,22 +100,53 @@ func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request)
 		return reconcile.Result{}, err
 	}
 	c.reporter.report(snap, pods)
+	classes, err := c.nodeClassStates(ctx, p)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	failures, err := c.spotFailures(ctx, p, classes, now)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
 	next := fallback.State{}
 	if p.FallbackEnabled() {
-		next = fallback.Next(p.Fallback, prev, snap)
+		next = fallback.Next(p.Fallback, prev, snap, failures)
 	}
 	c.shared.set(next)
 	c.reportDegraded(next)
+	c.reportNodeClasses(classes)
+	before := prev.Status()
+	before.NodeClassesNotReady = c.previousNotReady(current)
 	desired := next.Status()
-	c.recordTransition(prev.Status(), desired, p.DryRun)
+	desired.NodeClassesNotReady = notReady(classes)
+	c.lastClasses = classes
+	c.recordTransition(before, desired, p.DryRun)
 	if p.DryRun || sameStatus(desired, current) {
 		return reconcile.Result{RequeueAfter: c.period}, nil
 	}
 	if err := c.writeStatus(ctx, desired); err != nil {
 		return reconcile.Result{}, err
 	}
-	log.FromContext(ctx).Info("capacity status changed", "degraded", len(desired.Degraded))
+	log.FromContext(ctx).Info("capacity status changed", "degraded", len(desired.Degraded), "nodeClassesNotReady", len(desired.NodeClassesNotReady))
 	return reconcile.Result{RequeueAfter: c.period}, nil
+}
+
+// nodeClassStates reads the node classes of the managed pools.
+func (c *FallbackController) nodeClassStates(ctx context.Context, p *policy.ScalerPolicy) ([]signals.NodeClassState, error) {
+	pools, err := c.observer.NodePools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.classes.check(ctx, p, pools)
+}
+
+// previousNotReady is what the last pass found, or on the first pass what
+// the status read back says, so that a new leader repeats no Event.
+func (c *FallbackController) previousNotReady(current policy.CapacityStatus) []policy.NodeClassCondition {
+	if c.lastClasses == nil {
+		return current.NodeClassesNotReady
+	}
+	return notReady(c.lastClasses)
 }
 
 func sameStatus(a, b policy.CapacityStatus) bool {
@@ -147,32 +187,4 @@ func (c *FallbackController) writeStatus(ctx context.Context, st policy.Capacity
 		return fmt.Errorf("applying capacity status: %w", err)
 	}
 	return nil
-}
-
-func (c *FallbackController) reportDegraded(st fallback.State) {
-	c.metrics.CapacityDegraded.Reset()
-	for _, d := range st.Degraded {
-		c.metrics.CapacityDegraded.WithLabelValues(d.Arch, d.CapacityType).Set(1)
-	}
-}
-
-// recordTransition records an Event on the status ConfigMap for each arch
-// that became degraded or recovered.
-func (c *FallbackController) recordTransition(from, to policy.CapacityStatus, dryRun bool) {
-	ref := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: policy.CapacityStatusName, Namespace: c.namespace}}
-	ref.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
-	prefix := ""
-	if dryRun {
-		prefix = "dry run: would mark "
-	}
-	for _, d := range to.Degraded {
-		if !from.IsDegraded(d.Arch, d.CapacityType) {
-			c.recorder.Eventf(ref, nil, corev1.EventTypeWarning, "CapacityDegraded", "Fallback", "%s%s %s degraded: %s", prefix, d.Arch, d.CapacityType, d.Reason)
-		}
-	}
-	for _, d := range from.Degraded {
-		if !to.IsDegraded(d.Arch, d.CapacityType) {
-			c.recorder.Eventf(ref, nil, corev1.EventTypeNormal, "CapacityRecovered", "Fallback", "%s%s %s recovered", prefix, d.Arch, d.CapacityType)
-		}
-	}
 }

@@ -4,7 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics are the scaler's metrics.
+// Metrics are the scaler's metrics (docs/metrics.md).
 type Metrics struct {
 	// ExecutorPods counts job pods by arch, capacity type and phase.
 	ExecutorPods *prometheus.GaugeVec
@@ -19,6 +19,9 @@ type Metrics struct {
 	HeadroomPods *prometheus.GaugeVec
 	// NodePoolAtCeiling is 1 when pending demand has reached a limit's ceiling.
 	NodePoolAtCeiling *prometheus.GaugeVec
+	// NodeClassReady is 1 while the EC2NodeClass behind a managed pool is
+	// Ready, 0 while it is not; absent for other kinds of node class.
+	NodeClassReady *prometheus.GaugeVec
 }
 
 // NewMetrics creates the scaler's metrics and registers them with reg.
@@ -43,7 +46,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		NodePoolAtCeiling: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "jobfit_nodepool_at_ceiling", Help: "1 while pending demand on a NodePool has reached the ceiling of a limit.",
 		}, []string{"nodepool", "resource"}),
+		NodeClassReady: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jobfit_nodeclass_ready", Help: "1 while the EC2NodeClass behind a managed NodePool is Ready, 0 while it is not.",
+		}, []string{"nodeclass"}),
 	}
-	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling)
+	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling, m.NodeClassReady)
 	return m
 }

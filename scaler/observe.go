@@ -61,3 +61,18 @@ func (o *Observer) Snapshot(ctx context.Context, now time.Time) (*pressure.Snaps
 	}
 	return pressure.Build(now, pods, pools), pods, nil
 }
+
+// TerminatingNodeClaims returns the NodeClaims that are being deleted.
+func (o *Observer) TerminatingNodeClaims(ctx context.Context) ([]*karpv1.NodeClaim, error) {
+	var list karpv1.NodeClaimList
+	if err := o.client.List(ctx, &list); err != nil {
+		return nil, fmt.Errorf("listing nodeclaims: %w", err)
+	}
+	var out []*karpv1.NodeClaim
+	for i := range list.Items {
+		if list.Items[i].DeletionTimestamp != nil {
+			out = append(out, &list.Items[i])
+		}
+	}
+	return out, nil
+}

@@ -40,11 +40,14 @@ func singleton(key types.NamespacedName) handler.EventHandler {
 }
 
 // Register adds the fallback controller to mgr: one request, triggered by
-// job pods and the status ConfigMap, and requeued every sync period.
+// job pods, NodeClaims being deleted and the status ConfigMap, and requeued
+// every sync period (which also re-reads the EC2NodeClasses: they are not
+// watched, so that a cluster without that CRD still starts).
 func (c *FallbackController) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Namespace: c.namespace, Name: policy.CapacityStatusName}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(jobPods)).
+		Watches(&karpv1.NodeClaim{}, c.nodeClaimEvents(key)).
 		Watches(&corev1.ConfigMap{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetNamespace() == c.namespace
 		}))).

@@ -3,13 +3,17 @@
 package fallback
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/scaler/pressure"
+	"jobfit.dev/jobfit/scaler/signals"
 )
+
+// CausePendingPods is the cause of a degradation that pending job pods
+// alone brought about; the other causes are signals.Cause values.
+const CausePendingPods = "PendingPods"
 
 // State is what the planner remembers between passes.
 type State struct {
@@ -43,29 +47,33 @@ func (s State) Status() policy.CapacityStatus {
 // AnyDegraded reports whether some arch's spot is degraded.
 func (s State) AnyDegraded() bool { return len(s.Degraded) > 0 }
 
-// Next computes the state after observing snap. An arch becomes degraded
-// when at least MinPending spot-pinned pods of that arch have waited
-// PendingAfter; it recovers once RecoverAfter has passed without any
-// spot-pinned pod of that arch pending. A pod that comes and goes therefore
-// neither degrades an arch (it never waits long enough) nor lets a degraded
-// arch recover (it restarts the quiet period).
-func Next(cfg policy.FallbackPolicy, prev State, snap *pressure.Snapshot) State {
+// Next computes the state after observing snap and the spot failures that
+// Karpenter's NodeClaims showed. Evidence against an arch's spot is a
+// spot-pinned pod of that arch that has waited PendingAfter, or a spot
+// NodeClaim failure of that arch in the last PendingAfter; the arch becomes
+// degraded as soon as it has MinPending pieces of evidence, so a NodeClaim
+// failure acts at once, without waiting for pods to age. The arch recovers
+// once RecoverAfter has passed without a pending spot-pinned pod or a new
+// failure. A pod that comes and goes therefore neither degrades an arch (it
+// never waits long enough) nor lets a degraded arch recover (it restarts the
+// quiet period).
+func Next(cfg policy.FallbackPolicy, prev State, snap *pressure.Snapshot, failures []signals.SpotFailure) State {
 	now := snap.Now
 	next := State{LastPressure: map[string]time.Time{}}
-	arches := snap.Arches()
-	for _, d := range prev.Degraded {
-		if !slices.Contains(arches, d.Arch) {
-			arches = append(arches, d.Arch)
-		}
-	}
-	slices.Sort(arches)
-	for _, arch := range arches {
+	recent := recentFailures(failures, now, cfg.PendingAfter.Value())
+	for _, arch := range arches(prev, snap, recent) {
 		spot := snap.Sum(func(k pressure.Key) bool { return k.Arch == arch && k.CapacityType == policy.CapacitySpot })
+		fails := recent[arch]
 		i := slices.IndexFunc(prev.Degraded, func(d policy.DegradedCapacity) bool { return d.Arch == arch })
 		if i >= 0 {
 			last := prev.LastPressure[arch]
 			if spot.Pending > 0 || last.IsZero() {
 				last = now
+			}
+			for _, f := range fails {
+				if f.At.After(last) {
+					last = f.At
+				}
 			}
 			if now.Sub(last) < cfg.RecoverAfter.Value() {
 				next.Degraded = append(next.Degraded, prev.Degraded[i])
@@ -73,15 +81,52 @@ func Next(cfg policy.FallbackPolicy, prev State, snap *pressure.Snapshot) State 
 			}
 			continue
 		}
-		if n := spot.PendingLongerThan(now, cfg.PendingAfter.Value()); n >= cfg.MinPending {
+		if n := spot.PendingLongerThan(now, cfg.PendingAfter.Value()); n+len(fails) >= cfg.MinPending {
+			cause, reason := explain(arch, n, cfg.PendingAfter.String(), fails)
 			next.Degraded = append(next.Degraded, policy.DegradedCapacity{
 				Arch: arch, CapacityType: policy.CapacitySpot, Since: now.UTC().Truncate(time.Second),
-				Reason: fmt.Sprintf("%d spot-pinned %s job pods pending longer than %s", n, arch, cfg.PendingAfter.String()),
+				Reason: reason, Cause: cause,
 			})
 			next.LastPressure[arch] = now
 		}
 	}
 	return next
+}
+
+// arches are the arches to plan: those with pods, failures or a degradation.
+func arches(prev State, snap *pressure.Snapshot, recent map[string][]signals.SpotFailure) []string {
+	out := snap.Arches()
+	add := func(a string) {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	for _, d := range prev.Degraded {
+		add(d.Arch)
+	}
+	for a := range recent {
+		add(a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// recentFailures groups by arch the failures of the last window, oldest
+// first.
+func recentFailures(failures []signals.SpotFailure, now time.Time, window time.Duration) map[string][]signals.SpotFailure {
+	out := map[string][]signals.SpotFailure{}
+	for _, f := range failures {
+		if now.Sub(f.At) >= window {
+			continue
+		}
+		for _, a := range f.Arches {
+			out[a] = append(out[a], f)
+		}
+	}
+	for _, fs := range out {
+		slices.SortStableFunc(fs, func(a, b signals.SpotFailure) int { return a.At.Compare(b.At) })
+	}
+	return out
 }
 
 // Weight returns the weight an on-demand NodePool should have: the raised

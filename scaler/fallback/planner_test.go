@@ -74,7 +74,7 @@ func TestNextHysteresis(t *testing.T) {
 				for _, p := range s.pending {
 					since = append(since, t0.Add(p))
 				}
-				st = fallback.Next(cfg(), st, snap(now, since...))
+				st = fallback.Next(cfg(), st, snap(now, since...), nil)
 				assert.Equal(t, s.degraded, st.Status().IsDegraded("arm64", policy.CapacitySpot), "at %s", s.at)
 			}
 		})
@@ -85,9 +85,9 @@ func TestNextMinPendingAndReason(t *testing.T) {
 	c := cfg()
 	c.MinPending = 5
 	four := snap(t0.Add(10*time.Minute), t0, t0, t0, t0)
-	assert.False(t, fallback.Next(c, fallback.State{}, four).AnyDegraded())
+	assert.False(t, fallback.Next(c, fallback.State{}, four, nil).AnyDegraded())
 	five := snap(t0.Add(10*time.Minute), t0, t0, t0, t0, t0)
-	st := fallback.Next(c, fallback.State{}, five)
+	st := fallback.Next(c, fallback.State{}, five, nil)
 	require.Len(t, st.Degraded, 1)
 	assert.Equal(t, "arm64", st.Degraded[0].Arch)
 	assert.Equal(t, t0.Add(10*time.Minute), st.Degraded[0].Since)
@@ -97,8 +97,8 @@ func TestNextMinPendingAndReason(t *testing.T) {
 func TestSeedRestartsQuietPeriod(t *testing.T) {
 	status := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot", Since: t0}}}
 	st := fallback.Seed(status, t0.Add(time.Hour))
-	assert.True(t, fallback.Next(cfg(), st, snap(t0.Add(time.Hour+14*time.Minute))).AnyDegraded())
-	assert.False(t, fallback.Next(cfg(), st, snap(t0.Add(time.Hour+15*time.Minute))).AnyDegraded())
+	assert.True(t, fallback.Next(cfg(), st, snap(t0.Add(time.Hour+14*time.Minute)), nil).AnyDegraded())
+	assert.False(t, fallback.Next(cfg(), st, snap(t0.Add(time.Hour+15*time.Minute)), nil).AnyDegraded())
 }
 
 func TestWeight(t *testing.T) {

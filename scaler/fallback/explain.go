@@ -1,0 +1,39 @@
+package fallback
+
+import (
+	"fmt"
+	"strings"
+
+	"jobfit.dev/jobfit/scaler/signals"
+)
+
+// explain returns the cause and the human reason of a degradation: the
+// NodeClaim failures first (they are why the scaler acted before
+// pendingAfter), then the pods that waited.
+func explain(arch string, pending int, pendingAfter string, fails []signals.SpotFailure) (string, string) {
+	var parts []string
+	cause := CausePendingPods
+	if len(fails) > 0 {
+		cause = string(fails[0].Cause)
+		parts = append(parts, describe(fails[0]))
+		if more := len(fails) - 1; more > 0 {
+			parts = append(parts, fmt.Sprintf("%d more spot NodeClaim failure(s)", more))
+		}
+	}
+	if pending > 0 || len(fails) == 0 {
+		parts = append(parts, fmt.Sprintf("%d spot-pinned %s job pods pending longer than %s", pending, arch, pendingAfter))
+	}
+	return cause, strings.Join(parts, "; ")
+}
+
+// describe says what happened to one NodeClaim.
+func describe(f signals.SpotFailure) string {
+	switch f.Cause {
+	case signals.CauseInsufficientCapacity:
+		return fmt.Sprintf("NodeClaim %s of NodePool %s was deleted before launch: insufficient spot capacity", f.NodeClaim, f.NodePool)
+	case signals.CauseSpotInterruption:
+		return fmt.Sprintf("NodeClaim %s of NodePool %s was deleted after a spot interruption", f.NodeClaim, f.NodePool)
+	default:
+		return fmt.Sprintf("NodeClaim %s of NodePool %s failed: %s", f.NodeClaim, f.NodePool, f.Cause)
+	}
+}
