@@ -76,6 +76,11 @@ func TestScalerPolicyValidation(t *testing.T) {
 		{"schedule min above max", [2]string{"min: 4}", "min: 9}"}, []string{"headroom.perArch[amd64].schedules[0].min: Invalid value: 9"}},
 		{"max below min", [2]string{"max: 8", "max: 0, quantile: 0.5"}, []string{"headroom.perArch[amd64].max: Invalid value: 0"}},
 		{"unknown arch", [2]string{"amd64: {min", "x86: {min"}, []string{"headroom.perArch[x86]: Unsupported value"}},
+		{"arch no NodePool provides", [2]string{"amd64: {min", "riscv64: {min"}, []string{`headroom.perArch[riscv64]: Unsupported value: "riscv64": supported values: "amd64", "arm64"`}},
+		{"fallback without an on-demand pool", [2]string{"- {name: ci-on-demand, role: on-demand, weight: 10}\n", ""},
+			[]string{"nodePools: Required value: an entry with role on-demand", "limits.nodePools[ci-on-demand]: Not found"}},
+		{"fallback without any pool", [2]string{"nodePools:\n- {name: ci-spot, role: spot}\n- {name: ci-on-demand, role: on-demand, weight: 10}\n", ""},
+			[]string{"nodePools: Required value: an entry with role on-demand"}},
 		{"bad kind", [2]string{"kind: ScalerPolicy", "kind: Policy"}, []string{"kind: Unsupported value: \"Policy\""}},
 		{"wrong type", [2]string{"consolidation: {enabled: true}", "consolidation: {enabled: true, busyThreshold: many}"}, []string{"consolidation.busyThreshold"}},
 		{"idle longer than busy", [2]string{"consolidation: {enabled: true}", "consolidation: {enabled: true, idle: 1h}"}, []string{"consolidation.idle: Invalid value: \"1h\": must not be longer than busy"}},
@@ -109,4 +114,11 @@ func indent(s, prefix string) string {
 		lines[i] = prefix + lines[i]
 	}
 	return strings.Join(lines, "\n") + "\n"
+}
+
+func TestScalerPolicySpotOnlyWithoutFallback(t *testing.T) {
+	doc := "apiVersion: jobfit.dev/v1alpha1\nkind: ScalerPolicy\nnodePools:\n- {name: ci-spot, role: spot}\nfallback: {enabled: false}\n" +
+		"headroom: {enabled: true, perArch: {arm64: {min: 1, max: 2}}}\n"
+	_, errs := policy.LoadScalerPolicy([]byte(doc))
+	assert.Empty(t, errs, "with the fallback off, no on-demand pool is needed")
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/robfig/cron/v3"
@@ -19,6 +20,12 @@ const (
 
 // CronParser parses headroom schedules: five standard fields, UTC.
 var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ScalerArches are the arches the scaler can keep capacity for: the
+// architectures Karpenter's well-known labels allow and the AWS provider
+// launches (karpenter.sh/v1 ArchitectureAmd64 and ArchitectureArm64). A
+// placement Policy knows more arches; a NodePool cannot provide them.
+var ScalerArches = sets.New("amd64", "arm64")
 
 // limitResources are the NodePool limits the scaler manages.
 var limitResources = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory}
@@ -125,6 +132,11 @@ func dnsName(name string, path *field.Path) field.ErrorList {
 func (p *ScalerPolicy) validateFallback(path *field.Path) field.ErrorList {
 	f := p.Fallback
 	errs := durations(path, map[string]Duration{"pendingAfter": f.PendingAfter, "recoverAfter": f.RecoverAfter})
+	onDemand := slices.ContainsFunc(p.NodePools, func(np ScalerNodePool) bool { return np.Role == RoleOnDemand })
+	if p.FallbackEnabled() && !onDemand {
+		errs = append(errs, field.Required(field.NewPath("nodePools"),
+			"an entry with role on-demand: the spot fallback (fallback.enabled, on by default) moves pods to on-demand capacity; list that NodePool, or set fallback.enabled: false"))
+	}
 	if f.MinPending < 1 {
 		errs = append(errs, field.Invalid(path.Child("minPending"), f.MinPending, "must be at least 1"))
 	}
@@ -226,8 +238,8 @@ func (p *ScalerPolicy) validateHeadroom(path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for _, arch := range sets.List(sets.KeySet(h.PerArch)) {
 		ap := path.Child("perArch").Key(arch)
-		if !knownArches.Has(arch) {
-			errs = append(errs, field.NotSupported(ap, arch, sets.List(knownArches)))
+		if !ScalerArches.Has(arch) {
+			errs = append(errs, field.NotSupported(ap, arch, sets.List(ScalerArches)))
 		}
 		errs = append(errs, validateArchHeadroom(h.PerArch[arch], ap)...)
 	}

@@ -61,10 +61,10 @@ type FallbackController struct {
 	namespace string
 	seeded    bool
 	period    time.Duration
-	// failures are the spot NodeClaim failures of the last pendingAfter,
-	// by NodeClaim UID; lastClasses are the node class states of the last
-	// pass. Only Reconcile touches them.
-	failures    map[types.UID]signals.SpotFailure
+	// claims are the NodeClaims deleted in the last pendingAfter, by UID,
+	// as classified when first seen; lastClasses are the node class states
+	// of the last pass. Only Reconcile touches them.
+	claims      map[types.UID]classified
 	lastClasses []signals.NodeClassState
 }
 

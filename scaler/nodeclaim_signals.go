@@ -18,6 +18,13 @@ import (
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
+// classified is what a terminating NodeClaim was found to be.
+type classified struct {
+	failure signals.SpotFailure
+	ok      bool
+	at      time.Time
+}
+
 // deletedNodeClaims keeps the last state of the NodeClaims the watch saw
 // deleted until the next pass classifies them. Karpenter removes its
 // finalizer from an unlaunched NodeClaim moments after deleting it, so the
@@ -97,16 +104,22 @@ func (c *FallbackController) spotFailures(ctx context.Context, p *policy.ScalerP
 			pools.NodeClassNotReady.Insert(s.NodePools...)
 		}
 	}
-	if c.failures == nil {
-		c.failures = map[types.UID]signals.SpotFailure{}
+	if c.claims == nil {
+		c.claims = map[types.UID]classified{}
 	}
+	// A NodeClaim is classified once, when first seen terminating: a claim
+	// that the node class explained stays explained when the class is
+	// Ready again while the claim is still draining.
 	observe := func(nc *karpv1.NodeClaim, seen time.Time) {
-		if _, known := c.failures[nc.UID]; known {
+		if _, known := c.claims[nc.UID]; known {
 			return
 		}
-		if f, ok := signals.NodeClaimFailure(nc, pools, seen); ok {
-			c.failures[nc.UID] = f
+		f, ok := signals.NodeClaimFailure(nc, pools, seen)
+		at := seen
+		if nc.DeletionTimestamp != nil {
+			at = nc.DeletionTimestamp.Time
 		}
+		c.claims[nc.UID] = classified{failure: f, ok: ok, at: at}
 	}
 	for _, nc := range terminating {
 		observe(nc, now)
@@ -115,13 +128,14 @@ func (c *FallbackController) spotFailures(ctx context.Context, p *policy.ScalerP
 		observe(d.claim, d.seen)
 	}
 	window := p.Fallback.PendingAfter.Value()
-	out := make([]signals.SpotFailure, 0, len(c.failures))
-	for uid, f := range c.failures {
-		if now.Sub(f.At) >= window {
-			delete(c.failures, uid)
-			continue
+	var out []signals.SpotFailure
+	for uid, cl := range c.claims {
+		switch {
+		case now.Sub(cl.at) >= window:
+			delete(c.claims, uid)
+		case cl.ok:
+			out = append(out, cl.failure)
 		}
-		out = append(out, f)
 	}
 	return out, nil
 }

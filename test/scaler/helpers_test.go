@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
+	"github.com/awslabs/operatorpkg/status"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,11 +60,26 @@ func applyExamples(ctx context.Context, t *testing.T) {
 		}
 	}
 	require.Equal(t, 3, n, "the examples hold an EC2NodeClass and two NodePools")
+	setNodeClassReady(ctx, t, exampleNodeClass, metav1.ConditionTrue, "Ready", "")
 	label := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "karpenter.sh/v1", "kind": "NodePool",
 		"metadata": map[string]any{"name": "ci-on-demand", "labels": map[string]any{"finops.example.com/cost-center": "ci"}},
 	}}
 	require.NoError(t, k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(label), client.FieldOwner("finops-bot")))
+}
+
+// exampleNodeClass is the EC2NodeClass of the example NodePools.
+const exampleNodeClass = "ci"
+
+// setNodeClassReady sets the Ready condition of an EC2NodeClass for its
+// current generation, as the AWS provider's controller does.
+func setNodeClassReady(ctx context.Context, t *testing.T, name string, s metav1.ConditionStatus, reason, message string) {
+	t.Helper()
+	nc := &awsv1.EC2NodeClass{}
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: name}, nc))
+	nc.Status.Conditions = []status.Condition{{Type: status.ConditionReady, Status: s, Reason: reason, Message: message,
+		ObservedGeneration: nc.Generation, LastTransitionTime: metav1.Now()}}
+	require.NoError(t, k8s.Status().Update(ctx, nc))
 }
 
 func readObjects(t *testing.T, path string) []*unstructured.Unstructured {

@@ -1,8 +1,8 @@
 // Package scaler_test runs jobfit's scaler controllers against a real
 // kube-apiserver and etcd (envtest) with Karpenter's own NodePool and
 // NodeClaim CRDs (from the sigs.k8s.io/karpenter module) and the
-// EC2NodeClass CRD (vendored from github.com/aws/karpenter-provider-aws),
-// and applies the project's example NodePools against them.
+// EC2NodeClass CRD (from the github.com/aws/karpenter-provider-aws module),
+// and applies the project's example EC2NodeClass and NodePools against them.
 //
 // Reconcilers are called directly with a fake clock, Karpenter style; only
 // the leader-election test runs whole managers.
@@ -60,11 +60,16 @@ func run(m *testing.M) int {
 		fmt.Println(err)
 		return 1
 	}
+	providerDir, err := moduleDir("github.com/aws/karpenter-provider-aws")
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
 	env := &envtest.Environment{
 		CRDDirectoryPaths: []string{
 			filepath.Join(karpenterDir, "pkg", "apis", "crds", "karpenter.sh_nodepools.yaml"),
 			filepath.Join(karpenterDir, "pkg", "apis", "crds", "karpenter.sh_nodeclaims.yaml"),
-			filepath.Join("testdata", "karpenter.k8s.aws_ec2nodeclasses.yaml"),
+			filepath.Join(providerDir, "pkg", "apis", "crds", "karpenter.k8s.aws_ec2nodeclasses.yaml"),
 		},
 		ErrorIfCRDPathMissing: true,
 	}
