@@ -59,12 +59,14 @@ type FallbackPolicy struct {
 	// Enabled turns the fallback on (default true).
 	Enabled *bool `json:"enabled,omitempty"`
 	// PendingAfter is how long spot-pinned pods of an arch must wait before
-	// that arch's spot is marked degraded (default 3m).
+	// that arch's spot is marked degraded (default 3m). A spot NodeClaim
+	// failure counts at once, for PendingAfter after it happened.
 	PendingAfter Duration `json:"pendingAfter,omitempty"`
 	// RecoverAfter is how long an arch must see no spot pressure before it
 	// recovers (default 15m).
 	RecoverAfter Duration `json:"recoverAfter,omitempty"`
-	// MinPending is how many pods must have waited PendingAfter (default 1).
+	// MinPending is how much evidence degrades an arch's spot: pods that
+	// waited PendingAfter plus spot NodeClaim failures (default 1).
 	MinPending int `json:"minPending,omitempty"`
 	// OnDemandWeight is the on-demand pools' weight while degraded (default 100).
 	OnDemandWeight int32 `json:"onDemandWeight,omitempty"`
