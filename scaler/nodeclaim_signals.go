@@ -93,17 +93,7 @@ func (c *FallbackController) spotFailures(ctx context.Context, p *policy.ScalerP
 	if err != nil {
 		return nil, err
 	}
-	pools := signals.Pools{Spot: sets.New[string](), NodeClassNotReady: sets.New[string]()}
-	for _, np := range p.NodePools {
-		if np.Role == policy.RoleSpot {
-			pools.Spot.Insert(np.Name)
-		}
-	}
-	for _, s := range classes {
-		if !s.Ready {
-			pools.NodeClassNotReady.Insert(s.NodePools...)
-		}
-	}
+	pools := failurePools(p, classes)
 	if c.claims == nil {
 		c.claims = map[types.UID]classified{}
 	}
@@ -138,4 +128,21 @@ func (c *FallbackController) spotFailures(ctx context.Context, p *policy.ScalerP
 		}
 	}
 	return out, nil
+}
+
+// failurePools are the spot pools of the policy, and those of them whose
+// node class is not Ready.
+func failurePools(p *policy.ScalerPolicy, classes []signals.NodeClassState) signals.Pools {
+	pools := signals.Pools{Spot: sets.New[string](), NodeClassNotReady: sets.New[string]()}
+	for _, np := range p.NodePools {
+		if np.Role == policy.RoleSpot {
+			pools.Spot.Insert(np.Name)
+		}
+	}
+	for _, s := range classes {
+		if !s.Ready {
+			pools.NodeClassNotReady.Insert(s.NodePools...)
+		}
+	}
+	return pools
 }

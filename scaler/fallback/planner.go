@@ -3,6 +3,7 @@
 package fallback
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -124,7 +125,9 @@ func recentFailures(failures []signals.SpotFailure, now time.Time, window time.D
 		}
 	}
 	for _, fs := range out {
-		slices.SortStableFunc(fs, func(a, b signals.SpotFailure) int { return a.At.Compare(b.At) })
+		slices.SortFunc(fs, func(a, b signals.SpotFailure) int {
+			return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.NodeClaim, b.NodeClaim))
+		})
 	}
 	return out
 }
