@@ -57,10 +57,11 @@ func (w writeCounter) Apply(ctx context.Context, o runtime.ApplyConfiguration, o
 }
 
 type scalerProcess struct {
-	writes atomic.Int64
-	cancel context.CancelFunc
-	done   chan error
-	err    error // what the manager's Start returned
+	writes      atomic.Int64
+	controllers *scaler.Controllers
+	cancel      context.CancelFunc
+	done        chan error
+	err         error // what the manager's Start returned
 }
 
 // startScaler runs a whole scaler manager, wired as `jobfit scaler` wires
@@ -78,7 +79,7 @@ func startScaler(t *testing.T, ns string) *scalerProcess {
 	}
 	mgr, err := ctrl.NewManager(cfg, opts)
 	require.NoError(t, err)
-	_, err = scaler.Setup(t.Context(), mgr, scaler.Options{Namespace: ns, SyncPeriod: time.Second, Registerer: prometheus.NewRegistry()})
+	p.controllers, err = scaler.Setup(t.Context(), mgr, scaler.Options{Namespace: ns, SyncPeriod: time.Second, Registerer: prometheus.NewRegistry()})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel

@@ -2,6 +2,7 @@ package scaler_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,7 +152,7 @@ func TestNodeClassNotReadyIsReported(t *testing.T) {
 	kwok.ObjectMeta = metav1.ObjectMeta{Name: "ci-kwok"}
 	kwok.Spec.Template.Spec.NodeClassRef = &karpv1.NodeClassReference{Group: "karpenter.kwok.sh", Kind: "KWOKNodeClass", Name: "default"}
 	require.NoError(t, k8s.Create(ctx, kwok))
-	h := newHarness(ctx, t, signalsPolicy+"- {name: ci-kwok, role: spot}\n")
+	h := newHarness(ctx, t, strings.Replace(signalsPolicy, "fallback:", "- {name: ci-kwok, role: spot}\nfallback:", 1))
 
 	h.pass(ctx, t)
 	_, written := capacityStatus(ctx, t, h.ns)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -31,7 +32,12 @@ func TestWatchSeesNodeClaimsThatAreGone(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "jobfit-scaler", Namespace: ns, Labels: map[string]string{policy.PolicyLabel: "scaler"}},
 		Data:       map[string]string{policy.PolicyDataKey: signalsPolicy},
 	}))
-	startScaler(t, ns)
+	sp := startScaler(t, ns)
+	// Wait for a first pass (it reports the example EC2NodeClass Ready):
+	// the controller then watches NodeClaims.
+	require.Eventually(t, func() bool {
+		return testutil.ToFloat64(sp.controllers.Metrics.NodeClassReady.WithLabelValues(exampleNodeClass)) == 1
+	}, 30*time.Second, 50*time.Millisecond, "the scaler has made a pass")
 
 	nc := spotNodeClaim(ctx, t, false)
 	nc.Finalizers = nil
