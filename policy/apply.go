@@ -15,9 +15,11 @@ type applier struct {
 	traits JobTraits
 	arch   string
 	cap    string
-	env    map[string]string // the job variables jobfit reads
-	prior  Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
-	dec    *Decisions
+	// archPinned says the runner's config fixed the arch.
+	archPinned bool
+	env        map[string]string // the job variables jobfit reads
+	prior      Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
+	dec        *Decisions
 }
 
 // Apply returns the pod that should run in place of pod, and the decisions

@@ -23,12 +23,13 @@ var helperTagArches = map[string]bool{
 var helperContainers = map[string]bool{ContainerHelper: true, InitPermissions: true, InitStepsBootstrap: true}
 
 func (a *applier) applyArch() {
-	arch := a.traits.Arch
-	if arch.Value == "" {
-		arch = Trait{Value: a.p.Arch.Default, Source: "default"}
+	want := a.traits.Arch
+	if want.Value == "" {
+		want = Trait{Value: a.p.Arch.Default, Source: "default"}
 	}
-	a.arch = arch.Value
-	changed := a.setNodeSelector(LabelArch, arch.Value, !a.traits.ArchPinned)
+	arch, own := a.underPin(PinTraitArch, want, a.traits.Arch.Value != "", a.traits.ArchPin, false)
+	a.arch, a.archPinned = arch.Value, !own
+	changed := own && a.setNodeSelector(LabelArch, arch.Value, true)
 	a.dec.add(MutArch, arch.Value, arch.Source, changed)
 	if os, ok := a.pod.Spec.NodeSelector[LabelOS]; ok && os != a.p.Arch.OS {
 		a.dec.warn("nodeSelector " + LabelOS + "=" + os + " set by the runner kept; policy wanted " + a.p.Arch.OS)
@@ -75,7 +76,7 @@ func (a *applier) helperImageFor(image string, arch Trait) (string, bool) {
 	}
 	img, err := RewriteHelperImage(image, arch.Value)
 	if err != "" {
-		if arch.Source != "default" && !a.traits.ArchPinned {
+		if arch.Source != "default" && !a.archPinned {
 			a.dec.warn("helper image " + image + " left alone: " + err + "; map it under arch.helperImageMap")
 		}
 		return "", false

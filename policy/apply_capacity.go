@@ -9,34 +9,34 @@ import (
 )
 
 func (a *applier) applyCapacity() {
-	ct := a.traits.CapacityType
+	asked := a.traits.CapacityType
 	switch a.p.Platform {
 	case PlatformGeneric:
 		return
 	case PlatformFargate:
-		if ct.Value == CapacitySpot {
-			a.dec.warn("EKS Fargate has no spot capacity; " + ct.Source + " asked for spot")
+		if asked.Value == CapacitySpot {
+			a.dec.warn("EKS Fargate has no spot capacity; " + asked.Source + " asked for spot")
 		}
 		return
 	}
-	if a.traits.CapacityPinned {
-		a.cap = ct.Value
-		a.dec.add(MutCapacity, ct.Value, ct.Source, false)
-		return
-	}
+	ct := asked
 	if ct.Value == "" {
 		ct = Trait{Value: a.p.Capacity.Default, Source: "default"}
 	}
+	fellBack := false
 	if ct.Value == CapacitySpot && a.p.Capacity.Fallback == FallbackFollowScaler && a.status.IsDegraded(a.arch, CapacitySpot) {
 		ct = Trait{Value: CapacityOnDemand, Source: "capacity status: " + a.arch + " spot degraded (was " + ct.Source + ")"}
+		fellBack = true
 	}
+	ct, own := a.underPin(PinTraitCapacityType, ct, asked.Value != "" || fellBack, a.traits.CapacityPin, a.p.Capacity.OverrideRunnerPin)
 	a.cap = ct.Value
-	if a.p.Platform != PlatformKarpenter {
+	if !own || a.p.Platform != PlatformKarpenter {
 		a.dec.add(MutCapacity, ct.Value, ct.Source, false)
 		return
 	}
 	var changed bool
-	if a.p.Capacity.Enforcement == EnforcementRequired {
+	if a.p.Capacity.Enforcement == EnforcementRequired || a.traits.CapacityPin.Values != nil {
+		// A replaced or narrowed runner pin stays a nodeSelector.
 		changed = a.setNodeSelector(LabelCapacityType, ct.Value, true)
 	} else {
 		changed = a.preferCapacity(ct.Value)

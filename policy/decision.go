@@ -55,6 +55,9 @@ type Decisions struct {
 	// Warnings are things the user should know but could not have
 	// prevented in the job: they never block the pod.
 	Warnings []string
+	// PinConflicts are the runner's pins that differ from what the job or
+	// the fallback wanted (each is also a warning).
+	PinConflicts []PinConflict
 }
 
 // Changed lists the mutations that changed the pod, sorted and unique.

@@ -18,10 +18,12 @@ type Trait struct {
 
 // JobTraits are the traits of a job pod.
 type JobTraits struct {
+	// Arch, CapacityType and Size are what the job asked for, through the
+	// policy's trait sources; empty when it did not ask.
 	Arch, CapacityType, Size Trait
-	// Pinned holds the traits the runner's config already fixed in the
-	// pod's nodeSelector; they always win and jobfit leaves them alone.
-	ArchPinned, CapacityPinned bool
+	// ArchPin and CapacityPin are the values the runner's config fixed in
+	// the pod's nodeSelector or required node affinity. The runner wins.
+	ArchPin, CapacityPin Pin
 }
 
 type traitSpec struct {
@@ -30,8 +32,9 @@ type traitSpec struct {
 	aliases map[string]string // lower-cased alias -> value
 }
 
-// ResolveTraits reads a job pod's traits in the policy's order. It returns
-// warnings for values that were present but meant nothing.
+// ResolveTraits reads a job pod's traits in the policy's order, and the
+// runner's pins. It returns warnings for values that were present but meant
+// nothing.
 func ResolveTraits(pod *corev1.Pod, p *Policy) (JobTraits, []string) {
 	prior, _ := ReadRecord(pod.Annotations)
 	return resolveTraits(pod, p, jobEnv(pod, p.idx.envWanted), prior)
@@ -49,12 +52,8 @@ func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string, prior Reco
 	t.Arch = resolve(traitSpec{TraitArchKey, p.Traits.Variables.Arch, p.idx.archAlias})
 	t.CapacityType = resolve(traitSpec{TraitCapacityKey, p.Traits.Variables.CapacityType, p.idx.capAlias})
 	t.Size = resolve(traitSpec{TraitSizeKey, p.Traits.Variables.Size, p.idx.sizeAlias})
-	if v, ok := pod.Spec.NodeSelector[LabelArch]; ok && !prior.owns(MutArch, v) {
-		t.Arch, t.ArchPinned = Trait{Value: v, Source: "nodeSelector " + LabelArch}, true
-	}
-	if v, ok := pod.Spec.NodeSelector[LabelCapacityType]; ok && !prior.owns(MutCapacity, v) {
-		t.CapacityType, t.CapacityPinned = Trait{Value: v, Source: "nodeSelector " + LabelCapacityType}, true
-	}
+	t.ArchPin = runnerPin(pod, LabelArch, MutArch, prior)
+	t.CapacityPin = runnerPin(pod, LabelCapacityType, MutCapacity, prior)
 	return t, warns
 }
 

@@ -173,6 +173,12 @@ type CapacityPolicy struct {
 	Enforcement Enforcement `json:"enforcement,omitempty"`
 	// Fallback is follow-scaler (use on-demand while spot is degraded) or none.
 	Fallback Fallback `json:"fallback,omitempty"`
+	// OverrideRunnerPin lets jobfit replace a capacity type the runner
+	// pinned in its nodeSelector, so that per-job choices and the spot
+	// fallback work with old runner configs. Off by default: the runner's
+	// config wins. An arch pin is never replaced (the runner chose the
+	// helper image for it).
+	OverrideRunnerPin bool `json:"overrideRunnerPin,omitempty"`
 }
 
 // DoNotDisrupt is how Karpenter's do-not-disrupt annotation is set.

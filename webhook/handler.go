@@ -102,6 +102,11 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	for _, m := range changed {
 		mutations.WithLabelValues(m).Inc()
 	}
+	// Counted on the pass that writes the applied record only, so that a
+	// reinvocation does not count the same pod twice.
+	for _, c := range dec.PinConflicts {
+		runnerPinConflicts.WithLabelValues(c.Trait).Inc()
+	}
 	return resp.WithWarnings(warnings...), ResultMutated, nil
 }
 

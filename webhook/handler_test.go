@@ -162,3 +162,29 @@ func TestHandlerReturnsMergeWarnings(t *testing.T) {
 	require.True(t, resp.Allowed)
 	assert.Contains(t, resp.Warnings, warningPrefix+"resources.max.cpu=64 is above the cluster cap 8; the cluster cap applies")
 }
+
+// TestHandlerReportsRunnerPinConflicts: a runner that pins spot in its
+// node_selector wins over the job's on-demand; the admission says so and
+// jobfit_runner_pin_conflicts_total counts it once, not again on the
+// reinvocation.
+func TestHandlerReportsRunnerPinConflicts(t *testing.T) {
+	src := &staticSource{eff: Effective{Policy: loadPolicy(t)}, ok: true}
+	pod := readPod(t, "job-pod-v18.11.yaml")
+	pod.Spec.NodeSelector = map[string]string{policy.LabelCapacityType: policy.CapacitySpot}
+	pod.Spec.Containers[0].Env = append(pod.Spec.Containers[0].Env, corev1.EnvVar{Name: "JOBFIT_CAPACITY_TYPE", Value: "on-demand"})
+	before := testutil.ToFloat64(runnerPinConflicts.WithLabelValues(policy.PinTraitCapacityType))
+
+	req := createRequest(t, pod, "gitlab-runner")
+	resp := NewHandler(src).Handle(context.Background(), req)
+
+	require.True(t, resp.Allowed)
+	got := patched(t, req, resp)
+	assert.Equal(t, policy.CapacitySpot, got.Spec.NodeSelector[policy.LabelCapacityType], "the runner's pin wins")
+	assert.Contains(t, resp.Warnings, warningPrefix+"runner pin nodeSelector karpenter.sh/capacity-type=spot kept; variable JOBFIT_CAPACITY_TYPE wanted on-demand (the runner's config wins: remove the pin from its config.toml to let jobfit choose)")
+	assert.Equal(t, before+1, testutil.ToFloat64(runnerPinConflicts.WithLabelValues(policy.PinTraitCapacityType)))
+
+	again := NewHandler(src).Handle(context.Background(), createRequest(t, got, "gitlab-runner"))
+	require.True(t, again.Allowed)
+	assert.Empty(t, again.Patches)
+	assert.Equal(t, before+1, testutil.ToFloat64(runnerPinConflicts.WithLabelValues(policy.PinTraitCapacityType)), "a reinvocation is not a second conflict")
+}

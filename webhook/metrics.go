@@ -49,6 +49,11 @@ var (
 		Help: "Mutations that changed an admitted pod, by mutation (arch, helper-image, capacity, ...).",
 	}, []string{"mutation"})
 
+	runnerPinConflicts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "jobfit_runner_pin_conflicts_total",
+		Help: "Job pods whose runner config pinned a node label (arch or capacity-type) that differs from what the job or the spot fallback wanted, by trait.",
+	}, []string{"trait"})
+
 	policyLoads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jobfit_policy_loads_total",
 		Help: "Policy and capacity-status ConfigMap loads, by kind (cluster, namespace, capacity-status) and result (ok, invalid).",
@@ -70,7 +75,7 @@ var (
 // jobfit_build_info for version. Registering twice is not an error, so that
 // tests may start several servers in one process.
 func RegisterMetrics(version string) error {
-	for _, c := range []prometheus.Collector{admissionRequests, admissionDuration, mutations, policyLoads, policyInfo, buildInfo} {
+	for _, c := range []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, policyLoads, policyInfo, buildInfo} {
 		if err := metrics.Registry.Register(c); err != nil {
 			if are := (prometheus.AlreadyRegisteredError{}); !errors.As(err, &are) {
 				return fmt.Errorf("registering webhook metrics: %w", err)

@@ -149,6 +149,16 @@ func writeExplain(w io.Writer, pod *corev1.Pod, dec policy.Decisions) error {
 	for _, d := range dec.Items {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", d.Mutation, d.Value, d.Source, d.Changed)
 	}
+	if len(dec.PinConflicts) > 0 {
+		fmt.Fprintln(tw, "\nrunner pins that differ from what the job or the fallback wanted:")
+		for _, c := range dec.PinConflicts {
+			verdict := "runner's value kept"
+			if c.Replaced {
+				verdict = "replaced (capacity.overrideRunnerPin)"
+			}
+			fmt.Fprintf(tw, "  %s: %s=%s; %s wanted %s: %s\n", c.Trait, c.PinSource, c.Pinned, c.WantedSource, c.Wanted, verdict)
+		}
+	}
 	if len(dec.Warnings) > 0 {
 		fmt.Fprintln(tw, "\nwarnings:")
 		for _, wn := range dec.Warnings {

@@ -111,3 +111,25 @@ func TestShippedExamplesAreValid(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, runValidate(&ValidateOptions{Files: files, Out: &out}), out.String())
 }
+
+// TestMutateExplainsRunnerPinConflict: a pod from a runner whose
+// node_selector pins spot, with JOBFIT_CAPACITY_TYPE=on-demand, keeps spot,
+// and the explanation says why and warns.
+func TestMutateExplainsRunnerPinConflict(t *testing.T) {
+	var out bytes.Buffer
+	err := runMutate(&MutateOptions{PolicyFile: examplePolicy, PodFile: "../../../policy/testdata/v18-runner-pin-spot-conflict.yaml", Output: "explain", Out: &out})
+	require.NoError(t, err)
+	s := out.String()
+	assert.Regexp(t, `capacity\s+spot\s+nodeSelector karpenter.sh/capacity-type\s+false`, s)
+	assert.Contains(t, s, "runner pins that differ from what the job or the fallback wanted:\n"+
+		"  capacity-type: nodeSelector karpenter.sh/capacity-type=spot; variable JOBFIT_CAPACITY_TYPE wanted on-demand: runner's value kept")
+	assert.Contains(t, s, "warnings:\n  - runner pin nodeSelector karpenter.sh/capacity-type=spot kept; variable JOBFIT_CAPACITY_TYPE wanted on-demand")
+}
+
+// TestMutateExplainsTolerations: each toleration the shipped policy adds is
+// listed with the policy field it came from.
+func TestMutateExplainsTolerations(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, runMutate(&MutateOptions{PolicyFile: examplePolicy, PodFile: examplePod, Output: "explain", Out: &out}))
+	assert.Regexp(t, `toleration\s+ci.example.com/runner=true:NoSchedule\s+scheduling.tolerations\[0\]\s+true`, out.String())
+}
