@@ -30,6 +30,9 @@ func (a *applier) applyResources() {
 		}
 		a.dec.add(MutSize, size.Value, size.Source, changed)
 	}
+	if r.JobVariables != nil && *r.JobVariables {
+		a.applyJobVariables()
+	}
 	for i := range a.pod.Spec.Containers {
 		c := &a.pod.Spec.Containers[i]
 		if filled := a.fillDefaults(c, kindOf(&r.Defaults, c.Name)); len(filled) > 0 {

@@ -19,6 +19,7 @@ const (
 	MutDoNotDisrupt  = "do-not-disrupt"
 	MutResources     = "resources"
 	MutSize          = "size"
+	MutJobResources  = "job-resources"
 	MutCap           = "resource-cap"
 	MutCache         = "cache"
 	MutSecretMode    = "secret-mode"

@@ -103,6 +103,11 @@ func buildIndex(p *Policy) *index {
 			idx.envWanted[n] = true
 		}
 	}
+	if p.Resources.JobVariables != nil && *p.Resources.JobVariables {
+		for _, n := range JobResourceVariables() {
+			idx.envWanted[n] = true
+		}
+	}
 	idx.margin, _ = time.ParseDuration(p.Disruption.Margin)
 	for i, set := range p.Arch.HelperImageMap {
 		for _, img := range set {

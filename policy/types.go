@@ -207,6 +207,12 @@ type ResourcePolicy struct {
 	Sizes map[string]ContainerResources `json:"sizes,omitempty"`
 	// Max caps every container's requests and limits (clamped with a warning).
 	Max map[corev1.ResourceName]Quantity `json:"max,omitempty"`
+	// JobVariables honours GitLab's job resource variables
+	// (KUBERNETES_CPU_REQUEST, KUBERNETES_HELPER_MEMORY_LIMIT,
+	// KUBERNETES_SERVICE_CPU_LIMIT, ...) found in the build container's
+	// env, within Max. Default false: the runner's admin may have left them
+	// out of *_overwrite_max_allowed on purpose.
+	JobVariables *bool `json:"jobVariables,omitempty"`
 }
 
 // ContainerResources holds resources per kind of job container.

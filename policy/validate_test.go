@@ -67,6 +67,7 @@ func TestValidateRejects(t *testing.T) {
 		{"duplicate allowed priority class", header + "scheduling: {allowedPriorityClassNames: [ci, ci]}\n", "scheduling.allowedPriorityClassNames[1]", "Duplicate"},
 		{"unknown section in namespaceOverrides", header + "namespaceOverrides: [tolerations]\n", "namespaceOverrides[0]", "Unsupported value"},
 		{"overrideRunnerPin not a bool", header + "capacity: {overrideRunnerPin: sometimes}\n", "capacity.overrideRunnerPin", "must be a boolean"},
+		{"jobVariables not a bool", header + "resources: {jobVariables: \"yes\"}\n", "resources.jobVariables", "must be a boolean"},
 		{"bad doNotDisrupt", header + "disruption: {doNotDisrupt: forever}\n", "disruption.doNotDisrupt", "Unsupported value"},
 		{"bad margin", header + "disruption: {margin: 15 minutes}\n", "disruption.margin", "Go duration"},
 		{"bad quantity", header + "resources: {max: {cpu: eight}}\n", "resources.max[cpu]", "quantity"},
