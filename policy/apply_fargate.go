@@ -94,10 +94,19 @@ func (a *applier) stripFargateUnsupported() {
 // build container, so the job gets what the pod is billed for.
 func (a *applier) fargateRound() {
 	spec := &a.pod.Spec
+	a.sizeInitContainers()
 	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
 		for i := range cs {
 			equalise(&cs[i], corev1.ResourceCPU)
 			equalise(&cs[i], corev1.ResourceMemory)
+		}
+	}
+	for i := range spec.Containers {
+		c := &spec.Containers[i]
+		for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			if _, ok := c.Resources.Requests[name]; !ok && c.Name != ContainerBuild {
+				a.dec.warn(c.Name + " has no " + string(name) + " request, and EKS Fargate sizes the pod from requests; set resources.defaults." + containerKind(c.Name))
+			}
 		}
 	}
 	cpu, mem := podTotals(spec)
@@ -125,6 +134,39 @@ func (a *applier) fargateRound() {
 	}
 	size := fmt.Sprintf("%s vCPU %s", formatMilli(cfgCPU), resource.NewQuantity(cfgMem, resource.BinarySI).String())
 	a.dec.add(MutFargateSize, size, "fargate.roundResources", changed)
+}
+
+// sizeInitContainers gives an init container without a CPU or memory value
+// the helper's: init-permissions and init-steps-bootstrap run the helper
+// image, and an init container bounded by a container's share never makes
+// the Fargate size larger. Without a value, Fargate would leave it unbounded.
+func (a *applier) sizeInitContainers() {
+	spec := &a.pod.Spec
+	from := containerIndex(spec.Containers, ContainerHelper)
+	if from < 0 {
+		from = containerIndex(spec.Containers, ContainerBuild)
+	}
+	if from < 0 {
+		return
+	}
+	src := &spec.Containers[from]
+	for i := range spec.InitContainers {
+		c := &spec.InitContainers[i]
+		var set []string
+		for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+			_, hasReq := c.Resources.Requests[name]
+			_, hasLim := c.Resources.Limits[name]
+			q, ok := src.Resources.Requests[name]
+			if hasReq || hasLim || !ok {
+				continue
+			}
+			setQty(&c.Resources.Requests, name, q)
+			set = append(set, "requests."+string(name)+"="+q.String())
+		}
+		if len(set) > 0 {
+			a.dec.add(MutResources, c.Name+": "+strings.Join(set, " "), "fargate.roundResources (sized like "+src.Name+")", true)
+		}
+	}
 }
 
 // equalise sets request and limit to the larger of the two, when either is set.
