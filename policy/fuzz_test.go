@@ -21,6 +21,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(header + "platform: fargate\nresources: {max: {cpu: 4}}\n"))
 	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\ndata: {policy.yaml: \"kind: Policy\"}\n"))
 	f.Add([]byte(header + "traits: {tags: {arch: {amd64: [X86]}}}\n"))
+	f.Add([]byte(header + "platform: karpenter\nscheduling: {tolerations: [{key: a, value: b, effect: NoSchedule}], byArch: {arm64: {tolerations: [{key: g, operator: Exists}]}}, byCapacityType: {spot: {tolerations: [{key: s, operator: Exists}]}}, priorityClassName: ci}\n"))
+	f.Add([]byte(header + "capacity: {overrideRunnerPin: true}\nresources: {jobVariables: true, max: {memory: 8Gi}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, errs := policy.Load(data)
 		if len(errs) > 0 {
@@ -50,9 +52,20 @@ func FuzzApply(f *testing.F) {
 		mustLoad(header + "platform: eci\nsecrets: [{secretName: s, defaultMode: 0400}]\nresources: {defaults: {build: {requests: {cpu: \"2\", memory: 4Gi}}}}\n"),
 		mustLoad(header + "platform: fargate\nfargate: {profileLabels: {compute: fargate}}\nresources: {defaults: {build: {limits: {cpu: \"1\"}}}}\n"),
 		mustLoad(header + "platform: karpenter\ncapacity: {enforcement: preferred}\n"),
+		mustLoad(header + "platform: karpenter\ncapacity: {overrideRunnerPin: true}\nresources: {jobVariables: true, max: {cpu: \"6\", memory: 8Gi}}\n" +
+			"scheduling: {tolerations: [{key: a, value: b, effect: NoSchedule}], byArch: {arm64: {tolerations: [{key: g, operator: Exists}]}}, byCapacityType: {spot: {tolerations: [{key: s, operator: Exists}]}}, priorityClassName: ci}\n"),
+		mustLoad(header + "platform: fargate\nresources: {jobVariables: true, defaults: {services: {requests: {cpu: 250m, memory: 512Mi}}}}\n"),
 	}
 	f.Fuzz(func(t *testing.T, archVar, tags, archLabel, timeout, helperImage, mountPath, size string, which uint8) {
-		b := jobPod().env("JOBFIT_ARCH", archVar).env("CI_RUNNER_TAGS", tags).env("JOBFIT_SIZE", size)
+		b := jobPod().env("JOBFIT_ARCH", archVar).env("CI_RUNNER_TAGS", tags).env("JOBFIT_SIZE", size).
+			env("JOBFIT_CAPACITY_TYPE", archLabel).env("KUBERNETES_CPU_REQUEST", timeout).env("KUBERNETES_MEMORY_LIMIT", size).
+			env("KUBERNETES_SERVICE_CPU_LIMIT", archVar)
+		if which&4 != 0 {
+			b.nodeSelector("karpenter.sh/capacity-type", "spot")
+		}
+		if which&8 != 0 {
+			b.requireNode("kubernetes.io/arch", "amd64", "arm64")
+		}
 		if archLabel != "" {
 			b.label("jobfit.dev/arch", archLabel)
 		}
