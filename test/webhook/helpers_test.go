@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,10 +52,15 @@ func readPod(t *testing.T, file string) *corev1.Pod {
 }
 
 // withoutBuildRequests drops the build container's requests, as for a
-// runner with no cpu_request or memory_request configured: policy defaults
-// only fill gaps.
+// runner with no cpu_request or memory_request configured, and the job's
+// KUBERNETES_* resource variables (which the shipped policy honours):
+// policy defaults only fill gaps.
 func withoutBuildRequests(pod *corev1.Pod) *corev1.Pod {
-	pod.Spec.Containers[0].Resources = corev1.ResourceRequirements{}
+	build := &pod.Spec.Containers[0]
+	build.Resources = corev1.ResourceRequirements{}
+	build.Env = slices.DeleteFunc(build.Env, func(e corev1.EnvVar) bool {
+		return slices.Contains(policy.JobResourceVariables(), e.Name)
+	})
 	return pod
 }
 
