@@ -75,6 +75,11 @@ func Merge(cluster *Policy, nsData []byte) (*Policy, []string, field.ErrorList) 
 	// What namespaces may use stays the cluster's to say.
 	eff.Scheduling.AllowedTolerations = cluster.Scheduling.AllowedTolerations
 	eff.Scheduling.AllowedPriorityClassNames = cluster.Scheduling.AllowedPriorityClassNames
+	// A namespace that overrides resources without a word about job
+	// variables keeps the cluster's choice: caps still bound them.
+	if ns.Resources.JobVariables == nil {
+		eff.Resources.JobVariables = cluster.Resources.JobVariables
+	}
 	var warns []string
 	if !reflect.ValueOf(ns.Resources).IsZero() {
 		eff.Resources.Max, warns = lowerCaps(cluster.Resources.Max, ns.Resources.Max)

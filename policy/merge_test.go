@@ -114,3 +114,28 @@ func TestMergeNamespaceScheduling(t *testing.T) {
 	require.NotEmpty(t, errs)
 	assert.Contains(t, errs.ToAggregate().Error(), "scheduling: Forbidden: the cluster policy does not let namespaces override scheduling")
 }
+
+func TestMergeKeepsTheClusterJobVariablesSwitch(t *testing.T) {
+	cluster := mustLoad(clusterForMerge)
+	on := mustLoad(header + "platform: karpenter\nresources: {jobVariables: true, max: {cpu: \"8\"}}\nnamespaceOverrides: [resources]\n")
+	ns := "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\n"
+	cases := []struct {
+		name    string
+		cluster *policy.Policy
+		doc     string
+		want    bool
+	}{
+		{"unset in the namespace: the cluster's on", on, ns + "resources: {defaults: {build: {requests: {cpu: \"1\"}}}}\n", true},
+		{"unset in the namespace: the cluster's off", cluster, ns + "resources: {defaults: {build: {requests: {cpu: \"1\"}}}}\n", false},
+		{"the namespace turns it off", on, ns + "resources: {jobVariables: false}\n", false},
+		{"the namespace turns it on, within the cluster's caps", cluster, ns + "resources: {jobVariables: true}\n", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			eff, _, errs := policy.Merge(tc.cluster, []byte(tc.doc))
+			require.Empty(t, errs)
+			assert.Equal(t, tc.want, eff.Resources.JobVariables != nil && *eff.Resources.JobVariables)
+			assert.Equal(t, "8", eff.Resources.Max[corev1.ResourceCPU].String(), "the cluster's cap stays")
+		})
+	}
+}
