@@ -75,40 +75,44 @@ var tolerationEffects = []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev
 func validateTolerations(ts []corev1.Toleration, p *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for i := range ts {
-		t, tp := &ts[i], p.Index(i)
-		if t.Key == "" {
-			errs = append(errs, field.Required(tp.Child("key"), "a toleration without a key tolerates every taint; name the taint's key"))
-		}
-		for _, msg := range validation.IsQualifiedName(t.Key) {
-			if t.Key != "" {
-				errs = append(errs, field.Invalid(tp.Child("key"), t.Key, msg))
-			}
-		}
-		switch tolerationOp(t) {
-		case corev1.TolerationOpEqual:
-			for _, msg := range validation.IsValidLabelValue(t.Value) {
-				errs = append(errs, field.Invalid(tp.Child("value"), t.Value, msg))
-			}
-		case corev1.TolerationOpExists:
-			if t.Value != "" {
-				errs = append(errs, field.Invalid(tp.Child("value"), t.Value, "must be empty when operator is Exists"))
-			}
-		default:
-			errs = append(errs, field.NotSupported(tp.Child("operator"), t.Operator,
-				[]corev1.TolerationOperator{corev1.TolerationOpEqual, corev1.TolerationOpExists}))
-		}
-		if t.Effect != "" && !slices.Contains(tolerationEffects, t.Effect) {
-			errs = append(errs, field.NotSupported(tp.Child("effect"), t.Effect, tolerationEffects))
-		}
-		if t.TolerationSeconds != nil && t.Effect != corev1.TaintEffectNoExecute {
-			errs = append(errs, field.Invalid(tp.Child("tolerationSeconds"), *t.TolerationSeconds, "only used with effect NoExecute"))
-		}
+		errs = append(errs, validateToleration(&ts[i], p.Index(i))...)
 		for j := range i {
-			if covers(&ts[j], t) && covers(t, &ts[j]) {
-				errs = append(errs, field.Duplicate(tp, FormatToleration(*t)))
+			if covers(&ts[j], &ts[i]) && covers(&ts[i], &ts[j]) {
+				errs = append(errs, field.Duplicate(p.Index(i), FormatToleration(ts[i])))
 				break
 			}
 		}
+	}
+	return errs
+}
+
+func validateToleration(t *corev1.Toleration, tp *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	if t.Key == "" {
+		errs = append(errs, field.Required(tp.Child("key"), "a toleration without a key tolerates every taint; name the taint's key"))
+	} else {
+		for _, msg := range validation.IsQualifiedName(t.Key) {
+			errs = append(errs, field.Invalid(tp.Child("key"), t.Key, msg))
+		}
+	}
+	switch tolerationOp(t) {
+	case corev1.TolerationOpEqual:
+		for _, msg := range validation.IsValidLabelValue(t.Value) {
+			errs = append(errs, field.Invalid(tp.Child("value"), t.Value, msg))
+		}
+	case corev1.TolerationOpExists:
+		if t.Value != "" {
+			errs = append(errs, field.Invalid(tp.Child("value"), t.Value, "must be empty when operator is Exists"))
+		}
+	default:
+		errs = append(errs, field.NotSupported(tp.Child("operator"), t.Operator,
+			[]corev1.TolerationOperator{corev1.TolerationOpEqual, corev1.TolerationOpExists}))
+	}
+	if t.Effect != "" && !slices.Contains(tolerationEffects, t.Effect) {
+		errs = append(errs, field.NotSupported(tp.Child("effect"), t.Effect, tolerationEffects))
+	}
+	if t.TolerationSeconds != nil && t.Effect != corev1.TaintEffectNoExecute {
+		errs = append(errs, field.Invalid(tp.Child("tolerationSeconds"), *t.TolerationSeconds, "only used with effect NoExecute"))
 	}
 	return errs
 }
