@@ -41,7 +41,16 @@ type typeMeta struct {
 
 // ReadDocument accepts a bare policy document or a ConfigMap that carries
 // one under data["policy.yaml"], and returns the document as JSON.
+//
+// A document above MaxDocumentSize, or YAML holding several documents, is
+// rejected before it is decoded.
 func ReadDocument(data []byte) (Document, field.ErrorList) {
+	if err := checkSize(data); err != nil {
+		return Document{}, field.ErrorList{err}
+	}
+	if err := checkSingleDocument(data); err != nil {
+		return Document{}, field.ErrorList{err}
+	}
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		return Document{}, field.ErrorList{docError("YAML", trimJSONPrefix(err))}

@@ -23,13 +23,14 @@ type index struct {
 
 // Load decodes a bare Policy document or a ConfigMap carrying one, defaults
 // it, validates it and prepares it for Apply. A policy with errors is never
-// returned.
+// returned. At most MaxErrors errors are reported, and a count of the rest.
 func Load(data []byte) (*Policy, field.ErrorList) {
 	doc, errs := ReadDocument(data)
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return LoadDocument(doc)
+	p, errs := LoadDocument(doc)
+	return p, CapErrors(errs)
 }
 
 // LoadDocument is Load for a document already read by ReadDocument.

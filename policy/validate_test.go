@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -99,6 +100,9 @@ func TestValidateRejects(t *testing.T) {
 		{"fargate arm64 default", header + "platform: fargate\narch: {default: arm64}\n", "arch.default", "only amd64"},
 		{"bad namespace override", header + "namespaceOverrides: [platform]\n", "namespaceOverrides[0]", "Unsupported value"},
 		{"bad selector entry", header + "selector: {runnerIDs: [\"\"]}\n", "selector.runnerIDs[0]", "Required"},
+		{"several YAML documents", header + "platform: karpenter\n---\n" + header + "platform: eci\n", "", "holds 2 documents"},
+		{"several YAML documents in a ConfigMap", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  policy.yaml: |\n    apiVersion: jobfit.dev/v1alpha1\n    kind: Policy\n    ---\n    podOptOut: true\n", "", "holds 2 documents"},
+		{"document over the size limit", header + "labels: {a: \"" + strings.Repeat("x", policy.MaxDocumentSize) + "\"}\n", "document", "may not be more than 131072 bytes"},
 	}
 	require.GreaterOrEqual(t, len(cases), 20)
 	for _, tc := range cases {
@@ -161,4 +165,34 @@ func TestHashFollowsContent(t *testing.T) {
 	c, _ := policy.Load([]byte(header + "platform: karpenter\ncapacity: {default: on-demand}\n"))
 	assert.Equal(t, a.Hash(), b.Hash())
 	assert.NotEqual(t, a.Hash(), c.Hash())
+}
+
+func TestLoadAcceptsSeparatorsAroundOneDocument(t *testing.T) {
+	for name, doc := range map[string]string{
+		"leading separator":         "---\n" + header,
+		"trailing separator":        header + "---\n",
+		"comment after a separator": header + "---\n# nothing else\n",
+		"separator inside a string": header + "labels: {note: \"a---b\"}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, errs := policy.Load([]byte(doc))
+			require.Empty(t, errs)
+		})
+	}
+}
+
+// TestLoadCapsErrors: a document full of invalid names reports the first
+// MaxErrors errors and a count of the rest, not one error per entry.
+func TestLoadCapsErrors(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(header + "labels:\n")
+	n := 0
+	for b.Len() < policy.MaxDocumentSize-100 {
+		fmt.Fprintf(&b, "  \"bad label %d!\": x\n", n)
+		n++
+	}
+	_, errs := policy.Load([]byte(b.String()))
+	require.Len(t, errs, policy.MaxErrors+1)
+	assert.Contains(t, errs[0].Error(), "labels")
+	assert.Contains(t, errs[policy.MaxErrors].Error(), fmt.Sprintf("and %d more errors", n-policy.MaxErrors))
 }

@@ -56,8 +56,8 @@ type CertOptions struct {
 	// Namespace is jobfit's namespace: it holds the Secret and the Service.
 	Namespace string
 	// SecretName is the Secret that stores the CA and the serving key pair.
-	// It must exist (the manifests ship it empty): creating Secrets is not
-	// in the webhook's RBAC, see manifests/base/webhook/rbac.yaml.
+	// The manifests ship it empty; when it is missing the elected replica
+	// recreates it (see certheal.go and manifests/default/rbac.yaml).
 	SecretName string
 	// ServiceName is the webhook Service; the certificate is valid for
 	// <ServiceName>.<Namespace>.svc and <ServiceName>.<Namespace>.svc.cluster.local.
@@ -220,12 +220,16 @@ func SetupCertRotation(mgr ctrl.Manager, o CertOptions) (ready <-chan struct{}, 
 		RotationCheckFrequency: o.RotationCheckInterval,
 		ControllerName:         "jobfit-cert-rotator" + suffix,
 	}
-	if err := rotator.AddRotator(mgr, cr); err != nil {
-		return nil, fmt.Errorf("adding certificate rotator: %w", err)
-	}
-	readyCh, err := addCertSyncer(mgr, o, "jobfit-cert-sync"+suffix)
+	readyCh, syncCache, err := addCertSyncer(mgr, o, "jobfit-cert-sync"+suffix)
 	if err != nil {
 		return nil, fmt.Errorf("adding certificate syncer: %w", err)
+	}
+	healer, err := addSecretHealer(mgr, syncCache, o, "jobfit-cert-heal"+suffix)
+	if err != nil {
+		return nil, err
+	}
+	if err := rotator.AddRotator(rotatorManager{Manager: mgr, healer: healer}, cr); err != nil {
+		return nil, fmt.Errorf("adding certificate rotator: %w", err)
 	}
 	return readyCh, nil
 }

@@ -48,7 +48,7 @@ type syncCache struct{ cache.Cache }
 // GetCache returns the wrapped cache.
 func (c syncCache) GetCache() cache.Cache { return c.Cache }
 
-func addCertSyncer(mgr ctrl.Manager, o CertOptions, name string) (<-chan struct{}, error) {
+func addCertSyncer(mgr ctrl.Manager, o CertOptions, name string) (<-chan struct{}, cache.Cache, error) {
 	// A cache of its own, narrowed by field selectors to the one Secret and
 	// the one webhook configuration: the manager's cache would need every
 	// Secret in the cluster.
@@ -66,10 +66,10 @@ func addCertSyncer(mgr ctrl.Manager, o CertOptions, name string) (<-chan struct{
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("creating cache: %w", err)
+		return nil, nil, fmt.Errorf("creating cache: %w", err)
 	}
 	if err := mgr.Add(syncCache{c}); err != nil {
-		return nil, fmt.Errorf("registering cache: %w", err)
+		return nil, nil, fmt.Errorf("registering cache: %w", err)
 	}
 	s := &certSyncer{
 		reader:        c,
@@ -86,7 +86,7 @@ func addCertSyncer(mgr ctrl.Manager, o CertOptions, name string) (<-chan struct{
 		Logger:             mgr.GetLogger(),
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Both objects map to one request: there is one thing to reconcile.
 	toSecret := func(context.Context, client.Object) []reconcile.Request {
@@ -94,13 +94,13 @@ func addCertSyncer(mgr ctrl.Manager, o CertOptions, name string) (<-chan struct{
 	}
 	for _, obj := range []client.Object{&corev1.Secret{}, &admissionregistrationv1.MutatingWebhookConfiguration{}} {
 		if err := ctl.Watch(source.Kind(c, obj, handler.EnqueueRequestsFromMapFunc(toSecret))); err != nil {
-			return nil, fmt.Errorf("watching %T: %w", obj, err)
+			return nil, nil, fmt.Errorf("watching %T: %w", obj, err)
 		}
 	}
 	if err := mgr.Add(ctl); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.ready, nil
+	return s.ready, c, nil
 }
 
 // Reconcile writes the Secret's key pair to disk when it changed, then
@@ -110,7 +110,9 @@ func (s *certSyncer) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	secret := &corev1.Secret{}
 	if err := s.reader.Get(ctx, s.secret, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			logger.Info("serving certificate secret not found; it is part of the manifests", "secret", s.secret)
+			// The elected replica recreates it (certheal.go); this replica
+			// keeps serving what is on disk meanwhile.
+			logger.Info("serving certificate secret not found; waiting for the elected replica to recreate it", "secret", s.secret)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, fmt.Errorf("reading secret %s: %w", s.secret, err)

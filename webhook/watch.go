@@ -55,6 +55,8 @@ type Watcher struct {
 	seen map[types.NamespacedName]string
 	// nsInfo is the jobfit_policy_info series of each namespace.
 	nsInfo map[string][2]string
+	// candidates are the cluster policy ConfigMaps by name, as last loaded.
+	candidates map[string]clusterCandidate
 }
 
 // SetupWatcher adds a Watcher for jobfit's namespace to mgr. It caches

@@ -14,32 +14,6 @@ import (
 	"jobfit.dev/jobfit/policy"
 )
 
-// reconcileCluster loads the cluster policy. A missing or invalid one
-// leaves the last good policy in force.
-func (w *Watcher) reconcileCluster(ctx context.Context) error {
-	cm, err := w.pick(ctx, w.namespace, KindCluster)
-	if err != nil {
-		return err
-	}
-	if cm == nil {
-		if w.store.Cluster() != nil {
-			log.FromContext(ctx).Info("cluster policy configmap is gone; keeping the last good policy", "namespace", w.namespace)
-		}
-		return nil
-	}
-	if w.unchanged(requestCluster, cm) {
-		return nil
-	}
-	p, errs := policy.Load(document(cm))
-	if len(errs) > 0 {
-		w.reject(ctx, KindCluster, cm, errs)
-		return nil
-	}
-	w.store.SetCluster(p)
-	w.accept(ctx, KindCluster, cm, p, nil)
-	return w.reloadNamespaces(ctx)
-}
-
 // reloadNamespaces reloads every namespace policy after a cluster policy
 // change: which sections a namespace may override, and the caps, may have
 // changed with it.
@@ -115,9 +89,9 @@ func (w *Watcher) reconcileStatus(ctx context.Context) error {
 	st, err := policy.ParseCapacityStatus([]byte(cm.Data[policy.CapacityStatusKey]))
 	if err != nil {
 		policyLoads.WithLabelValues(KindCapacityStatus, LoadInvalid).Inc()
-		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonStatusRejected, "Load",
-			"capacity status not loaded, the previous one stays in force: %s", err.Error())
-		log.FromContext(ctx).Info("capacity status rejected", "configmap", cm.Name, "error", err.Error())
+		note := truncateNote("capacity status not loaded, the previous one stays in force: " + err.Error())
+		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonStatusRejected, "Load", "%s", note)
+		log.FromContext(ctx).Info("capacity status rejected", "configmap", cm.Name, "error", note)
 		return nil
 	}
 	w.store.SetStatus(st)
@@ -131,10 +105,9 @@ func (w *Watcher) reconcileStatus(ctx context.Context) error {
 // JobfitPolicyRejected alert watches.
 func (w *Watcher) reject(ctx context.Context, kind string, cm *corev1.ConfigMap, errs field.ErrorList) {
 	policyLoads.WithLabelValues(kind, LoadInvalid).Inc()
-	msg := errorMessages(errs)
-	w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyRejected, "Load",
-		"policy not loaded, the last good policy stays in force: %s", msg)
-	log.FromContext(ctx).Info("policy rejected", "kind", kind, "namespace", cm.Namespace, "configmap", cm.Name, "errors", msg)
+	note := rejectionNote("policy not loaded, the last good policy stays in force: ", errs)
+	w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyRejected, "Load", "%s", note)
+	log.FromContext(ctx).Info("policy rejected", "kind", kind, "namespace", cm.Namespace, "configmap", cm.Name, "errors", note)
 }
 
 // accept reports a policy put in force, with its merge warnings if any.
@@ -149,8 +122,8 @@ func (w *Watcher) accept(ctx context.Context, kind string, cm *corev1.ConfigMap,
 	}
 	w.recorder.Eventf(cm, nil, corev1.EventTypeNormal, ReasonPolicyLoaded, "Load", "policy %s loaded (hash %s)", p.Name(), p.Hash())
 	if len(warns) > 0 {
-		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyClamped, "Load",
-			"policy loaded with values limited by the cluster policy: %s", strings.Join(warns, "; "))
+		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyClamped, "Load", "%s",
+			truncateNote("policy loaded with values limited by the cluster policy: "+strings.Join(warns, "; ")))
 	}
 	log.FromContext(ctx).Info("policy loaded", "kind", kind, "namespace", cm.Namespace, "configmap", cm.Name,
 		"policy", p.Name(), "hash", p.Hash(), "warnings", warns)
@@ -161,13 +134,4 @@ func (w *Watcher) deleteNamespaceInfo(namespace string) {
 		policyInfo.DeleteLabelValues(KindNamespace, old[0], old[1])
 		delete(w.nsInfo, namespace)
 	}
-}
-
-// errorMessages lists field errors as "path: message" joined by "; ".
-func errorMessages(errs field.ErrorList) string {
-	msgs := make([]string, 0, len(errs))
-	for _, e := range errs {
-		msgs = append(msgs, e.Error())
-	}
-	return strings.Join(msgs, "; ")
 }

@@ -1,0 +1,132 @@
+package integration
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/webhookenv"
+	"jobfit.dev/jobfit/webhook"
+)
+
+// healWithin is the stated bound for admission to mutate again after the
+// certificate Secret is deleted: the elected replica sees the deletion
+// through its watch, recreates the Secret, and cert-controller issues and
+// injects a new CA, all in a few seconds; the rest is slack for a shared
+// machine.
+const healWithin = 30 * time.Second
+
+// installAsShipped installs jobfit's webhook objects, its ServiceAccount,
+// RBAC and ValidatingAdmissionPolicies from manifests/, an opted-in runner
+// namespace and the example cluster policy, and returns the webhook's
+// ServiceAccount credentials: replicas started with them are authorized
+// and admitted exactly as the real pods are.
+func installAsShipped(ctx context.Context, t *testing.T, cfg *rest.Config, c client.Client, port int) *rest.Config {
+	t.Helper()
+	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
+	require.NoError(t, webhookenv.ApplyFiles(ctx, c, webhookenv.WebhookRBACFiles...))
+	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, "", ""))
+	return webhookenv.AsServiceAccount(cfg, jobfitNamespace, "jobfit-webhook")
+}
+
+// TestLostCertificateSecretHeals deletes the serving certificate Secret
+// under load, as the webhook's own ServiceAccount with the shipped RBAC:
+// the elected replica recreates it, new certificates are issued, and pods
+// are mutated again within healWithin. A replica restarted while the
+// Secret is missing stays up and heals it instead of exiting.
+func TestLostCertificateSecretHeals(t *testing.T) {
+	ctx := context.Background()
+	cfg := startAPIServer(t)
+	c, err := client.New(cfg, client.Options{})
+	require.NoError(t, err)
+	port := freePort(t)
+	saCfg := installAsShipped(ctx, t, cfg, c, port)
+	secretKey := types.NamespacedName{Namespace: jobfitNamespace, Name: webhook.DefaultSecretName}
+
+	j := startJobfit(t, saCfg, port)
+	require.Eventually(t, j.ready, timeout, poll)
+	require.Eventually(t, func() bool {
+		return mutated(createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-heal0000")))
+	}, timeout, poll)
+
+	// Load: pods keep coming while the Secret is lost. None may fail to be
+	// created (failurePolicy Ignore); some go unmutated while certificates
+	// are reissued.
+	var created, failed atomic.Int64
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	go func() {
+		for loadCtx.Err() == nil {
+			pod := jobPod(t, runners, "")
+			pod.Name, pod.GenerateName = "", "runner-zx8kqw2nv-project-4711-concurrent-0-"
+			if err := c.Create(loadCtx, pod, client.DryRunAll); err != nil && loadCtx.Err() == nil {
+				failed.Add(1)
+			}
+			created.Add(1)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+
+	t.Run("deleted while running", func(t *testing.T) {
+		old := &corev1.Secret{}
+		require.NoError(t, c.Get(ctx, secretKey, old))
+		require.NoError(t, c.Delete(ctx, old))
+		healed := &corev1.Secret{}
+		require.Eventually(t, func() bool {
+			return c.Get(ctx, secretKey, healed) == nil && len(healed.Data["ca.crt"]) > 0 && len(healed.Data[corev1.TLSCertKey]) > 0
+		}, healWithin, poll, "the elected replica recreates the Secret and issues new certificates")
+		assert.NotEqual(t, string(old.Data["ca.crt"]), string(healed.Data["ca.crt"]), "a new CA")
+		require.Eventually(t, func() bool {
+			return mutated(createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-heal0001")))
+		}, healWithin, poll, "pods are mutated again")
+		mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		require.NoError(t, c.Get(ctx, types.NamespacedName{Name: webhook.DefaultWebhookConfigName}, mwc))
+		assert.Equal(t, string(healed.Data["ca.crt"]), string(mwc.Webhooks[0].ClientConfig.CABundle))
+		assert.NotEmpty(t, eventFor2(ctx, t, c, "Secret", webhook.DefaultSecretName, webhook.ReasonCertSecretRecreated))
+	})
+
+	t.Run("deleted while the elected replica restarts", func(t *testing.T) {
+		j.stop()
+		require.NoError(t, j.exitErr)
+		require.NoError(t, c.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: secretKey.Namespace, Name: secretKey.Name}}))
+		j = startJobfit(t, saCfg, port)
+		require.Eventually(t, func() bool {
+			return mutated(createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-heal0002")))
+		}, healWithin, poll, "the restarted replica recreates the Secret and serves")
+		assert.True(t, j.ready())
+		select {
+		case err := <-j.done:
+			t.Fatalf("the replica exited: %v", err)
+		default:
+		}
+	})
+
+	stopLoad()
+	assert.Zero(t, failed.Load(), "no pod creation failed among %d", created.Load())
+}
+
+// eventFor2 returns the message of an event about the object of kind and
+// name in jobfit's namespace, or "".
+func eventFor2(ctx context.Context, t *testing.T, c client.Client, kind, name, reason string) string {
+	t.Helper()
+	list := &corev1.EventList{}
+	require.NoError(t, c.List(ctx, list, client.InNamespace(jobfitNamespace)))
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == kind && e.InvolvedObject.Name == name && e.Reason == reason {
+			return e.Message
+		}
+	}
+	return ""
+}

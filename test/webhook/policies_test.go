@@ -1,0 +1,98 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/webhookenv"
+	"jobfit.dev/jobfit/webhook"
+)
+
+// TestPolicySelection: which cluster policy is in force is never decided
+// by the order of names, a stray invalid copy never blocks readiness, and
+// every rejection lands as an Event, however large the policy.
+func TestPolicySelection(t *testing.T) {
+	ctx := context.Background()
+	cfg := startAPIServer(t)
+	c, err := client.New(cfg, client.Options{})
+	require.NoError(t, err)
+	port := freePort(t)
+	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
+	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	capacity := func(name string) string {
+		return createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-"+name)).Spec.NodeSelector["karpenter.sh/capacity-type"]
+	}
+
+	// A stray invalid copy that sorts before the real policy.
+	applyConfigMap(ctx, t, c, jobfitNamespace, "a-stray-copy", clusterLabels, clusterPolicy(t, `max: {cpu: "8"`, `max: {cpu: "eight"`))
+	applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, "", ""))
+	j := startJobfit(t, cfg, port)
+
+	t.Run("a stray invalid policy does not block readiness", func(t *testing.T) {
+		require.Eventually(t, j.ready, timeout, poll, "ready with the one valid cluster policy")
+		assert.Equal(t, "spot", capacity("sel00001"))
+		require.Eventually(t, func() bool {
+			return strings.Contains(eventFor(ctx, t, c, jobfitNamespace, "a-stray-copy", webhook.ReasonPolicyRejected), "resources.max[cpu]")
+		}, timeout, poll, "the stray copy is rejected with an Event naming the field")
+	})
+
+	t.Run("two valid cluster policies conflict", func(t *testing.T) {
+		rejected := max(j.metric(t, `jobfit_policy_loads_total{kind="cluster",result="invalid"}`), 0)
+		applyConfigMap(ctx, t, c, jobfitNamespace, "a-stray-copy", clusterLabels, clusterPolicy(t, "default: spot", "default: on-demand"))
+		require.Eventually(t, func() bool {
+			return eventFor(ctx, t, c, jobfitNamespace, "a-stray-copy", webhook.ReasonPolicyConflict) != ""
+		}, timeout, poll, "a PolicyConflict Event")
+		assert.Contains(t, eventFor(ctx, t, c, jobfitNamespace, clusterCM, webhook.ReasonPolicyConflict), "a-stray-copy, "+clusterCM)
+		assert.Greater(t, j.metric(t, `jobfit_policy_loads_total{kind="cluster",result="invalid"}`), rejected, "JobfitPolicyRejected's counter moves")
+		assert.Equal(t, "spot", capacity("sel00002"), "the last good policy stays in force; neither wins by name")
+		assert.True(t, j.ready())
+
+		second := startJobfit(t, cfg, freePort(t))
+		require.Eventually(t, second.metricsUp, timeout, poll)
+		require.Never(t, second.ready, 3*poll*10, poll, "a fresh replica has no last good policy and no single valid one")
+		second.stop()
+
+		require.NoError(t, c.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNamespace, Name: clusterCM}}))
+		require.Eventually(t, func() bool { return capacity("sel00003") == "on-demand" }, timeout, poll, "the one left is put in force")
+		require.NoError(t, c.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNamespace, Name: "a-stray-copy"}}))
+		applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, "", ""))
+		require.Eventually(t, func() bool { return capacity("sel00004") == "spot" }, timeout, poll)
+	})
+
+	t.Run("several YAML documents are rejected", func(t *testing.T) {
+		data := clusterPolicy(t, "", "")
+		data[policy.PolicyDataKey] += "---\napiVersion: jobfit.dev/v1alpha1\nkind: Policy\ncapacity: {default: on-demand}\n"
+		applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, data)
+		require.Eventually(t, func() bool {
+			return strings.Contains(eventFor(ctx, t, c, jobfitNamespace, clusterCM, webhook.ReasonPolicyRejected), "holds 2 documents")
+		}, timeout, poll)
+		assert.Equal(t, "spot", capacity("sel00005"))
+		applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, "", ""))
+	})
+
+	t.Run("a rejection with many errors lands as an Event", func(t *testing.T) {
+		var labels strings.Builder
+		labels.WriteString("labels:\n")
+		for i := range 300 {
+			fmt.Fprintf(&labels, "  \"not a valid label name %d!\": x\n", i)
+		}
+		applyConfigMap(ctx, t, c, runners, nsCM, map[string]string{policy.PolicyLabel: "namespace"},
+			map[string]string{policy.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\n" + labels.String()})
+		require.Eventually(t, func() bool {
+			return eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyRejected) != ""
+		}, timeout, poll, "the Event is accepted by the API server")
+		note := eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyRejected)
+		assert.LessOrEqual(t, len(note), 1024)
+		assert.Contains(t, note, "labels")
+		assert.Regexp(t, `and \d+ more`, note, "a count of the errors left out")
+	})
+}
