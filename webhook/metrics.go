@@ -15,6 +15,13 @@ const (
 	ResultUnchanged = "unchanged"
 	ResultSkipped   = "skipped"
 	ResultError     = "error"
+	// ResultBadRequest is a request that is not an AdmissionReview the API
+	// server could have sent; it gets an HTTP error, and the API server,
+	// under failurePolicy Ignore, admits the pod unmutated.
+	ResultBadRequest = "bad-request"
+	// ResultOverloaded is a request refused because too many were in flight;
+	// the pod is admitted unmutated the same way.
+	ResultOverloaded = "overloaded"
 )
 
 // Policy load results, the values of jobfit_policy_loads_total{result}.
@@ -33,7 +40,7 @@ const (
 var (
 	admissionRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jobfit_admission_requests_total",
-		Help: "Admission requests handled by jobfit's webhook, by result: mutated, unchanged, skipped or error (allowed unmutated because of an internal error).",
+		Help: "Admission requests handled by jobfit's webhook, by result: mutated, unchanged, skipped, error (allowed unmutated because of an internal error), bad-request or overloaded (refused with an HTTP error, so the API server admits the pod unmutated).",
 	}, []string{"result"})
 
 	// admissionDuration starts at 50µs: a typical admission takes well under

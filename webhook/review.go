@@ -2,65 +2,154 @@ package webhook
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"mime"
 	"net/http"
+	"time"
 
 	gojson "github.com/goccy/go-json"
+	"golang.org/x/sync/semaphore"
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// maxReviewSize is the largest AdmissionReview read, as controller-runtime's.
-const maxReviewSize = 7 << 20
+const (
+	// maxReviewSize is the largest AdmissionReview read. The API server
+	// accepts request bodies up to 3 MiB; jobfit only sees pod CREATEs, so
+	// a review is one pod plus its envelope, and JSON may be somewhat larger
+	// than a protobuf request. Anything larger did not come from the API
+	// server. controller-runtime's own limit is 7 MiB.
+	maxReviewSize = 4 << 20
+	// inflightBudget bounds the bytes of request bodies being read and
+	// handled at once. Decoding and patching cost a few times a body's size,
+	// so this keeps a burst of large requests well inside the webhook's
+	// 256Mi memory limit.
+	inflightBudget = 24 << 20
+	// minRequestWeight is what a small request counts against the budget:
+	// its decoded pod, patch and buffers, not only its bytes. It also caps
+	// concurrent small requests at inflightBudget/minRequestWeight (384),
+	// far more than a replica handles at once in practice.
+	minRequestWeight = 64 << 10
+	// admitWait is how long a request waits for room in the budget before
+	// it is refused; the API server's timeout for jobfit is 3 s.
+	admitWait = time.Second
+)
 
 // reviewHandler serves AdmissionReviews for a controller-runtime
-// admission.Webhook. It decodes an ordinary review in one pass with
-// goccy/go-json and calls the Webhook's own Handle (panic recovery,
-// logger, patch encoding, UID), then writes the response review in the
-// request's version, as admission.Webhook.ServeHTTP does. Anything else (no
-// body, another content type, a body that is too large or does not decode
-// to an admission.k8s.io/v1 or v1beta1 AdmissionReview with a request) goes
-// to the Webhook's ServeHTTP unchanged, which answers as it always does.
+// admission.Webhook. It decodes the review in one pass with goccy/go-json
+// and calls the Webhook's own Handle (panic recovery, logger, patch
+// encoding, UID), then writes the response review in the request's
+// version, as admission.Webhook.ServeHTTP does.
 //
-// Why: admission.Webhook decodes the review with the API machinery's
-// universal deserializer, which reads a job pod's 6 KB three times (kind
-// detection, validation, decoding); at a few hundred admissions per second
-// that was half of the webhook's CPU (docs/performance.md).
-// TestReviewHandlerMatchesWebhook checks that both give the same answers.
+// Why not admission.Webhook.ServeHTTP: it decodes the review with the API
+// machinery's universal deserializer, which reads a job pod's 6 KB three
+// times (kind detection, validation, decoding); at a few hundred admissions
+// per second that was half of the webhook's CPU (docs/performance.md). And
+// it answers a request it cannot decode with HTTP 200 and allowed: false,
+// a denial, where jobfit promises never to deny.
+//
+// A request that is not an AdmissionReview the API server could have sent
+// (another method or content type, too large, malformed JSON, no request)
+// gets an HTTP error and no review. The API server counts that as a failed
+// call and, with failurePolicy Ignore, admits the pod unmutated: it fails
+// open. So does a request refused because too many are in flight.
 type reviewHandler struct {
-	webhook *admission.Webhook
+	webhook  *admission.Webhook
+	inflight *semaphore.Weighted
 }
 
 // NewReviewHandler returns the HTTP handler to register for wh.
-func NewReviewHandler(wh *admission.Webhook) http.Handler { return reviewHandler{webhook: wh} }
+func NewReviewHandler(wh *admission.Webhook) http.Handler {
+	return reviewHandler{webhook: wh, inflight: semaphore.NewWeighted(inflightBudget)}
+}
 
 func (h reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Body == nil || r.Body == http.NoBody || r.Header.Get("Content-Type") != "application/json" {
-		h.webhook.ServeHTTP(w, r)
+	ctx := r.Context()
+	if code, reason := checkRequest(r); code != 0 {
+		refuse(ctx, w, code, ResultBadRequest, reason)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewSize))
-	if err != nil || len(body) >= maxReviewSize {
-		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-		h.webhook.ServeHTTP(w, r)
+	weight := max(r.ContentLength, minRequestWeight)
+	if r.ContentLength < 0 {
+		weight = maxReviewSize
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, admitWait)
+	err := h.inflight.Acquire(waitCtx, weight)
+	cancel()
+	if err != nil {
+		refuse(ctx, w, http.StatusServiceUnavailable, ResultOverloaded, "too many admission requests in flight")
+		return
+	}
+	defer h.inflight.Release(weight)
+
+	body, err := readBody(w, r)
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			refuse(ctx, w, http.StatusRequestEntityTooLarge, ResultBadRequest, "body larger than the limit")
+			return
+		}
+		refuse(ctx, w, http.StatusBadRequest, ResultBadRequest, "reading the body failed")
 		return
 	}
 	review := &admissionv1.AdmissionReview{}
-	if gojson.Unmarshal(body, review) != nil || review.Request == nil || review.Kind != "AdmissionReview" ||
-		(review.APIVersion != admissionv1.SchemeGroupVersion.String() && review.APIVersion != "admission.k8s.io/v1beta1") {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		h.webhook.ServeHTTP(w, r)
+	if gojson.Unmarshal(body, review) != nil {
+		refuse(ctx, w, http.StatusBadRequest, ResultBadRequest, "body is not a JSON AdmissionReview")
 		return
 	}
-	ctx := r.Context()
+	if review.Request == nil || review.Kind != "AdmissionReview" ||
+		(review.APIVersion != admissionv1.SchemeGroupVersion.String() && review.APIVersion != "admission.k8s.io/v1beta1") {
+		refuse(ctx, w, http.StatusBadRequest, ResultBadRequest, "not an admission.k8s.io/v1 or v1beta1 AdmissionReview with a request")
+		return
+	}
 	if h.webhook.WithContextFunc != nil {
 		ctx = h.webhook.WithContextFunc(ctx, r)
 	}
 	resp := h.webhook.Handle(ctx, admission.Request{AdmissionRequest: *review.Request})
 	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: &resp.AdmissionResponse}
+	w.Header().Set("Content-Type", "application/json")
 	if err := json.NewEncoder(w).Encode(out); err != nil {
 		log.FromContext(ctx).Error(err, "writing the admission response", "uid", review.Request.UID)
 	}
+}
+
+// checkRequest refuses, before reading the body, what the API server never
+// sends: it returns an HTTP status and a reason, or 0.
+func checkRequest(r *http.Request) (int, string) {
+	if r.Method != http.MethodPost {
+		return http.StatusMethodNotAllowed, "method is not POST"
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return http.StatusUnsupportedMediaType, "content type is not application/json"
+	}
+	if r.ContentLength > maxReviewSize {
+		return http.StatusRequestEntityTooLarge, "body larger than the limit"
+	}
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return http.StatusBadRequest, "empty body"
+	}
+	return 0, ""
+}
+
+// readBody reads at most maxReviewSize bytes, into one buffer of the
+// announced size when there is one.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxReviewSize)
+	if r.ContentLength > 0 {
+		buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
+		_, err := buf.ReadFrom(body)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(body)
+}
+
+// refuse answers with an HTTP error and no review; see reviewHandler. The
+// log line carries a fixed reason and never the body.
+func refuse(ctx context.Context, w http.ResponseWriter, code int, result, reason string) {
+	admissionRequests.WithLabelValues(result).Inc()
+	log.FromContext(ctx).V(1).Info("admission request refused; the API server admits the pod unmutated", "status", code, "reason", reason)
+	http.Error(w, reason, code)
 }
