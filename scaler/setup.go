@@ -77,16 +77,24 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	}
 }
 
-// Setup builds the controllers and registers them with mgr.
+// Setup builds the controllers and registers them with mgr. Without
+// Karpenter's CRDs it registers them once the CRDs appear, and the
+// readiness check karpenter-crds fails until then (crdgate.go).
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, error) {
 	cs := New(mgr, o)
-	for _, r := range []interface {
-		Register(context.Context, ctrl.Manager) error
-		Name() string
-	}{cs.Policy, cs.Fallback, cs.NodePool, cs.Headroom} {
-		if err := r.Register(ctx, mgr); err != nil {
-			return nil, fmt.Errorf("registering controller %s: %w", r.Name(), err)
+	register := func(ctx context.Context) error {
+		for _, r := range []interface {
+			Register(context.Context, ctrl.Manager) error
+			Name() string
+		}{cs.Policy, cs.Fallback, cs.NodePool, cs.Headroom} {
+			if err := r.Register(ctx, mgr); err != nil {
+				return fmt.Errorf("registering controller %s: %w", r.Name(), err)
+			}
 		}
+		return nil
+	}
+	if err := gateOnCRDs(ctx, mgr, register); err != nil {
+		return nil, err
 	}
 	return cs, nil
 }
