@@ -19,8 +19,9 @@ import (
 	"jobfit.dev/jobfit/scaler/pressure"
 )
 
-// HeadroomOwnerName is the ConfigMap in jobfit's namespace that owns every
-// placeholder pod, so that deleting it (or the namespace) removes them all.
+// HeadroomOwnerName is the ConfigMap in the headroom namespace that owns
+// every placeholder pod, so that deleting it (or the namespace) removes
+// them all.
 const HeadroomOwnerName = "jobfit-headroom"
 
 // HeadroomController keeps placeholder pods per arch.
@@ -39,7 +40,8 @@ type HeadroomController struct {
 	reported  map[string]int // dry run: the last count reported per arch
 }
 
-// NewHeadroomController returns the headroom controller for namespace.
+// NewHeadroomController returns the headroom controller whose placeholders
+// live in namespace, the headroom namespace (Options.HeadroomNamespace).
 // reader is an uncached reader (the manager's API reader): placeholders
 // and their prerequisites are read live, so that a pod just created is
 // never created twice because the cache has not seen it yet.

@@ -15,17 +15,20 @@ import (
 	"jobfit.dev/jobfit/scaler/headroom"
 )
 
-// ensurePrerequisites creates the PriorityClass and the owner ConfigMap
-// placeholders need, and returns the owner reference.
+// ensurePrerequisites checks the PriorityClass placeholders run at, creates
+// the owner ConfigMap they need, and returns the owner reference.
+//
+// The PriorityClass jobfit-headroom ships with the manifests; the scaler
+// does not create it, so that its ServiceAccount needs no create on
+// PriorityClasses (with it, it could create any class, even a global
+// default with a value of a billion).
 func (c *HeadroomController) ensurePrerequisites(ctx context.Context) (*metav1.OwnerReference, error) {
 	pc := headroom.PriorityClass()
 	var got schedulingv1.PriorityClass
 	err := c.reader.Get(ctx, types.NamespacedName{Name: pc.Name}, &got)
 	switch {
 	case apierrors.IsNotFound(err):
-		if err := c.client.Create(ctx, pc, client.FieldOwner(FieldManager)); client.IgnoreAlreadyExists(err) != nil {
-			return nil, fmt.Errorf("creating priorityclass %s: %w", pc.Name, err)
-		}
+		return nil, fmt.Errorf("priorityclass %s (value %d) is missing: it ships with jobfit's manifests, apply them again", pc.Name, pc.Value)
 	case err != nil:
 		return nil, fmt.Errorf("reading priorityclass %s: %w", pc.Name, err)
 	case got.Value != pc.Value:

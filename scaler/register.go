@@ -55,7 +55,9 @@ func (c *FallbackController) Register(_ context.Context, mgr ctrl.Manager) error
 }
 
 // Register adds the headroom controller to mgr, triggered by job pods, its
-// own placeholders and the policy.
+// own placeholders and the policy. Every ConfigMap in the cache is in
+// jobfit's namespace (CacheOptions), which may differ from the headroom
+// namespace, so ConfigMaps are not filtered by namespace here.
 func (c *HeadroomController) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Namespace: c.namespace, Name: HeadroomOwnerName}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
@@ -63,9 +65,7 @@ func (c *HeadroomController) Register(_ context.Context, mgr ctrl.Manager) error
 			_, headroom := o.GetLabels()[policy.HeadroomLabel]
 			return headroom || isJobPod(o)
 		}))).
-		Watches(&corev1.ConfigMap{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			return o.GetNamespace() == c.namespace
-		}))).
+		Watches(&corev1.ConfigMap{}, singleton(key)).
 		Complete(c)
 }
 

@@ -16,8 +16,14 @@ import (
 
 // Options configure the scaler's controllers.
 type Options struct {
-	// Namespace is jobfit's namespace (policy, capacity status, headroom).
+	// Namespace is jobfit's namespace (policy, capacity status).
 	Namespace string
+	// HeadroomNamespace holds the headroom placeholder pods and their owner
+	// ConfigMap; empty means Namespace. The manifests use a namespace of
+	// its own, jobfit-headroom, where only the scaler may create pods, so
+	// that creating pods never lets the scaler run one as another of
+	// jobfit's ServiceAccounts.
+	HeadroomNamespace string
 	// PolicyConfigMap names the ScalerPolicy ConfigMap; empty selects the
 	// one labelled jobfit.dev/policy=scaler.
 	PolicyConfigMap string
@@ -67,11 +73,15 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	store := &PolicyStore{}
 	fb := &FallbackState{}
 	c := mgr.GetClient()
+	headroomNS := o.HeadroomNamespace
+	if headroomNS == "" {
+		headroomNS = o.Namespace
+	}
 	return &Controllers{
 		Policy:   NewPolicyController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
 		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
 		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
-		Headroom: NewHeadroomController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, o.Namespace, period),
+		Headroom: NewHeadroomController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, headroomNS, period),
 		Metrics:  m,
 		Policies: store,
 	}

@@ -60,6 +60,9 @@ func Pod(t policy.HeadroomPodTemplate, arch, namespace string, size corev1.Resou
 			PreemptionPolicy:              ptr.To(corev1.PreemptNever),
 			TerminationGracePeriodSeconds: ptr.To[int64](0),
 			AutomountServiceAccountToken:  ptr.To(false),
+			// With the container's settings, this meets the restricted Pod
+			// Security profile that the headroom namespace enforces.
+			SecurityContext: &corev1.PodSecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
 			NodeSelector:                  sel,
 			Tolerations:                   slices.Clone(t.Tolerations),
 			Containers: []corev1.Container{{

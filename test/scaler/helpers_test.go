@@ -123,6 +123,11 @@ func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
 			require.NoError(t, k8s.DeleteAllOf(context.Background(), &corev1.Pod{}, client.InNamespace(ns), client.GracePeriodSeconds(0)))
 		})
 	}
+	// The headroom PriorityClass ships with the manifests; the scaler does
+	// not create it.
+	for _, u := range readObjects(t, "../../manifests/base/headroom/priorityclass.yaml") {
+		require.NoError(t, k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("kubectl"), client.ForceOwnership))
+	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	require.NoError(t, err)
 	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: cs.EventsV1()})

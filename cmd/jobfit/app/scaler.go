@@ -27,6 +27,7 @@ type ScalerOptions struct {
 	MetricsBindAddress     string
 	HealthProbeBindAddress string
 	PolicyConfigMap        string
+	HeadroomNamespace      string
 	SyncPeriod             time.Duration
 }
 
@@ -68,7 +69,8 @@ jobfit.dev/policy=scaler in --namespace. See docs/scaler.md.`,
 		ns = "jobfit-system"
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Namespace, "namespace", ns, "jobfit's namespace (policy, capacity status, headroom pods); default $POD_NAMESPACE or jobfit-system")
+	f.StringVar(&o.Namespace, "namespace", ns, "jobfit's namespace (policy, capacity status); default $POD_NAMESPACE or jobfit-system")
+	f.StringVar(&o.HeadroomNamespace, "headroom-namespace", "", "namespace of the headroom placeholder pods; default --namespace (the manifests use jobfit-headroom)")
 	f.BoolVar(&o.LeaderElect, "leader-elect", true, "elect a leader so that only one replica writes")
 	f.StringVar(&o.LeaderElectionID, "leader-election-id", "jobfit-scaler", "name of the leader election Lease")
 	f.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "address of the /metrics endpoint; 0 disables it")
@@ -93,7 +95,7 @@ func runScaler(ctx context.Context, o *ScalerOptions) error {
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
-	if _, err := scaler.Setup(ctx, mgr, scaler.Options{Namespace: o.Namespace, PolicyConfigMap: o.PolicyConfigMap, SyncPeriod: o.SyncPeriod}); err != nil {
+	if _, err := scaler.Setup(ctx, mgr, scaler.Options{Namespace: o.Namespace, HeadroomNamespace: o.HeadroomNamespace, PolicyConfigMap: o.PolicyConfigMap, SyncPeriod: o.SyncPeriod}); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

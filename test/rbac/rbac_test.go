@@ -1,0 +1,189 @@
+// Package rbac checks what jobfit's ServiceAccounts may do, against a real
+// kube-apiserver with the shipped manifests (kustomize build
+// manifests/default, applied as is): every write each ServiceAccount is
+// allowed must be on the documented list (docs/install.md, "Permissions and
+// why"), and the ValidatingAdmissionPolicies must stop what RBAC cannot.
+//
+// It needs KUBEBUILDER_ASSETS from hack/build-control-plane.sh and is
+// skipped without it.
+package rbac
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/test/webhookenv"
+)
+
+const (
+	jobfitNS   = "jobfit-system"
+	headroomNS = "jobfit-headroom"
+	runnerNS   = "gitlab-runner"
+)
+
+var (
+	cfg *rest.Config
+	k8s client.Client
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		fmt.Println("skipping: KUBEBUILDER_ASSETS is not set; see hack/build-control-plane.sh")
+		os.Exit(0)
+	}
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	env := &envtest.Environment{}
+	var err error
+	if cfg, err = env.Start(); err != nil {
+		fmt.Println("starting envtest:", err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	if k8s, err = client.New(cfg, client.Options{}); err != nil {
+		fmt.Println("creating client:", err)
+		return 1
+	}
+	if err := installShipped(context.Background()); err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	return m.Run()
+}
+
+// installShipped applies what `kubectl apply -k manifests/default` applies,
+// namespaces first, plus a runner namespace.
+func installShipped(ctx context.Context) error {
+	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), "../../manifests/default")
+	if err != nil {
+		return fmt.Errorf("building manifests/default: %w", err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, r := range resMap.Resources() {
+		b, err := r.AsYAML()
+		if err != nil {
+			return err
+		}
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(b, &u.Object); err != nil {
+			return err
+		}
+		objs = append(objs, u)
+	}
+	runner := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": runnerNS}}}
+	objs = append(objs, runner)
+	sort.SliceStable(objs, func(i, j int) bool { return objs[i].GetKind() == "Namespace" && objs[j].GetKind() != "Namespace" })
+	for _, u := range objs {
+		if err := k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("kubectl"), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying %s %s: %w", u.GetKind(), u.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// write is one allowed write: verbs on a resource in a namespace ("" for
+// cluster-wide rules), limited to names when names is set.
+type write struct {
+	namespace, group, resource string
+	names                      []string
+	verbs                      []string
+}
+
+// writeVerbs are the verbs that change something or grant power.
+var writeVerbs = []string{"create", "update", "patch", "delete", "deletecollection", "escalate", "bind", "impersonate", "*"}
+
+// documented are the writes docs/install.md lists for each ServiceAccount.
+// A rule that is cluster-wide shows up in every namespace.
+var documented = map[string][]write{
+	"jobfit-webhook": {
+		{"*", "", "events", nil, []string{"create", "patch"}},
+		{"*", "events.k8s.io", "events", nil, []string{"create", "patch"}},
+		{"*", "admissionregistration.k8s.io", "mutatingwebhookconfigurations", []string{"jobfit"}, []string{"update", "patch"}},
+		{jobfitNS, "", "secrets", []string{"jobfit-webhook-tls"}, []string{"update", "patch"}},
+		{jobfitNS, "", "secrets", nil, []string{"create"}},
+		{jobfitNS, "coordination.k8s.io", "leases", nil, []string{"create"}},
+		{jobfitNS, "coordination.k8s.io", "leases", []string{"jobfit-webhook-certs"}, []string{"update", "patch"}},
+	},
+	"jobfit-scaler": {
+		{"*", "", "events", nil, []string{"create", "patch"}},
+		{"*", "events.k8s.io", "events", nil, []string{"create", "patch"}},
+		{"*", "karpenter.sh", "nodepools", nil, []string{"patch"}},
+		{jobfitNS, "", "configmaps", nil, []string{"create"}},
+		{jobfitNS, "", "configmaps", []string{"jobfit-capacity-status"}, []string{"update", "patch"}},
+		{jobfitNS, "coordination.k8s.io", "leases", nil, []string{"create"}},
+		{jobfitNS, "coordination.k8s.io", "leases", []string{"jobfit-scaler"}, []string{"update", "patch"}},
+		{headroomNS, "", "pods", nil, []string{"create", "delete"}},
+		{headroomNS, "", "configmaps", nil, []string{"create"}},
+	},
+}
+
+// allowed reports whether a write of verb on group/resource in namespace,
+// limited to names, is documented for sa.
+func allowed(sa, namespace, group, resource, verb string, names []string) bool {
+	for _, w := range documented[sa] {
+		if (w.namespace == "*" || w.namespace == namespace) && w.group == group && w.resource == resource &&
+			slices.Contains(w.verbs, verb) && slices.Equal(sortedCopy(w.names), sortedCopy(names)) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+// TestServiceAccountWritesAreDocumented asks the API server, as each of
+// jobfit's ServiceAccounts, for its rules in jobfit's namespace, the
+// headroom namespace and a runner namespace (SelfSubjectRulesReview), and
+// fails on any write that is not documented.
+func TestServiceAccountWritesAreDocumented(t *testing.T) {
+	ctx := context.Background()
+	for sa := range documented {
+		cs, err := kubernetes.NewForConfig(webhookenv.AsServiceAccount(cfg, jobfitNS, sa))
+		require.NoError(t, err)
+		for _, ns := range []string{jobfitNS, headroomNS, runnerNS, "kube-system"} {
+			t.Run(sa+" in "+ns, func(t *testing.T) {
+				review, err := cs.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx,
+					&authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}, metav1.CreateOptions{})
+				require.NoError(t, err)
+				require.False(t, review.Status.Incomplete, review.Status.EvaluationError)
+				var extra []string
+				for _, r := range review.Status.ResourceRules {
+					for _, g := range r.APIGroups {
+						for _, res := range r.Resources {
+							for _, v := range r.Verbs {
+								if !slices.Contains(writeVerbs, v) || allowed(sa, ns, g, res, v, r.ResourceNames) {
+									continue
+								}
+								extra = append(extra, fmt.Sprintf("%s %s.%s names=%v", v, res, g, r.ResourceNames))
+							}
+						}
+					}
+				}
+				require.Empty(t, extra, "writes of %s in %s that docs/install.md does not list:\n%s", sa, ns, strings.Join(extra, "\n"))
+			})
+		}
+	}
+}
