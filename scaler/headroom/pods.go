@@ -63,8 +63,8 @@ func Pod(t policy.HeadroomPodTemplate, arch, namespace string, size corev1.Resou
 			// With the container's settings, this meets the restricted Pod
 			// Security profile that the headroom namespace enforces.
 			SecurityContext: &corev1.PodSecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
-			NodeSelector:                  sel,
-			Tolerations:                   slices.Clone(t.Tolerations),
+			NodeSelector:    sel,
+			Tolerations:     slices.Clone(t.Tolerations),
 			Containers: []corev1.Container{{
 				Name:      "pause",
 				Image:     t.Image,
