@@ -1,7 +1,6 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,21 +17,30 @@ import (
 )
 
 const (
-	// maxReviewSize is the largest AdmissionReview read. The API server
-	// accepts request bodies up to 3 MiB; jobfit only sees pod CREATEs, so
-	// a review is one pod plus its envelope, and JSON may be somewhat larger
-	// than a protobuf request. Anything larger did not come from the API
-	// server. controller-runtime's own limit is 7 MiB.
-	maxReviewSize = 4 << 20
-	// inflightBudget bounds the bytes of request bodies being read and
-	// handled at once. Decoding and patching cost a few times a body's size,
-	// so this keeps a burst of large requests well inside the webhook's
-	// 256Mi memory limit.
-	inflightBudget = 24 << 20
+	// maxReviewSize is the largest AdmissionReview read: the API server's
+	// own limit on a request body (3 MiB), plus room for the review's
+	// envelope. jobfit only sees pod CREATEs, so a review carries one pod;
+	// anything larger did not come from the API server.
+	// controller-runtime's own limit is 7 MiB.
+	maxReviewSize = 3<<20 + 256<<10
+	// inflightBudget bounds the memory that requests being read and handled
+	// may take at once, as estimated from their sizes (costPerByte). It
+	// keeps a burst of large requests inside the webhook's 256Mi memory
+	// limit with room for the rest of the process; see TestMemoryUnderAbuse
+	// and docs/performance.md.
+	inflightBudget = 96 << 20
+	// costPerByte estimates a request's peak memory from its body: the body,
+	// the decoded review and pod, the mutated copy, and the two JSON
+	// documents and maps the patch is computed from each hold about the
+	// body's size again, and as much garbage awaits the collector. The live
+	// heap of one pod padded to 4 MiB measured 16 to 30 times its size
+	// (TestMemoryUnderAbuse), so a request near the limit takes the whole
+	// budget and such requests are served one at a time.
+	costPerByte = 32
 	// minRequestWeight is what a small request counts against the budget:
-	// its decoded pod, patch and buffers, not only its bytes. It also caps
-	// concurrent small requests at inflightBudget/minRequestWeight (384),
-	// far more than a replica handles at once in practice.
+	// its decoded pod, patch and buffers. It also caps concurrent small
+	// requests at inflightBudget/minRequestWeight (1536), far more than a
+	// replica handles at once in practice.
 	minRequestWeight = 64 << 10
 	// admitWait is how long a request waits for room in the budget before
 	// it is refused; the API server's timeout for jobfit is 3 s.
@@ -73,9 +81,10 @@ func (h reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(ctx, w, code, ResultBadRequest, reason)
 		return
 	}
-	weight := max(r.ContentLength, minRequestWeight)
+	// Clamped to the budget: a weight above it could never be acquired.
+	weight := min(max(r.ContentLength*costPerByte, minRequestWeight), inflightBudget)
 	if r.ContentLength < 0 {
-		weight = maxReviewSize
+		weight = inflightBudget
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, admitWait)
 	err := h.inflight.Acquire(waitCtx, weight)
@@ -135,13 +144,13 @@ func checkRequest(r *http.Request) (int, string) {
 }
 
 // readBody reads at most maxReviewSize bytes, into one buffer of the
-// announced size when there is one.
+// announced size when there is one (the API server always announces it).
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body := http.MaxBytesReader(w, r.Body, maxReviewSize)
 	if r.ContentLength > 0 {
-		buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
-		_, err := buf.ReadFrom(body)
-		return buf.Bytes(), err
+		buf := make([]byte, r.ContentLength)
+		_, err := io.ReadFull(body, buf)
+		return buf, err
 	}
 	return io.ReadAll(body)
 }
