@@ -85,14 +85,16 @@ func TestPolicySelection(t *testing.T) {
 		for i := range 300 {
 			fmt.Fprintf(&labels, "  \"not a valid label name %d!\": x\n", i)
 		}
-		applyConfigMap(ctx, t, c, runners, nsCM, map[string]string{policy.PolicyLabel: "namespace"},
+		// A second cluster-labelled ConfigMap: invalid, so rejected, not a conflict.
+		applyConfigMap(ctx, t, c, jobfitNamespace, "many-errors", clusterLabels,
 			map[string]string{policy.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\n" + labels.String()})
 		require.Eventually(t, func() bool {
-			return eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyRejected) != ""
+			return eventFor(ctx, t, c, jobfitNamespace, "many-errors", webhook.ReasonPolicyRejected) != ""
 		}, timeout, poll, "the Event is accepted by the API server")
-		note := eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyRejected)
+		note := eventFor(ctx, t, c, jobfitNamespace, "many-errors", webhook.ReasonPolicyRejected)
 		assert.LessOrEqual(t, len(note), 1024)
 		assert.Contains(t, note, "labels")
 		assert.Regexp(t, `and \d+ more`, note, "a count of the errors left out")
+		assert.Equal(t, "spot", capacity("sel00006"), "the valid cluster policy stays in force")
 	})
 }
