@@ -1,6 +1,7 @@
 package scaler_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler"
 )
 
 // TestGitOpsCoexistence: a GitOps tool re-applies the example NodePool
@@ -61,11 +63,27 @@ func TestGitOpsCoexistence(t *testing.T) {
 		// every field its ignoreDifferences rule (managedFieldsManagers:
 		// [jobfit-scaler]) ignores.
 		live := nodePool(ctx, t, "ci-on-demand")
+		owned := map[string]bool{}
+		for _, mf := range live.ManagedFields {
+			if mf.Manager != scaler.FieldManager {
+				continue
+			}
+			var fields map[string]any
+			require.NoError(t, json.Unmarshal(mf.FieldsV1.Raw, &fields))
+			for _, l := range leaves("", fields) {
+				owned[l] = true
+			}
+		}
+		require.True(t, owned[".spec.limits.cpu"], "the scaler owns limits.cpu: %v", owned)
 		u := manifest()
 		liveCPU := live.Spec.Limits[corev1.ResourceCPU]
 		require.NoError(t, unstructured.SetNestedField(u.Object, liveCPU.String(), "spec", "limits", "cpu"))
-		require.NoError(t, unstructured.SetNestedField(u.Object, int64(*live.Spec.Weight), "spec", "weight"))
-		require.NoError(t, unstructured.SetNestedField(u.Object, live.Spec.Disruption.ConsolidateAfter.String(), "spec", "disruption", "consolidateAfter"))
+		if owned[".spec.weight"] {
+			require.NoError(t, unstructured.SetNestedField(u.Object, int64(*live.Spec.Weight), "spec", "weight"))
+		}
+		if owned[".spec.disruption.consolidateAfter"] {
+			require.NoError(t, unstructured.SetNestedField(u.Object, live.Spec.Disruption.ConsolidateAfter.String(), "spec", "disruption", "consolidateAfter"))
+		}
 		require.NoError(t, apply(u, "argocd-controller"))
 		assert.Equal(t, "80", cpu(ctx, t, "ci-on-demand"))
 	})
