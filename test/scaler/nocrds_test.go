@@ -43,8 +43,9 @@ func TestScalerWithoutKarpenterCRDs(t *testing.T) {
 	_, err = scaler.Setup(t.Context(), mgr, scaler.Options{Namespace: "default", SyncPeriod: time.Second, Registerer: prometheus.NewRegistry()})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	var startErr error
+	done := make(chan struct{}) // closed when the manager returns, with startErr set
+	go func() { startErr = mgr.Start(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 
 	readyz := func() (int, string) {
@@ -64,8 +65,8 @@ func TestScalerWithoutKarpenterCRDs(t *testing.T) {
 	assert.Contains(t, body, "[-]karpenter-crds failed")
 
 	select {
-	case err := <-done:
-		t.Fatalf("the scaler exited without Karpenter's CRDs: %v", err)
+	case <-done:
+		t.Fatalf("the scaler exited without Karpenter's CRDs: %v", startErr)
 	case <-time.After(10 * time.Second): // past the 3 s cache sync timeout
 	}
 	code, _ = readyz()
@@ -81,8 +82,8 @@ func TestScalerWithoutKarpenterCRDs(t *testing.T) {
 	require.Eventually(t, func() bool { code, _ := readyz(); return code == http.StatusOK }, time.Minute, 200*time.Millisecond,
 		"ready once the CRDs are installed")
 	select {
-	case err := <-done:
-		t.Fatalf("the scaler exited after the CRDs were installed: %v", err)
+	case <-done:
+		t.Fatalf("the scaler exited after the CRDs were installed: %v", startErr)
 	default:
 	}
 }
