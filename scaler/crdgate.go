@@ -18,14 +18,17 @@ import (
 // them again.
 const crdPollInterval = 15 * time.Second
 
-// requiredKinds are the Karpenter kinds every scaler controller reads:
-// each plans from a snapshot that lists NodePools.
+// requiredKinds are the Karpenter kinds the scaler's controllers watch:
+// each plans from a snapshot that lists NodePools, and the fallback watches
+// NodeClaims. (The EC2NodeClass is optional: without it, node class
+// readiness is not reported.)
 var requiredKinds = []schema.GroupVersionKind{
 	{Group: "karpenter.sh", Version: "v1", Kind: "NodePool"},
+	{Group: "karpenter.sh", Version: "v1", Kind: "NodeClaim"},
 }
 
 // errCRDsMissing is the readiness failure while Karpenter's CRDs are absent.
-var errCRDsMissing = errors.New("Karpenter's CRDs are not installed (karpenter.sh/v1 NodePool): the scaler waits for them and tunes nothing") //nolint:staticcheck // a sentence users read in /readyz
+var errCRDsMissing = errors.New("Karpenter's CRDs are not installed (karpenter.sh/v1 NodePool, NodeClaim): the scaler waits for them and tunes nothing") //nolint:staticcheck // a sentence users read in /readyz
 
 // crdGate holds the scaler's controllers back until Karpenter's CRDs exist.
 // Without it the controllers' informers fail to sync ("no matches for kind
