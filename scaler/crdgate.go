@@ -28,7 +28,7 @@ var requiredKinds = []schema.GroupVersionKind{
 }
 
 // errCRDsMissing is the readiness failure while Karpenter's CRDs are absent.
-var errCRDsMissing = errors.New("Karpenter's CRDs are not installed (karpenter.sh/v1 NodePool, NodeClaim): the scaler waits for them and tunes nothing") //nolint:staticcheck // a sentence users read in /readyz
+var errCRDsMissing = errors.New("the Karpenter CRDs are not installed (karpenter.sh/v1 NodePool, NodeClaim): the scaler waits for them and tunes nothing")
 
 // crdGate holds the scaler's controllers back until Karpenter's CRDs exist.
 // Without it the controllers' informers fail to sync ("no matches for kind
