@@ -32,10 +32,10 @@ const (
 	// costPerByte estimates a request's peak memory from its body: the body,
 	// the decoded review and pod, the mutated copy, and the two JSON
 	// documents and maps the patch is computed from each hold about the
-	// body's size again, and as much garbage awaits the collector. The live
-	// heap of one pod padded to 4 MiB measured 16 to 30 times its size
-	// (TestMemoryUnderAbuse), so a request near the limit takes the whole
-	// budget and such requests are served one at a time.
+	// body's size again, and as much garbage awaits the collector. A pod
+	// padded to 3 MiB allocates about 20 times its size (docs/performance.md),
+	// so a request near the limit takes the whole budget and such requests
+	// are served one at a time.
 	costPerByte = 32
 	// minRequestWeight is what a small request counts against the budget:
 	// its decoded pod, patch and buffers. It also caps concurrent small
