@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -133,20 +132,6 @@ func (w *Watcher) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 		err = w.reconcileStatus(ctx)
 	}
 	return reconcile.Result{}, err
-}
-
-// pick returns the policy ConfigMap of a kind in force in namespace: when
-// there are several, the first by name, so that every replica picks the same.
-func (w *Watcher) pick(ctx context.Context, namespace, kind string) (*corev1.ConfigMap, error) {
-	list := &corev1.ConfigMapList{}
-	if err := w.reader.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{policy.PolicyLabel: kind}); err != nil {
-		return nil, fmt.Errorf("listing %s policy configmaps in %s: %w", kind, namespace, err)
-	}
-	if len(list.Items) == 0 {
-		return nil, nil
-	}
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	return &list.Items[0], nil
 }
 
 // unchanged reports whether cm, at its resourceVersion, was already loaded

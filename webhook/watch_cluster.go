@@ -16,7 +16,8 @@ import (
 )
 
 // ReasonPolicyConflict is the Event reason on each of several valid
-// cluster policy ConfigMaps: none of them is put in force.
+// policy ConfigMaps of one kind in one namespace: none of them is put in
+// force.
 const ReasonPolicyConflict = "PolicyConflict"
 
 // clusterCandidate is one ConfigMap labelled jobfit.dev/policy=cluster, as
@@ -53,7 +54,7 @@ func (w *Watcher) reconcileCluster(ctx context.Context) error {
 		}
 		return nil
 	}
-	if w.clusterUnchanged(items) {
+	if w.setUnchanged(w.namespace, requestCluster, items) {
 		return nil
 	}
 	var valid []*corev1.ConfigMap
@@ -87,20 +88,20 @@ func (w *Watcher) reconcileCluster(ctx context.Context) error {
 		w.accept(ctx, KindCluster, valid[0], p, nil)
 		return w.reloadNamespaces(ctx)
 	default:
-		w.conflict(ctx, valid)
+		w.conflict(ctx, KindCluster, valid)
 		return nil
 	}
 }
 
-// clusterUnchanged reports whether the candidates, at their
-// resourceVersions, are the ones last reconciled, and remembers them.
-func (w *Watcher) clusterUnchanged(items []corev1.ConfigMap) bool {
+// setUnchanged reports whether the ConfigMaps for req in namespace, at
+// their resourceVersions, are the ones last reconciled, and remembers them.
+func (w *Watcher) setUnchanged(namespace, req string, items []corev1.ConfigMap) bool {
 	parts := make([]string, 0, len(items))
 	for _, cm := range items {
 		parts = append(parts, cm.Name+"@"+cm.ResourceVersion)
 	}
 	v := strings.Join(parts, ",")
-	key := types.NamespacedName{Namespace: w.namespace, Name: requestCluster}
+	key := types.NamespacedName{Namespace: namespace, Name: req}
 	if w.seen[key] == v {
 		return true
 	}
@@ -108,18 +109,20 @@ func (w *Watcher) clusterUnchanged(items []corev1.ConfigMap) bool {
 	return false
 }
 
-// conflict reports several valid cluster policies; none is put in force.
-func (w *Watcher) conflict(ctx context.Context, valid []*corev1.ConfigMap) {
+// conflict reports several valid policies of one kind in one namespace;
+// none is put in force.
+func (w *Watcher) conflict(ctx context.Context, kind string, valid []*corev1.ConfigMap) {
 	names := make([]string, 0, len(valid))
 	for _, cm := range valid {
 		names = append(names, cm.Name)
 	}
-	policyLoads.WithLabelValues(KindCluster, LoadInvalid).Inc()
+	namespace := valid[0].Namespace
+	policyLoads.WithLabelValues(kind, LoadInvalid).Inc()
 	note := truncateNote(fmt.Sprintf("%d ConfigMaps in %s are labelled %s=%s and valid: %s. jobfit uses exactly one; "+
 		"the last good policy stays in force until all but one are deleted or relabelled",
-		len(valid), w.namespace, policy.PolicyLabel, KindCluster, strings.Join(names, ", ")))
+		len(valid), namespace, policy.PolicyLabel, kind, strings.Join(names, ", ")))
 	for _, cm := range valid {
 		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyConflict, "Load", "%s", note)
 	}
-	log.FromContext(ctx).Info("cluster policy conflict; keeping the last good policy", "configmaps", names)
+	log.FromContext(ctx).Info("policy conflict; keeping the last good policy", "kind", kind, "namespace", namespace, "configmaps", names)
 }

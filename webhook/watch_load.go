@@ -37,39 +37,6 @@ func (w *Watcher) reloadNamespaces(ctx context.Context) error {
 	return nil
 }
 
-// reconcileNamespace loads the policy of one opted-in namespace. An invalid
-// one leaves the namespace's last good policy in force; a deleted one
-// returns the namespace to the cluster policy.
-func (w *Watcher) reconcileNamespace(ctx context.Context, namespace string) error {
-	cm, err := w.pick(ctx, namespace, KindNamespace)
-	if err != nil {
-		return err
-	}
-	if cm == nil {
-		if src, ok := w.store.NamespaceSource(namespace); ok {
-			w.store.DeleteNamespace(src)
-			w.deleteNamespaceInfo(namespace)
-			log.FromContext(ctx).Info("namespace policy removed; the cluster policy applies", "namespace", namespace)
-		}
-		return nil
-	}
-	if w.unchanged(requestNamespace, cm) {
-		return nil
-	}
-	src := types.NamespacedName{Namespace: cm.Namespace, Name: cm.Name}
-	eff, warns, errs := w.store.SetNamespace(src, document(cm))
-	if len(errs) > 0 {
-		w.reject(ctx, KindNamespace, cm, errs)
-		return nil
-	}
-	if eff == nil {
-		// No cluster policy yet: the document is merged when one arrives.
-		return nil
-	}
-	w.accept(ctx, KindNamespace, cm, eff, warns)
-	return nil
-}
-
 // reconcileStatus loads the scaler's capacity status. A missing one means
 // nothing is degraded; an invalid one leaves the last good status in force.
 func (w *Watcher) reconcileStatus(ctx context.Context) error {

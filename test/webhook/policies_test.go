@@ -97,4 +97,29 @@ func TestPolicySelection(t *testing.T) {
 		assert.Regexp(t, `and \d+ more`, note, "a count of the errors left out")
 		assert.Equal(t, "spot", capacity("sel00006"), "the valid cluster policy stays in force")
 	})
+
+	t.Run("namespace policies: no winner by name either", func(t *testing.T) {
+		nsLabels := map[string]string{policy.PolicyLabel: "namespace"}
+		doc := func(cpu string) map[string]string {
+			return map[string]string{policy.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nresources:\n  defaults:\n    build:\n      requests: {cpu: \"" + cpu + "\", memory: 1Gi}\n"}
+		}
+		buildCPU := func(name string) string {
+			pod := withoutBuildRequests(jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-"+name))
+			return createDryRun(ctx, t, c, pod).Spec.Containers[0].Resources.Requests.Cpu().String()
+		}
+		// An invalid stray (capacity is not a namespace override) sorting first.
+		applyConfigMap(ctx, t, c, runners, "a-stray", nsLabels, map[string]string{policy.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\ncapacity: {default: on-demand}\n"})
+		applyConfigMap(ctx, t, c, runners, nsCM, nsLabels, doc("2"))
+		require.Eventually(t, func() bool { return buildCPU("nsc00001") == "2" }, timeout, poll, "the one valid namespace policy is used")
+		assert.NotEmpty(t, eventFor(ctx, t, c, runners, "a-stray", webhook.ReasonPolicyRejected))
+
+		applyConfigMap(ctx, t, c, runners, "a-stray", nsLabels, doc("3"))
+		require.Eventually(t, func() bool {
+			return eventFor(ctx, t, c, runners, "a-stray", webhook.ReasonPolicyConflict) != ""
+		}, timeout, poll, "two valid namespace policies are a conflict")
+		assert.Equal(t, "2", buildCPU("nsc00002"), "the last good namespace policy stays in force")
+
+		require.NoError(t, c.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: runners, Name: nsCM}}))
+		require.Eventually(t, func() bool { return buildCPU("nsc00003") == "3" }, timeout, poll, "the one left is put in force")
+	})
 }
