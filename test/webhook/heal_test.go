@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -79,6 +81,7 @@ func TestLostCertificateSecretHeals(t *testing.T) {
 		}
 	}()
 
+	outer := t
 	t.Run("deleted while running", func(t *testing.T) {
 		old := &corev1.Secret{}
 		require.NoError(t, c.Get(ctx, secretKey, old))
@@ -101,7 +104,7 @@ func TestLostCertificateSecretHeals(t *testing.T) {
 		j.stop()
 		require.NoError(t, j.exitErr)
 		require.NoError(t, c.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: secretKey.Namespace, Name: secretKey.Name}}))
-		j = startJobfit(t, saCfg, port)
+		j = startJobfit(outer, saCfg, port) // runs on into the next subtest
 		require.Eventually(t, func() bool {
 			return mutated(createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-heal0002")))
 		}, healWithin, poll, "the restarted replica recreates the Secret and serves")
@@ -111,6 +114,39 @@ func TestLostCertificateSecretHeals(t *testing.T) {
 			t.Fatalf("the replica exited: %v", err)
 		default:
 		}
+	})
+
+	t.Run("cannot be recreated: stays up, says why, retries", func(t *testing.T) {
+		// Take create on Secrets away from the webhook's Role.
+		role := &rbacv1.Role{}
+		require.NoError(t, c.Get(ctx, types.NamespacedName{Namespace: jobfitNamespace, Name: "jobfit-webhook-certs"}, role))
+		kept := role.Rules[:0]
+		for _, r := range role.Rules {
+			if !(slices.Contains(r.Resources, "secrets") && slices.Contains(r.Verbs, "create")) {
+				kept = append(kept, r)
+			}
+		}
+		role.Rules = kept
+		require.NoError(t, c.Update(ctx, role))
+		require.NoError(t, c.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: secretKey.Namespace, Name: secretKey.Name}}))
+		require.Eventually(t, func() bool {
+			return eventFor2(ctx, t, c, "Secret", webhook.DefaultSecretName, webhook.ReasonCertSecretMissing) != ""
+		}, healWithin, poll, "a Warning Event says the Secret is missing and why")
+		assert.Contains(t, eventFor2(ctx, t, c, "Secret", webhook.DefaultSecretName, webhook.ReasonCertSecretMissing), "forbidden")
+		select {
+		case err := <-j.done:
+			t.Fatalf("the replica exited: %v", err)
+		default:
+		}
+		// The shipped RBAC back: the next retry heals.
+		require.NoError(t, webhookenv.ApplyFiles(ctx, c, "default/rbac.yaml"))
+		require.Eventually(t, func() bool {
+			s := &corev1.Secret{}
+			return c.Get(ctx, secretKey, s) == nil && len(s.Data[corev1.TLSCertKey]) > 0
+		}, healWithin+time.Minute, poll, "recreated at a retry (every 30 s) once allowed")
+		require.Eventually(t, func() bool {
+			return mutated(createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-heal0003")))
+		}, healWithin, poll, "pods are mutated again")
 	})
 
 	stopLoad()
