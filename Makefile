@@ -20,7 +20,7 @@ EXAMPLE_POD    ?= manifests/examples/pods/gitlab-runner-18.11-arm64-job.yaml
 
 .PHONY: help
 help: ## Show this menu.
-	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z0-9_-]+:.*##/ {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2} /^##@/ {printf "\n%s\n", substr($$0, 5)}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z0-9_-]+:.*##/ {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2} /^##@/ {printf "\n%s\n", substr($$0, 5)}' $(MAKEFILE_LIST)
 
 .PHONY: run
 run: ## Preview what jobfit does to a GitLab Runner 18.11 job pod (offline, no cluster).
@@ -33,9 +33,9 @@ build: ## Build bin/jobfit.
 ##@ Testing
 
 .PHONY: test
-test: control-plane ## Run every test: unit, golden, integration (real kube-apiserver + etcd) and alert rules.
-	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" $(GO) test -count=1 ./...
-	$(MAKE) --no-print-directory test-rules
+test: control-plane helm ## Run every test: unit, golden, integration (real kube-apiserver + etcd), Helm chart and alert rules.
+	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" HELM="$$(hack/build-helm.sh)/helm" $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory test-rules helm-lint
 
 .PHONY: e2e
 e2e: control-plane ## Run the end-to-end suite: jobfit + kube-scheduler + Karpenter's kwok provider + kwok (tools built from Go modules).
@@ -56,6 +56,21 @@ test-rules: ## Check the Prometheus rules and run their promtool unit tests (pro
 update-golden: ## Refresh policy/testdata/*.golden.yaml after an intended change (review the diff!).
 	$(GO) test ./policy -run 'TestGolden' -update
 
+.PHONY: helm-lint
+helm-lint: helm ## Lint the Helm chart manifests/helm/jobfit with helm lint --strict.
+	"$$(hack/build-helm.sh)/helm" lint --strict manifests/helm/jobfit -n jobfit-system
+
+.PHONY: test-helm
+test-helm: control-plane helm ## Run the Helm chart's tests: lint, goldens, schema, parity with kustomize, install into a real kube-apiserver.
+	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" HELM="$$(hack/build-helm.sh)/helm" $(GO) test -count=1 ./test/helm/
+
+.PHONY: update-helm-golden
+update-helm-golden: helm ## Copy the alert rules and dashboard into the chart, refresh test/helm/testdata/golden (review the diff!).
+	cp manifests/prometheus/rules.yaml manifests/helm/jobfit/files/rules.yaml
+	if [[ -f manifests/prometheus/dashboards/jobfit.json ]]; then \
+		cp manifests/prometheus/dashboards/jobfit.json manifests/helm/jobfit/dashboards/jobfit.json; fi
+	HELM="$$(hack/build-helm.sh)/helm" $(GO) test ./test/helm -run 'TestGolden' -update
+
 .PHONY: bench
 bench: ## Run the Go benchmarks (see docs/performance.md for recorded figures).
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./policy/... ./webhook/... ./scaler/...
@@ -70,6 +85,10 @@ fuzz: ## Fuzz policy decoding, Apply and the webhook's pod decoding for FUZZTIME
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./webhook -run '^$$' -fuzz '^FuzzDecodePod$$' -fuzztime $(FUZZTIME)
+
+.PHONY: helm
+helm: ## Build helm from Go modules (cached by version).
+	hack/build-helm.sh >/dev/null
 
 .PHONY: control-plane
 control-plane: ## Build kube-apiserver, kube-scheduler and etcd from Go modules (cached by version).

@@ -22,6 +22,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -30,6 +32,9 @@ import (
 
 // Namespace is jobfit's namespace in the manifests.
 const Namespace = "jobfit-system"
+
+// ServiceName is the webhook's Service, which the kube-apiserver calls.
+const ServiceName = "jobfit-webhook"
 
 // ManifestsDir is manifests/base/webhook; callers in other directories set
 // it relative to their working directory.
@@ -83,30 +88,68 @@ func readManifest(file, name string, into client.Object) error {
 // points the Service's EndpointSlice at port on this machine.
 func Install(ctx context.Context, c client.Client, hostIP string, port int) error {
 	svc := &corev1.Service{}
-	if err := readManifest("service.yaml", "jobfit-webhook", svc); err != nil {
+	if err := readManifest("service.yaml", ServiceName, svc); err != nil {
 		return err
 	}
 	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
 	if err := readManifest("mutatingwebhookconfiguration.yaml", "jobfit", mwc); err != nil {
 		return err
 	}
+	return InstallObjects(ctx, c, []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: "jobfit-webhook-tls"}},
+		svc, mwc,
+	}, hostIP, port)
+}
+
+// InstallObjects creates objs in order, as rendered elsewhere (for
+// example by helm template), then points the EndpointSlice of the Service
+// jobfit-webhook among them at port on this machine. Deployments are
+// created but run nothing: envtest has no controllers, so the caller runs
+// the webhook in-process (NewManager).
+func InstallObjects(ctx context.Context, c client.Client, objs []client.Object, hostIP string, port int) error {
+	var svc *corev1.Service
+	for _, obj := range objs {
+		if err := c.Create(ctx, obj); err != nil {
+			kind := obj.GetObjectKind().GroupVersionKind().Kind
+			if kind == "" {
+				kind = fmt.Sprintf("%T", obj)
+			}
+			return fmt.Errorf("creating %s %s: %w", kind, obj.GetName(), err)
+		}
+		if s, ok := obj.(*corev1.Service); ok && s.Name == ServiceName && s.Namespace == Namespace {
+			svc = s
+		}
+		if u, ok := obj.(*unstructured.Unstructured); ok && u.GetKind() == "Service" && u.GetName() == ServiceName && u.GetNamespace() == Namespace {
+			svc = &corev1.Service{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, svc); err != nil {
+				return fmt.Errorf("reading Service %s: %w", ServiceName, err)
+			}
+		}
+	}
+	if svc == nil {
+		return fmt.Errorf("no Service %s/%s among the objects", Namespace, ServiceName)
+	}
+	return PointService(ctx, c, svc, hostIP, port)
+}
+
+// PointService creates the EndpointSlice that sends svc's first port to
+// port on hostIP, standing in for the webhook Deployment's pods.
+func PointService(ctx context.Context, c client.Client, svc *corev1.Service, hostIP string, port int) error {
+	if len(svc.Spec.Ports) == 0 {
+		return fmt.Errorf("the Service %s/%s has no port", svc.Namespace, svc.Name)
+	}
 	slice := &discoveryv1.EndpointSlice{
 		ObjectMeta: metav1.ObjectMeta{
-			Namespace: Namespace, Name: "jobfit-webhook-test",
+			Namespace: svc.Namespace, Name: svc.Name + "-test",
 			Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name},
 		},
 		AddressType: discoveryv1.AddressTypeIPv4,
 		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{hostIP}, Conditions: discoveryv1.EndpointConditions{Ready: ptr.To(true)}}},
 		Ports:       []discoveryv1.EndpointPort{{Name: ptr.To(svc.Spec.Ports[0].Name), Port: ptr.To(int32(port)), Protocol: ptr.To(corev1.ProtocolTCP)}},
 	}
-	for _, obj := range []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: "jobfit-webhook-tls"}},
-		svc, slice, mwc,
-	} {
-		if err := c.Create(ctx, obj); err != nil {
-			return fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
-		}
+	if err := c.Create(ctx, slice); err != nil {
+		return fmt.Errorf("creating EndpointSlice %s: %w", slice.Name, err)
 	}
 	return nil
 }

@@ -1,0 +1,189 @@
+// Package helm checks the Helm chart manifests/helm/jobfit with a real helm
+// binary (built from Go modules by hack/build-helm.sh): helm lint --strict,
+// golden helm template output, values.schema.json, parity with
+// `kubectl kustomize manifests/default` (rendered with kustomize's own Go
+// API), and an install into a real kube-apiserver (envtest) where the
+// webhook mutates a job pod.
+//
+// Refresh the goldens with `go test ./test/helm -update` (make
+// update-helm-golden) and review the diff.
+package helm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-logr/logr"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+const (
+	chartDir     = "../../manifests/helm/jobfit"
+	manifestsDir = "../../manifests"
+	// releaseName and releaseNamespace are those of the documented install:
+	// helm install jobfit manifests/helm/jobfit -n jobfit-system.
+	releaseName      = "jobfit"
+	releaseNamespace = "jobfit-system"
+)
+
+var (
+	helmOnce sync.Once
+	helmPath string
+	helmErr  error
+)
+
+// helmBinary returns the helm that hack/build-helm.sh builds (instantly
+// when cached), or $HELM when set.
+func helmBinary(t *testing.T) string {
+	t.Helper()
+	helmOnce.Do(func() {
+		if p := os.Getenv("HELM"); p != "" {
+			helmPath = p
+			return
+		}
+		var stderr bytes.Buffer
+		cmd := exec.Command("../../hack/build-helm.sh")
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			helmErr = fmt.Errorf("hack/build-helm.sh: %w: %s", err, stderr.String())
+			return
+		}
+		helmPath = filepath.Join(strings.TrimSpace(string(out)), "helm")
+	})
+	require.NoError(t, helmErr)
+	return helmPath
+}
+
+// runHelm runs helm with args and returns its stdout, and an error
+// carrying its stderr.
+func runHelm(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	stdout, stderr, err := helmCommand(t, args...)
+	if err != nil {
+		return stdout, fmt.Errorf("helm %s: %w: %s", strings.Join(args, " "), err, stderr)
+	}
+	return stdout, nil
+}
+
+// helmCommand runs helm with args and returns its stdout and stderr.
+func helmCommand(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd := exec.Command(helmBinary(t), args...)
+	// No repositories, plugins or caches of the user's leak in.
+	home := t.TempDir()
+	cmd.Env = append(os.Environ(),
+		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
+		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
+		"HELM_DATA_HOME="+filepath.Join(home, "data"))
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+// render runs helm template for the documented release with extra args
+// (values files, --set, --set-file).
+func render(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	return runHelm(t, append([]string{"template", releaseName, chartDir, "-n", releaseNamespace}, args...)...)
+}
+
+// kustomize renders a kustomization under manifests/ as
+// `kubectl kustomize` does (kubectl 1.35 uses this kustomize API version).
+func kustomize(t *testing.T, dir string) []*unstructured.Unstructured {
+	t.Helper()
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	res, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(manifestsDir, dir))
+	require.NoError(t, err, "kustomize build manifests/%s", dir)
+	var objs []*unstructured.Unstructured
+	for _, r := range res.Resources() {
+		m, err := r.Map()
+		require.NoError(t, err)
+		// A JSON round trip gives the same Go types (float64 numbers) as
+		// decodeObjects gives for helm's output.
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		obj := map[string]any{}
+		require.NoError(t, json.Unmarshal(b, &obj))
+		objs = append(objs, &unstructured.Unstructured{Object: obj})
+	}
+	return objs
+}
+
+// decodeObjects splits a multi-document YAML stream into objects, skipping
+// empty documents.
+func decodeObjects(stream string) ([]*unstructured.Unstructured, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(stream), 4096)
+	var objs []*unstructured.Unstructured
+	for {
+		obj := map[string]any{}
+		if err := dec.Decode(&obj); err != nil {
+			if errors.Is(err, io.EOF) {
+				return objs, nil
+			}
+			return nil, fmt.Errorf("decoding rendered objects: %w", err)
+		}
+		if len(obj) == 0 {
+			continue
+		}
+		objs = append(objs, &unstructured.Unstructured{Object: obj})
+	}
+}
+
+// key names an object as the API server does: kind, namespace and name.
+func key(o *unstructured.Unstructured) string {
+	return fmt.Sprintf("%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
+}
+
+// byKey indexes objects by key and fails on a duplicate.
+func byKey(t *testing.T, objs []*unstructured.Unstructured) map[string]*unstructured.Unstructured {
+	t.Helper()
+	m := map[string]*unstructured.Unstructured{}
+	for _, o := range objs {
+		_, dup := m[key(o)]
+		require.False(t, dup, "two objects %s", key(o))
+		m[key(o)] = o
+	}
+	return m
+}
+
+// readObject reads the one object in a YAML file.
+func readObject(t *testing.T, path string) *unstructured.Unstructured {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	objs, err := decodeObjects(string(b))
+	require.NoError(t, err)
+	require.Len(t, objs, 1, path)
+	return objs[0]
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// JOBFIT_TEST_LOG=1 shows jobfit's and controller-runtime's logs.
+	out := io.Discard
+	if os.Getenv("JOBFIT_TEST_LOG") != "" {
+		out = os.Stderr
+	}
+	ctrl.SetLogger(logr.FromSlogHandler(slog.NewTextHandler(out, nil)))
+	os.Exit(m.Run())
+}
