@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pmezard/go-difflib/difflib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -47,7 +48,14 @@ func TestGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(goldenPath(tc.name))
 			require.NoError(t, err, "run go test ./test/helm -update to create it")
-			assert.Equal(t, string(want), got, "stale golden %s: run make update-helm-golden and review the diff", goldenPath(tc.name))
+			if string(want) != got {
+				diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+					A: difflib.SplitLines(string(want)), B: difflib.SplitLines(got),
+					FromFile: goldenPath(tc.name), ToFile: "helm template", Context: 3,
+				})
+				require.NoError(t, err)
+				t.Errorf("stale golden %s: run make update-helm-golden and review the diff\n%s", goldenPath(tc.name), diff)
+			}
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -225,4 +226,32 @@ func (cl *cluster) kubeconfig(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, os.WriteFile(path, b, 0o600))
 	return path
+}
+
+// TestHelmInstallChecksExistingPolicy: existingPolicy names a ConfigMap the
+// user manages; helm install refuses one the webhook would never select
+// (lookup sees the cluster only at install and upgrade time), and accepts
+// it once it carries the label.
+func TestHelmInstallChecksExistingPolicy(t *testing.T) {
+	cl := startCluster(t)
+	ctx := context.Background()
+	kubeconfig := cl.kubeconfig(t)
+	require.NoError(t, cl.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: releaseNamespace}}))
+	cm := readObject(t, examplePolicy)
+	cm.SetLabels(nil)
+	cm.SetName("platform-policy")
+	require.NoError(t, cl.c.Create(ctx, cm))
+	install := []string{"install", releaseName, chartDir, "-n", releaseNamespace, "--kubeconfig", kubeconfig,
+		"--set", "existingPolicy=platform-policy"}
+
+	_, err := runHelm(t, install...)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "existingPolicy: ConfigMap jobfit-system/platform-policy must carry the label jobfit.dev/policy=cluster")
+
+	cm.SetLabels(map[string]string{policy.PolicyLabel: "cluster"})
+	require.NoError(t, cl.c.Update(ctx, cm))
+	_, err = runHelm(t, install...)
+	require.NoError(t, err)
+	err = cl.c.Get(ctx, client.ObjectKey{Namespace: releaseNamespace, Name: "jobfit-cluster-policy"}, &corev1.ConfigMap{})
+	assert.True(t, apierrors.IsNotFound(err), "the chart renders no policy of its own: %v", err)
 }
