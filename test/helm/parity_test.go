@@ -106,7 +106,12 @@ func TestRulesCopy(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal(b, &rules))
 	require.NotEmpty(t, rules.Groups)
 	assert.Equal(t, toYAML(t, rules.Groups), toYAML(t, got),
-		"copy manifests/prometheus/rules.yaml to manifests/helm/jobfit/files/rules.yaml")
+		"copy manifests/prometheus/rules.yaml to manifests/helm/jobfit/files/rules.yaml (make update-helm-golden)")
+
+	// Comments too: they explain each alert to whoever reads the rule.
+	copied, err := os.ReadFile(chartDir + "/files/rules.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, string(b), string(copied), "make update-helm-golden copies the rules file into the chart")
 }
 
 // requireSameObjects requires the same keys on both sides, less
