@@ -63,10 +63,17 @@ func startCluster(t *testing.T) *cluster {
 }
 
 // replica runs one in-process webhook replica, wired as `jobfit webhook
-// --tls-mode=self-managed` is, on port; stop stops it and waits.
+// --tls-mode=self-managed` is, on port, as the cluster admin; stop stops it
+// and waits.
 func (cl *cluster) replica(t *testing.T, port int) (stop func()) {
 	t.Helper()
-	mgr, err := webhookenv.NewManager(cl.cfg, webhookenv.Replica{
+	return cl.replicaAs(t, cl.cfg, port)
+}
+
+// replicaAs runs a replica whose requests use cfg.
+func (cl *cluster) replicaAs(t *testing.T, cfg *rest.Config, port int) (stop func()) {
+	t.Helper()
+	mgr, err := webhookenv.NewManager(cfg, webhookenv.Replica{
 		Port: port, CertDir: filepath.Join(t.TempDir(), "serving-certs"), MetricsAddr: "0", ProbeAddr: "0",
 	})
 	require.NoError(t, err)
@@ -145,8 +152,10 @@ func (cl *cluster) caBundle(ctx context.Context, t *testing.T) []byte {
 
 // TestInstallRendered installs the objects `helm template` renders with the
 // shipped example policy into a real kube-apiserver, runs the webhook
-// in-process in place of the Deployment's pods, and creates a job pod:
-// jobfit's patch is on the stored pod.
+// in-process in place of the Deployment's pods, as the chart's ServiceAccount
+// jobfit-webhook (so the chart's RBAC and ValidatingAdmissionPolicies
+// decide what it may do), and creates a job pod: jobfit's patch is on the
+// stored pod.
 func TestInstallRendered(t *testing.T) {
 	cl := startCluster(t)
 	ctx := context.Background()
@@ -164,7 +173,7 @@ func TestInstallRendered(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, webhookenv.InstallObjects(ctx, cl.c, install, cl.hostIP, port))
 	cl.optIn(ctx, t)
-	cl.replica(t, port)
+	cl.replicaAs(t, webhookenv.AsServiceAccount(cl.cfg, releaseNamespace, "jobfit-webhook"), port)
 
 	cl.requireMutated(ctx, t, "runner-zx8kqw2nv-project-4711-concurrent-0-helm0001")
 	assert.NotEmpty(t, cl.caBundle(ctx, t), "jobfit wrote the caBundle into the chart's webhook configuration")
