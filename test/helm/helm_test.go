@@ -11,7 +11,6 @@ package helm
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,8 +28,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -110,25 +109,12 @@ func render(t *testing.T, args ...string) (string, error) {
 	return runHelm(t, append([]string{"template", releaseName, chartDir, "-n", releaseNamespace}, args...)...)
 }
 
-// kustomize renders a kustomization under manifests/ as
-// `kubectl kustomize` does (kubectl 1.35 uses this kustomize API version).
+// kustomize renders a kustomization under manifests/ as `kubectl
+// kustomize` does.
 func kustomize(t *testing.T, dir string) []*unstructured.Unstructured {
 	t.Helper()
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	res, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(manifestsDir, dir))
-	require.NoError(t, err, "kustomize build manifests/%s", dir)
-	var objs []*unstructured.Unstructured
-	for _, r := range res.Resources() {
-		m, err := r.Map()
-		require.NoError(t, err)
-		// A JSON round trip gives the same Go types (float64 numbers) as
-		// decodeObjects gives for helm's output.
-		b, err := json.Marshal(m)
-		require.NoError(t, err)
-		obj := map[string]any{}
-		require.NoError(t, json.Unmarshal(b, &obj))
-		objs = append(objs, &unstructured.Unstructured{Object: obj})
-	}
+	objs, err := webhookenv.Kustomize(dir)
+	require.NoError(t, err)
 	return objs
 }
 

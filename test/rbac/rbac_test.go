@@ -28,9 +28,6 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/kustomize/api/krusty"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
-	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/test/webhookenv"
 )
@@ -84,21 +81,9 @@ func run(m *testing.M) int {
 // installShipped applies what `kubectl apply -k manifests/default` applies,
 // namespaces first, plus a runner namespace.
 func installShipped(ctx context.Context) error {
-	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), "../../manifests/default")
+	objs, err := webhookenv.Kustomize("default")
 	if err != nil {
-		return fmt.Errorf("building manifests/default: %w", err)
-	}
-	var objs []*unstructured.Unstructured
-	for _, r := range resMap.Resources() {
-		b, err := r.AsYAML()
-		if err != nil {
-			return err
-		}
-		u := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal(b, &u.Object); err != nil {
-			return err
-		}
-		objs = append(objs, u)
+		return err
 	}
 	runner := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": runnerNS}}}
 	objs = append(objs, runner)

@@ -1,0 +1,39 @@
+package webhookenv
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// Kustomize renders a kustomization under ManifestsRoot (for example
+// "default") as `kubectl kustomize` does: kubectl 1.35 uses this version of
+// the kustomize API. Numbers come back as float64, as from any JSON decode,
+// so the objects compare equal with other renders (helm template).
+func Kustomize(dir string) ([]*unstructured.Unstructured, error) {
+	res, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(ManifestsRoot, dir))
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build manifests/%s: %w", dir, err)
+	}
+	objs := make([]*unstructured.Unstructured, 0, len(res.Resources()))
+	for _, r := range res.Resources() {
+		m, err := r.Map()
+		if err != nil {
+			return nil, fmt.Errorf("manifests/%s: %s: %w", dir, r.CurId(), err)
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		obj := map[string]any{}
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return nil, err
+		}
+		objs = append(objs, &unstructured.Unstructured{Object: obj})
+	}
+	return objs, nil
+}
