@@ -82,7 +82,7 @@ var (
 // jobfit_build_info for version. Registering twice is not an error, so that
 // tests may start several servers in one process.
 func RegisterMetrics(version string) error {
-	for _, c := range []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, policyLoads, policyInfo, buildInfo} {
+	for _, c := range Collectors() {
 		if err := metrics.Registry.Register(c); err != nil {
 			if are := (prometheus.AlreadyRegisteredError{}); !errors.As(err, &are) {
 				return fmt.Errorf("registering webhook metrics: %w", err)
@@ -92,6 +92,12 @@ func RegisterMetrics(version string) error {
 	buildInfo.Reset()
 	buildInfo.WithLabelValues(version, runtime.Version()).Set(1)
 	return nil
+}
+
+// Collectors returns the webhook's metrics, for RegisterMetrics and for
+// tests that check names against them (the Grafana dashboard's).
+func Collectors() []prometheus.Collector {
+	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, policyLoads, policyInfo, buildInfo}
 }
 
 // setPolicyInfo makes name and hash the only jobfit_policy_info series of a
