@@ -105,7 +105,7 @@ func writeMutation(w io.Writer, format string, in, out *corev1.Pod, dec policy.D
 	case "patch":
 		return writePatch(w, in, out)
 	case "explain":
-		return writeExplain(w, out, dec)
+		return WriteExplain(w, out, dec)
 	}
 	b, err := yaml.Marshal(out)
 	if err != nil {
@@ -138,17 +138,18 @@ func writePatch(w io.Writer, in, out *corev1.Pod) error {
 	return err
 }
 
-func writeExplain(w io.Writer, pod *corev1.Pod, dec policy.Decisions) error {
+// WriteExplain prints what Apply decided for pod and why: the table of
+// `jobfit mutate -o explain`, which `kubectl jobfit explain` prints too.
+// CHANGED says whether the decision changed pod on this pass.
+func WriteExplain(w io.Writer, pod *corev1.Pod, dec policy.Decisions) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "pod %s/%s\n", pod.Namespace, pod.Name)
 	if dec.Skipped {
 		fmt.Fprintf(tw, "skipped: %s\n", dec.Reason)
 		return tw.Flush()
 	}
-	fmt.Fprintf(tw, "job pod: %s\npolicy: %s (hash %s)\n\nMUTATION\tVALUE\tSOURCE\tCHANGED\n", dec.Reason, dec.Policy, dec.Hash)
-	for _, d := range dec.Items {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", d.Mutation, d.Value, d.Source, d.Changed)
-	}
+	fmt.Fprintf(tw, "job pod: %s\npolicy: %s (hash %s)\n\n", dec.Reason, dec.Policy, dec.Hash)
+	writeDecisionRows(tw, dec.Items, true)
 	if len(dec.PinConflicts) > 0 {
 		fmt.Fprintln(tw, "\nrunner pins that differ from what the job or the fallback wanted:")
 		for _, c := range dec.PinConflicts {
@@ -166,6 +167,28 @@ func writeExplain(w io.Writer, pod *corev1.Pod, dec policy.Decisions) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// WriteDecisions prints decisions as WriteExplain's table, without the
+// CHANGED column: a jobfit.dev/applied record does not keep it.
+func WriteDecisions(w io.Writer, items []policy.Decision) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	writeDecisionRows(tw, items, false)
+	return tw.Flush()
+}
+
+func writeDecisionRows(tw *tabwriter.Writer, items []policy.Decision, changed bool) {
+	if !changed {
+		fmt.Fprintln(tw, "MUTATION\tVALUE\tSOURCE")
+		for _, d := range items {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Mutation, d.Value, d.Source)
+		}
+		return
+	}
+	fmt.Fprintln(tw, "MUTATION\tVALUE\tSOURCE\tCHANGED")
+	for _, d := range items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\n", d.Mutation, d.Value, d.Source, d.Changed)
+	}
 }
 
 func readInput(path string, stdin io.Reader) ([]byte, error) {
