@@ -109,22 +109,32 @@ func policyStatuses(ctx context.Context, c client.Client, jobfitNS string) ([]Po
 	if clusterCM == nil {
 		return []PolicyStatus{{Kind: kindCluster, Error: fmt.Sprintf("no ConfigMap labelled %s=%s in %s: the webhook is not ready", policy.PolicyLabel, kindCluster, jobfitNS)}}, nil
 	}
-	var out []PolicyStatus
 	cluster, errs := policy.Load(document(clusterCM))
 	ps := PolicyStatus{Kind: kindCluster, ConfigMap: clusterCM.Namespace + "/" + clusterCM.Name}
 	if len(errs) > 0 {
-		ps.Error = fieldErrors(errs)
+		ps.Error, cluster = fieldErrors(errs), nil
 	} else {
 		ps.Name, ps.Hash = cluster.Name(), cluster.Hash()
 	}
 	if err := withEvents(ctx, c, clusterCM, &ps); err != nil {
 		return nil, err
 	}
-	out = append(out, ps)
+	nss, err := namespacePolicyStatuses(ctx, c, cluster)
+	if err != nil {
+		return nil, err
+	}
+	return append([]PolicyStatus{ps}, nss...), nil
+}
+
+// namespacePolicyStatuses reads the namespace policy the webhook uses in
+// each namespace, merged with cluster (nil when the cluster policy is
+// invalid).
+func namespacePolicyStatuses(ctx context.Context, c client.Client, cluster *policy.Policy) ([]PolicyStatus, error) {
 	list := &corev1.ConfigMapList{}
 	if err := c.List(ctx, list, client.MatchingLabels{policy.PolicyLabel: kindNamespace}); err != nil {
 		return nil, fmt.Errorf("listing namespace policy configmaps: %w", err)
 	}
+	var out []PolicyStatus
 	for i := range list.Items {
 		cm := &list.Items[i]
 		if picked, err := pickPolicy(ctx, c, cm.Namespace, kindNamespace); err != nil || picked == nil || picked.Name != cm.Name {
