@@ -33,7 +33,15 @@ RUN --mount=type=cache,target=/root/.cache/go-build \
 # static:nonroot has CA certificates and tzdata, no shell and no package
 # manager, and its nonroot user is 65532, which the manifests require
 # (runAsNonRoot, runAsUser 65532).
+#
+# hack/image builds the same image without Docker (make image): the same
+# binary, user, entrypoint and labels, FROM an empty base with its own
+# /etc/passwd. hack/image's TestDockerfileAgrees keeps the two in step.
 FROM gcr.io/distroless/static:nonroot
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="jobfit" \
+      org.opencontainers.image.source="https://github.com/jobfit-dev/jobfit" \
+      org.opencontainers.image.version="${VERSION}"
 COPY --from=builder /out/jobfit /jobfit
 USER 65532:65532
 ENTRYPOINT ["/jobfit"]

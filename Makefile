@@ -15,6 +15,9 @@ FUZZTIME      ?= 1m
 PROMTOOL_PKG  ?= github.com/prometheus/prometheus/cmd/promtool@v0.316.0
 EXAMPLE_POLICY ?= manifests/examples/policies/eks-karpenter.yaml
 EXAMPLE_POD    ?= manifests/examples/pods/gitlab-runner-18.11-arm64-job.yaml
+VERSION        ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION       ?= $(shell git rev-parse HEAD 2>/dev/null)
+IMAGE_DIR      ?= $(BIN)/image
 
 ##@ Usage
 
@@ -29,6 +32,15 @@ run: ## Preview what jobfit does to a GitLab Runner 18.11 job pod (offline, no c
 .PHONY: build
 build: ## Build bin/jobfit.
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/jobfit ./cmd/jobfit
+
+.PHONY: image
+image: ## Build the linux/amd64+arm64 image as an OCI layout in bin/image (no Docker, no push) and check it.
+	$(GO) run ./hack/image -version $(VERSION) -revision "$(REVISION)" -out $(IMAGE_DIR)
+	JOBFIT_IMAGE="$(abspath $(IMAGE_DIR))" JOBFIT_IMAGE_VERSION=$(VERSION) $(GO) test -count=1 -run 'TestBuiltImage|TestDockerfileAgrees' ./hack/image/
+
+.PHONY: kubectl-jobfit
+kubectl-jobfit: ## Build bin/kubectl-jobfit, the kubectl plugin (kubectl jobfit explain|status).
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/kubectl-jobfit ./cmd/kubectl-jobfit
 
 ##@ Testing
 
