@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -58,8 +57,8 @@ func examplePod(t *testing.T, namespace, name string, labels map[string]string) 
 	t.Helper()
 	b, err := os.ReadFile(examplePodFile)
 	require.NoError(t, err)
-	pod := &corev1.Pod{}
-	require.NoError(t, yaml.UnmarshalStrict(b, pod))
+	pod, err := policy.DecodePod(b)
+	require.NoError(t, err)
 	pod.Namespace, pod.Name = namespace, name
 	for k, v := range labels {
 		pod.Labels[k] = v
@@ -223,7 +222,7 @@ func testStatus(ctx context.Context, t *testing.T, cl *cluster, shipped *policy.
 // them, one bound to a node.
 func createPlaceholders(ctx context.Context, t *testing.T, c client.Client) {
 	t.Helper()
-	require.NoError(t, c.Create(ctx, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: policy.HeadroomPriorityCls}, Value: -10}))
+	require.NoError(t, c.Create(ctx, headroom.PriorityClass()))
 	owner := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: "jobfit-headroom"}}
 	require.NoError(t, c.Create(ctx, owner))
 	ref := metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: owner.Name, UID: owner.UID, Controller: ptr.To(true)}

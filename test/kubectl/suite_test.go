@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,7 +67,8 @@ type cluster struct {
 	cfg        *rest.Config
 	c          client.Client
 	kubeconfig string
-	stop       context.CancelFunc
+	// stop stops the webhook; it may be called more than once.
+	stop func()
 }
 
 func startCluster(t *testing.T) *cluster {
@@ -92,13 +94,16 @@ func startCluster(t *testing.T) *cluster {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
+	var once sync.Once
 	stop := func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("webhook manager did not stop within 30s")
-		}
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("webhook manager did not stop within 30s")
+			}
+		})
 	}
 	t.Cleanup(stop)
 	return &cluster{cfg: cfg, c: c, kubeconfig: writeKubeconfig(t, cfg), stop: stop}
