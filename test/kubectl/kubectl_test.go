@@ -110,6 +110,21 @@ func TestKubectlJobfit(t *testing.T) {
 		assert.Contains(t, text, "helper-image")
 	})
 
+	t.Run("kubectl's context and namespace flags", func(t *testing.T) {
+		// The current context points nowhere: --context must select the
+		// working one, and its namespace stands in for -n.
+		kc := writeKubeconfig(t, cl.cfg, runners)
+		var e app.Explanation
+		out := kubectlJobfit(t, &cluster{kubeconfig: kc}, "--context", "envtest", "explain", mutated.Name, "-o", "json")
+		require.NoError(t, json.Unmarshal([]byte(out), &e))
+		assert.Equal(t, app.VerdictMutated, e.Verdict)
+
+		var errOut bytes.Buffer
+		cmd := app.NewCommand(genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &errOut})
+		cmd.SetArgs([]string{"--kubeconfig", kc, "--request-timeout", "2s", "explain", mutated.Name})
+		assert.Error(t, cmd.ExecuteContext(ctx), "the current context's server does not answer")
+	})
+
 	t.Run("namespace not opted in", func(t *testing.T) {
 		pod := examplePod(t, plain, "runner-zx8kqw2nv-project-4711-concurrent-0-plain001", nil)
 		require.NoError(t, c.Create(ctx, pod))

@@ -106,18 +106,25 @@ func startCluster(t *testing.T) *cluster {
 		})
 	}
 	t.Cleanup(stop)
-	return &cluster{cfg: cfg, c: c, kubeconfig: writeKubeconfig(t, cfg), stop: stop}
+	return &cluster{cfg: cfg, c: c, kubeconfig: writeKubeconfig(t, cfg, ""), stop: stop}
 }
 
 // writeKubeconfig writes a kubeconfig for cfg, so that tests go through
-// kubectl's flags like a user.
-func writeKubeconfig(t *testing.T, cfg *rest.Config) string {
+// kubectl's flags like a user. Its context envtest has the namespace
+// contextNS; with a contextNS, the current context is one whose server
+// does not answer, so that only --context envtest works.
+func writeKubeconfig(t *testing.T, cfg *rest.Config, contextNS string) string {
 	t.Helper()
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
 	kc.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
-	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin", Namespace: "default"}
+	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin", Namespace: contextNS}
 	kc.CurrentContext = "envtest"
+	if contextNS != "" {
+		kc.Clusters["nowhere"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1"}
+		kc.Contexts["nowhere"] = &clientcmdapi.Context{Cluster: "nowhere", AuthInfo: "admin"}
+		kc.CurrentContext = "nowhere"
+	}
 	path := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, clientcmd.WriteToFile(*kc, path))
 	return path

@@ -91,7 +91,7 @@ func newExplainCommand(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return o.print(e, e.write)
+			return o.render(e, e.write)
 		},
 	}
 }

@@ -93,9 +93,9 @@ func (o *Options) namespace() (string, error) {
 	return ns, nil
 }
 
-// print writes v as YAML or JSON when -o asks for it, and calls text
+// render writes v as YAML or JSON when -o asks for it, and calls text
 // otherwise.
-func (o *Options) print(v any, text func(io.Writer) error) error {
+func (o *Options) render(v any, text func(io.Writer) error) error {
 	switch o.Output {
 	case "json":
 		b, err := json.MarshalIndent(v, "", "  ")

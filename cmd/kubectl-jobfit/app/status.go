@@ -64,7 +64,7 @@ func newStatusCommand(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return o.print(s, s.write)
+			return o.render(s, s.write)
 		},
 	}
 }
