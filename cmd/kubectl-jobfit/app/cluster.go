@@ -137,15 +137,15 @@ type EventInfo struct {
 
 // latestEvent returns the newest Event with reason about the ConfigMap, or nil.
 func latestEvent(ctx context.Context, c client.Client, cm *corev1.ConfigMap, reason string) (*EventInfo, error) {
+	// Filtered by the API server: a runner namespace holds many Events.
 	list := &corev1.EventList{}
-	if err := c.List(ctx, list, client.InNamespace(cm.Namespace)); err != nil {
-		return nil, fmt.Errorf("listing events in %s: %w", cm.Namespace, err)
+	if err := c.List(ctx, list, client.InNamespace(cm.Namespace), client.MatchingFields{
+		"involvedObject.kind": "ConfigMap", "involvedObject.name": cm.Name, "reason": reason,
+	}); err != nil {
+		return nil, fmt.Errorf("listing %s events of configmap %s/%s: %w", reason, cm.Namespace, cm.Name, err)
 	}
 	var out *EventInfo
 	for _, e := range list.Items {
-		if e.InvolvedObject.Kind != "ConfigMap" || e.InvolvedObject.Name != cm.Name || e.Reason != reason {
-			continue
-		}
 		if at := eventTime(e); out == nil || !at.Before(out.Time) {
 			out = &EventInfo{Time: at, Message: e.Message}
 		}
