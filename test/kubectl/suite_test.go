@@ -99,7 +99,10 @@ func startCluster(t *testing.T) *cluster {
 		once.Do(func() {
 			cancel()
 			select {
-			case <-done:
+			case err := <-done:
+				if err != nil {
+					t.Errorf("webhook manager: %v", err)
+				}
 			case <-time.After(30 * time.Second):
 				t.Error("webhook manager did not stop within 30s")
 			}
