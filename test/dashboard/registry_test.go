@@ -126,6 +126,7 @@ func TestCodeMetricsKnowsEveryJobfitMetric(t *testing.T) {
 		"jobfit_policy_loads_total", "jobfit_policy_info", "jobfit_build_info",
 		"jobfit_executor_pods", "jobfit_pod_pending_seconds", "jobfit_capacity_degraded",
 		"jobfit_nodepool_changes_total", "jobfit_headroom_pods", "jobfit_nodepool_at_ceiling",
+		"jobfit_runner_pin_conflicts_total", "jobfit_nodeclass_ready",
 		"certwatcher_read_certificate_total",
 	} {
 		require.Contains(t, m, name)

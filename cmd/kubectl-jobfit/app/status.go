@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -40,11 +41,13 @@ type PolicyStatus struct {
 	LastRejected *EventInfo `json:"lastRejected,omitempty"`
 }
 
-// CapacityInfo is the spot status per arch from jobfit-capacity-status.
+// CapacityInfo is the spot status per arch, and the node classes that are
+// not Ready, from jobfit-capacity-status.
 type CapacityInfo struct {
-	Found    bool                      `json:"found"`
-	Degraded []policy.DegradedCapacity `json:"degraded,omitempty"`
-	Error    string                    `json:"error,omitempty"`
+	Found               bool                        `json:"found"`
+	Degraded            []policy.DegradedCapacity   `json:"degraded,omitempty"`
+	NodeClassesNotReady []policy.NodeClassCondition `json:"nodeClassesNotReady,omitempty"`
+	Error               string                      `json:"error,omitempty"`
 }
 
 func newStatusCommand(o *Options) *cobra.Command {
@@ -83,7 +86,11 @@ func GetStatus(ctx context.Context, c client.Client, jobfitNS, webhookConfig str
 	s.Webhook = webhookStatus(mwc, webhookConfig, now)
 	s.Problems = append(s.Problems, s.Webhook.Problems...)
 	st, found, err := capacityStatus(ctx, c, jobfitNS)
-	s.Capacity = CapacityInfo{Found: found, Degraded: st.Degraded}
+	s.Capacity = CapacityInfo{Found: found, Degraded: st.Degraded, NodeClassesNotReady: st.NodeClassesNotReady}
+	for _, nc := range st.NodeClassesNotReady {
+		s.Problems = append(s.Problems, fmt.Sprintf("node class %s (NodePools %s) is not Ready: %s %s",
+			nc.Name, strings.Join(nc.NodePools, ", "), nc.Reason, nc.Message))
+	}
 	if err != nil {
 		s.Capacity.Error = err.Error()
 		s.Problems = append(s.Problems, err.Error())

@@ -27,6 +27,9 @@ func (s *Status) write(w io.Writer) error {
 	for _, d := range s.Capacity.Degraded {
 		fmt.Fprintf(tw, "  %s %s degraded since %s: %s\n", d.Arch, d.CapacityType, d.Since.UTC().Format(time.RFC3339), d.Reason)
 	}
+	for _, nc := range s.Capacity.NodeClassesNotReady {
+		fmt.Fprintf(tw, "  node class %s not Ready (NodePools %s): %s %s\n", nc.Name, strings.Join(nc.NodePools, ", "), nc.Reason, nc.Message)
+	}
 	if s.Scaler == nil {
 		fmt.Fprintln(tw, "\nscaler: no ScalerPolicy ConfigMap (labelled jobfit.dev/policy=scaler): nothing is managed")
 	} else {
