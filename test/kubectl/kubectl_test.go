@@ -177,7 +177,8 @@ func testStatus(ctx context.Context, t *testing.T, cl *cluster, shipped *policy.
 	}
 	applyConfigMap(ctx, t, c, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: policy.CapacityStatusName},
-		Data:       map[string]string{policy.CapacityStatusKey: "degraded:\n- arch: arm64\n  capacityType: spot\n  since: \"2026-11-23T12:00:00Z\"\n  reason: spot pods pending longer than 3m\n"},
+		Data:       map[string]string{policy.CapacityStatusKey: "degraded:\n- arch: arm64\n  capacityType: spot\n  since: \"2026-11-23T12:00:00Z\"\n  reason: spot pods pending longer than 3m\n" +
+			"nodeClassesNotReady:\n- name: ci\n  nodePools: [ci-spot, ci-on-demand]\n  reason: SubnetsNotFound\n  message: no subnet matches the selector\n"},
 	})
 	createPlaceholders(ctx, t, c)
 	// A namespace policy that overrides a section the cluster policy keeps.
@@ -210,6 +211,8 @@ func testStatus(ctx context.Context, t *testing.T, cl *cluster, shipped *policy.
 
 	require.Len(t, s.Capacity.Degraded, 1)
 	assert.Equal(t, "arm64", s.Capacity.Degraded[0].Arch)
+	require.Len(t, s.Capacity.NodeClassesNotReady, 1)
+	assert.Contains(t, s.Problems, "node class ci (NodePools ci-spot, ci-on-demand) is not Ready: SubnetsNotFound no subnet matches the selector")
 
 	require.NotNil(t, s.Scaler)
 	require.Len(t, s.Scaler.NodePools, 2)
