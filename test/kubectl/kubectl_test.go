@@ -177,7 +177,7 @@ func testStatus(ctx context.Context, t *testing.T, cl *cluster, shipped *policy.
 	}
 	applyConfigMap(ctx, t, c, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: policy.CapacityStatusName},
-		Data:       map[string]string{policy.CapacityStatusKey: "degraded:\n- arch: arm64\n  capacityType: spot\n  since: \"2026-11-23T12:00:00Z\"\n  reason: spot pods pending longer than 3m\n" +
+		Data: map[string]string{policy.CapacityStatusKey: "degraded:\n- arch: arm64\n  capacityType: spot\n  since: \"2026-11-23T12:00:00Z\"\n  reason: spot pods pending longer than 3m\n" +
 			"nodeClassesNotReady:\n- name: ci\n  nodePools: [ci-spot, ci-on-demand]\n  reason: SubnetsNotFound\n  message: no subnet matches the selector\n"},
 	})
 	createPlaceholders(ctx, t, c)
@@ -199,8 +199,11 @@ func testStatus(ctx context.Context, t *testing.T, cl *cluster, shipped *policy.
 	assert.Equal(t, "cluster", cluster.Kind)
 	assert.Equal(t, jobfitNS+"/jobfit-cluster-policy", cluster.ConfigMap)
 	assert.Equal(t, shipped.Hash(), cluster.Hash)
+	assert.True(t, cluster.InForce)
 	ns := s.Policies[1]
 	assert.Equal(t, runners+"/jobfit-policy", ns.ConfigMap)
+	assert.False(t, ns.InForce)
+	assert.Contains(t, s.Problems, "namespace policy in "+runners+": no valid policy, the webhook keeps its last good one: jobfit-policy: "+ns.Error)
 	assert.Contains(t, ns.Error, "capacity")
 	assert.Contains(t, ns.LastRejected.Message, "capacity", "the rejection names the field")
 
@@ -241,13 +244,14 @@ func testStatus(ctx context.Context, t *testing.T, cl *cluster, shipped *policy.
 func createPlaceholders(ctx context.Context, t *testing.T, c client.Client) {
 	t.Helper()
 	require.NoError(t, c.Create(ctx, headroom.PriorityClass()))
-	owner := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: "jobfit-headroom"}}
+	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: app.DefaultHeadroomNamespace}}))
+	owner := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: app.DefaultHeadroomNamespace, Name: "jobfit-headroom"}}
 	require.NoError(t, c.Create(ctx, owner))
 	ref := metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: owner.Name, UID: owner.UID, Controller: ptr.To(true)}
 	tmpl := policy.HeadroomPodTemplate{Image: "registry.k8s.io/pause:3.10", CapacityType: policy.CapacitySpot}
 	size := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}
 	for _, node := range []string{"", "ip-10-0-0-1"} {
-		pod := headroom.Pod(tmpl, "arm64", jobfitNS, size, ref)
+		pod := headroom.Pod(tmpl, "arm64", app.DefaultHeadroomNamespace, size, ref)
 		pod.Spec.NodeName = node
 		require.NoError(t, c.Create(ctx, pod))
 	}

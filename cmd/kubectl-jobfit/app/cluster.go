@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,6 +30,7 @@ const (
 const (
 	reasonPolicyLoaded   = "PolicyLoaded"
 	reasonPolicyRejected = "PolicyRejected"
+	reasonPolicyConflict = "PolicyConflict"
 )
 
 func newScheme() (*runtime.Scheme, error) {
@@ -39,18 +41,74 @@ func newScheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
-// pickPolicy returns the policy ConfigMap of kind in namespace the way the
-// webhook picks it: the first by name when there are several; nil if none.
-func pickPolicy(ctx context.Context, c client.Client, namespace, kind string) (*corev1.ConfigMap, error) {
+// candidate is one policy ConfigMap and what loading it gave.
+type candidate struct {
+	cm     *corev1.ConfigMap
+	policy *policy.Policy // nil when invalid
+	errs   field.ErrorList
+}
+
+// candidates lists the policy ConfigMaps of kind in namespace, by name,
+// each loaded with load.
+func candidates(ctx context.Context, c client.Client, namespace, kind string, load func(*corev1.ConfigMap) (*policy.Policy, field.ErrorList)) ([]candidate, error) {
 	list := &corev1.ConfigMapList{}
 	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{policy.PolicyLabel: kind}); err != nil {
 		return nil, fmt.Errorf("listing %s policy configmaps in %s: %w", kind, namespace, err)
 	}
-	if len(list.Items) == 0 {
-		return nil, nil
-	}
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	return &list.Items[0], nil
+	out := make([]candidate, 0, len(list.Items))
+	for i := range list.Items {
+		cand := candidate{cm: &list.Items[i]}
+		cand.policy, cand.errs = load(cand.cm)
+		out = append(out, cand)
+	}
+	return out, nil
+}
+
+// inForce applies the webhook's rule to the candidates of one kind in one
+// namespace: invalid ones are ignored, exactly one valid one is used, and
+// several valid ones are a conflict in which the webhook keeps its last
+// good policy (which the cluster does not show). It returns the one in
+// force, or nil and why not ("" when there is no candidate at all).
+func inForce(cands []candidate) (*candidate, string) {
+	var valid []*candidate
+	var invalid []string
+	for i := range cands {
+		if cands[i].policy != nil {
+			valid = append(valid, &cands[i])
+		} else {
+			invalid = append(invalid, cands[i].cm.Name+": "+fieldErrors(cands[i].errs))
+		}
+	}
+	switch {
+	case len(valid) == 1:
+		return valid[0], ""
+	case len(valid) > 1:
+		names := make([]string, len(valid))
+		for i, v := range valid {
+			names[i] = v.cm.Namespace + "/" + v.cm.Name
+		}
+		return nil, "several valid policies (" + strings.Join(names, ", ") + ") conflict: the webhook keeps its last good policy"
+	case len(invalid) > 0:
+		return nil, "no valid policy, the webhook keeps its last good one: " + strings.Join(invalid, "; ")
+	}
+	return nil, ""
+}
+
+func loadCluster(cm *corev1.ConfigMap) (*policy.Policy, field.ErrorList) {
+	return policy.Load(document(cm))
+}
+
+// mergeWith loads a namespace policy merged with cluster, as the webhook
+// does; with no cluster policy nothing can be merged.
+func mergeWith(cluster *policy.Policy) func(*corev1.ConfigMap) (*policy.Policy, field.ErrorList) {
+	return func(cm *corev1.ConfigMap) (*policy.Policy, field.ErrorList) {
+		if cluster == nil {
+			return nil, field.ErrorList{field.InternalError(nil, fmt.Errorf("not merged: there is no valid cluster policy"))}
+		}
+		p, _, errs := policy.Merge(cluster, document(cm))
+		return p, errs
+	}
 }
 
 // document is cm as policy.Load reads it: a policy without metadata.name is
@@ -70,44 +128,39 @@ func document(cm *corev1.ConfigMap) []byte {
 // policies are the cluster policy and a namespace's policy as the webhook
 // would load them now.
 type policies struct {
-	clusterCM, namespaceCM *corev1.ConfigMap
 	// effective is the cluster policy merged with the namespace's; nil when
 	// there is no valid cluster policy.
 	effective *policy.Policy
-	// problems says what is missing or invalid, one line each.
+	// problems says what is missing, invalid or in conflict, one line each.
 	problems []string
 }
 
 func loadPolicies(ctx context.Context, c client.Client, jobfitNS, podNS string) (policies, error) {
 	var p policies
-	var err error
-	if p.clusterCM, err = pickPolicy(ctx, c, jobfitNS, kindCluster); err != nil {
+	cands, err := candidates(ctx, c, jobfitNS, kindCluster, loadCluster)
+	if err != nil {
 		return p, err
 	}
-	if p.clusterCM == nil {
-		p.problems = append(p.problems, fmt.Sprintf("no cluster policy: no ConfigMap labelled %s=%s in %s", policy.PolicyLabel, kindCluster, jobfitNS))
+	cluster, why := inForce(cands)
+	if cluster == nil {
+		if why == "" {
+			why = fmt.Sprintf("no ConfigMap labelled %s=%s in %s", policy.PolicyLabel, kindCluster, jobfitNS)
+		}
+		p.problems = append(p.problems, "cluster policy: "+why)
 		return p, nil
 	}
-	cluster, errs := policy.Load(document(p.clusterCM))
-	if len(errs) > 0 {
-		p.problems = append(p.problems, fmt.Sprintf("cluster policy %s/%s is invalid (the webhook keeps its last good one): %s",
-			jobfitNS, p.clusterCM.Name, fieldErrors(errs)))
-		return p, nil
-	}
-	p.effective = cluster
+	p.effective = cluster.policy
 	if podNS == "" || podNS == jobfitNS {
 		return p, nil
 	}
-	if p.namespaceCM, err = pickPolicy(ctx, c, podNS, kindNamespace); err != nil || p.namespaceCM == nil {
+	if cands, err = candidates(ctx, c, podNS, kindNamespace, mergeWith(cluster.policy)); err != nil {
 		return p, err
 	}
-	merged, _, errs := policy.Merge(cluster, document(p.namespaceCM))
-	if len(errs) > 0 {
-		p.problems = append(p.problems, fmt.Sprintf("namespace policy %s/%s is invalid (the webhook keeps its last good one): %s",
-			podNS, p.namespaceCM.Name, fieldErrors(errs)))
-		return p, nil
+	if ns, why := inForce(cands); ns != nil {
+		p.effective = ns.policy
+	} else if why != "" {
+		p.problems = append(p.problems, "namespace policy in "+podNS+": "+why+"; explained with the cluster policy")
 	}
-	p.effective = merged
 	return p, nil
 }
 

@@ -18,8 +18,13 @@ import (
 	"jobfit.dev/jobfit/webhook"
 )
 
-// DefaultNamespace is jobfit's namespace in the shipped manifests.
-const DefaultNamespace = "jobfit-system"
+// Namespaces of the shipped manifests.
+const (
+	// DefaultNamespace is jobfit's namespace.
+	DefaultNamespace = "jobfit-system"
+	// DefaultHeadroomNamespace holds the scaler's headroom placeholders.
+	DefaultHeadroomNamespace = "jobfit-headroom"
+)
 
 // Options are the flags every kubectl jobfit command shares.
 type Options struct {
@@ -28,6 +33,8 @@ type Options struct {
 	// JobfitNamespace is where jobfit runs: its cluster and scaler policies
 	// and the capacity status live there.
 	JobfitNamespace string
+	// HeadroomNamespace holds the headroom placeholder pods.
+	HeadroomNamespace string
 	// WebhookConfig is the MutatingWebhookConfiguration's name.
 	WebhookConfig string
 	// Output is "" (text), yaml or json.
@@ -52,6 +59,7 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	o.Kube.AddFlags(cmd.PersistentFlags())
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.JobfitNamespace, "jobfit-namespace", DefaultNamespace, "the namespace jobfit runs in")
+	f.StringVar(&o.HeadroomNamespace, "headroom-namespace", DefaultHeadroomNamespace, "the namespace of the scaler's headroom placeholder pods (the scaler's --headroom-namespace)")
 	f.StringVar(&o.WebhookConfig, "webhook-configuration", webhook.DefaultWebhookConfigName, "jobfit's MutatingWebhookConfiguration")
 	f.StringVarP(&o.Output, "output", "o", "", "output format: yaml or json (default: text)")
 	cmd.AddCommand(newExplainCommand(o), newStatusCommand(o))

@@ -56,12 +56,19 @@ type HeadroomStatus struct {
 }
 
 // scalerStatus returns nil when no ScalerPolicy ConfigMap exists.
-func scalerStatus(ctx context.Context, c client.Client, jobfitNS string, now time.Time) (*ScalerStatus, error) {
-	cm, err := pickPolicy(ctx, c, jobfitNS, kindScaler)
-	if err != nil || cm == nil {
-		return nil, err
+func scalerStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS string, now time.Time) (*ScalerStatus, error) {
+	list := &corev1.ConfigMapList{}
+	if err := c.List(ctx, list, client.InNamespace(jobfitNS), client.MatchingLabels{policy.PolicyLabel: kindScaler}); err != nil {
+		return nil, fmt.Errorf("listing scaler policy configmaps in %s: %w", jobfitNS, err)
 	}
+	if len(list.Items) == 0 {
+		return nil, nil
+	}
+	// The manifests ship one; with several, the first by name is shown.
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	cm := &list.Items[0]
 	s := &ScalerStatus{ConfigMap: cm.Namespace + "/" + cm.Name}
+	var err error
 	if s.LastRejected, err = latestEvent(ctx, c, cm, reasonPolicyRejected); err != nil {
 		return nil, err
 	}
@@ -81,7 +88,7 @@ func scalerStatus(ctx context.Context, c client.Client, jobfitNS string, now tim
 		}
 		s.NodePools = append(s.NodePools, st)
 	}
-	s.Headroom, err = headroomStatus(ctx, c, jobfitNS, p, now)
+	s.Headroom, err = headroomStatus(ctx, c, headroomNS, p, now)
 	return s, err
 }
 
@@ -125,10 +132,10 @@ func quantities(m map[corev1.ResourceName]policy.Quantity) map[string]string {
 }
 
 // headroomStatus counts placeholders per arch (labelled jobfit.dev/headroom
-// with their arch, in jobfit's namespace) against the policy.
-func headroomStatus(ctx context.Context, c client.Client, jobfitNS string, p *policy.ScalerPolicy, now time.Time) ([]HeadroomStatus, error) {
+// with their arch, in the headroom namespace) against the policy.
+func headroomStatus(ctx context.Context, c client.Client, headroomNS string, p *policy.ScalerPolicy, now time.Time) ([]HeadroomStatus, error) {
 	var pods corev1.PodList
-	if err := c.List(ctx, &pods, client.InNamespace(jobfitNS), client.HasLabels{policy.HeadroomLabel}); err != nil {
+	if err := c.List(ctx, &pods, client.InNamespace(headroomNS), client.HasLabels{policy.HeadroomLabel}); err != nil {
 		return nil, fmt.Errorf("listing headroom pods: %w", err)
 	}
 	byArch := map[string]*HeadroomStatus{}

@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
@@ -39,6 +39,12 @@ type PolicyStatus struct {
 	// webhook (or scaler) runs an older, good policy.
 	LastLoaded   *EventInfo `json:"lastLoaded,omitempty"`
 	LastRejected *EventInfo `json:"lastRejected,omitempty"`
+	// LastConflict is the newest PolicyConflict Event: several valid
+	// policies of one kind in one namespace, none of them used.
+	LastConflict *EventInfo `json:"lastConflict,omitempty"`
+	// InForce is true for the one ConfigMap of its kind and namespace the
+	// webhook uses: the only valid one.
+	InForce bool `json:"inForce"`
 }
 
 // CapacityInfo is the spot status per arch, and the node classes that are
@@ -63,7 +69,7 @@ func newStatusCommand(o *Options) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := GetStatus(cmd.Context(), c, o.JobfitNamespace, o.WebhookConfig, time.Now())
+			s, err := GetStatus(cmd.Context(), c, o.JobfitNamespace, o.HeadroomNamespace, o.WebhookConfig, time.Now())
 			if err != nil {
 				return err
 			}
@@ -73,10 +79,10 @@ func newStatusCommand(o *Options) *cobra.Command {
 }
 
 // GetStatus reads jobfit's state from the cluster at now.
-func GetStatus(ctx context.Context, c client.Client, jobfitNS, webhookConfig string, now time.Time) (*Status, error) {
+func GetStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS, webhookConfig string, now time.Time) (*Status, error) {
 	s := &Status{Namespace: jobfitNS}
 	var err error
-	if s.Policies, err = policyStatuses(ctx, c, jobfitNS); err != nil {
+	if s.Policies, s.Problems, err = policyStatuses(ctx, c, jobfitNS); err != nil {
 		return nil, err
 	}
 	mwc, err := readWebhookConfig(ctx, c, webhookConfig)
@@ -95,80 +101,87 @@ func GetStatus(ctx context.Context, c client.Client, jobfitNS, webhookConfig str
 		s.Capacity.Error = err.Error()
 		s.Problems = append(s.Problems, err.Error())
 	}
-	if s.Scaler, err = scalerStatus(ctx, c, jobfitNS, now); err != nil {
+	if s.Scaler, err = scalerStatus(ctx, c, jobfitNS, headroomNS, now); err != nil {
 		return nil, err
-	}
-	for _, p := range s.Policies {
-		if p.Error != "" {
-			s.Problems = append(s.Problems, fmt.Sprintf("%s policy %s: %s", p.Kind, p.ConfigMap, p.Error))
-		}
 	}
 	return s, nil
 }
 
-// policyStatuses reads the cluster policy, every namespace policy (merged
-// with the cluster's, as the webhook does) and their Events.
-func policyStatuses(ctx context.Context, c client.Client, jobfitNS string) ([]PolicyStatus, error) {
-	clusterCM, err := pickPolicy(ctx, c, jobfitNS, kindCluster)
+// policyStatuses reads every cluster and namespace policy ConfigMap, loads
+// (and merges) each as the webhook does, says which one the webhook uses
+// in each namespace, and adds their Events.
+func policyStatuses(ctx context.Context, c client.Client, jobfitNS string) ([]PolicyStatus, []string, error) {
+	cands, err := candidates(ctx, c, jobfitNS, kindCluster, loadCluster)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if clusterCM == nil {
-		return []PolicyStatus{{Kind: kindCluster, Error: fmt.Sprintf("no ConfigMap labelled %s=%s in %s: the webhook is not ready", policy.PolicyLabel, kindCluster, jobfitNS)}}, nil
+	if len(cands) == 0 {
+		msg := fmt.Sprintf("no ConfigMap labelled %s=%s in %s: the webhook is not ready", policy.PolicyLabel, kindCluster, jobfitNS)
+		return []PolicyStatus{{Kind: kindCluster, Error: msg}}, []string{msg}, nil
 	}
-	cluster, errs := policy.Load(document(clusterCM))
-	ps := PolicyStatus{Kind: kindCluster, ConfigMap: clusterCM.Namespace + "/" + clusterCM.Name}
-	if len(errs) > 0 {
-		ps.Error, cluster = fieldErrors(errs), nil
-	} else {
-		ps.Name, ps.Hash = cluster.Name(), cluster.Hash()
-	}
-	if err := withEvents(ctx, c, clusterCM, &ps); err != nil {
-		return nil, err
-	}
-	nss, err := namespacePolicyStatuses(ctx, c, cluster)
+	rows, problems, err := statusRows(ctx, c, kindCluster, cands)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append([]PolicyStatus{ps}, nss...), nil
-}
-
-// namespacePolicyStatuses reads the namespace policy the webhook uses in
-// each namespace, merged with cluster (nil when the cluster policy is
-// invalid).
-func namespacePolicyStatuses(ctx context.Context, c client.Client, cluster *policy.Policy) ([]PolicyStatus, error) {
+	var cluster *policy.Policy
+	if in, _ := inForce(cands); in != nil {
+		cluster = in.policy
+	}
 	list := &corev1.ConfigMapList{}
 	if err := c.List(ctx, list, client.MatchingLabels{policy.PolicyLabel: kindNamespace}); err != nil {
-		return nil, fmt.Errorf("listing namespace policy configmaps: %w", err)
+		return nil, nil, fmt.Errorf("listing namespace policy configmaps: %w", err)
 	}
-	var out []PolicyStatus
-	for i := range list.Items {
-		cm := &list.Items[i]
-		if picked, err := pickPolicy(ctx, c, cm.Namespace, kindNamespace); err != nil || picked == nil || picked.Name != cm.Name {
-			continue // the webhook uses the first by name only
+	namespaces := map[string]bool{}
+	for _, cm := range list.Items {
+		if cm.Namespace != jobfitNS {
+			namespaces[cm.Namespace] = true
 		}
-		ps := PolicyStatus{Kind: kindNamespace, ConfigMap: cm.Namespace + "/" + cm.Name}
-		switch merged, _, errs := mergeOrNil(cluster, cm); {
-		case cluster == nil:
-			ps.Error = "not merged: the cluster policy is invalid"
-		case len(errs) > 0:
-			ps.Error = fieldErrors(errs)
-		default:
-			ps.Name, ps.Hash = merged.Name(), merged.Hash()
-		}
-		if err := withEvents(ctx, c, cm, &ps); err != nil {
-			return nil, err
-		}
-		out = append(out, ps)
 	}
-	return out, nil
+	for _, ns := range sortedKeys(namespaces) {
+		cands, err := candidates(ctx, c, ns, kindNamespace, mergeWith(cluster))
+		if err != nil {
+			return nil, nil, err
+		}
+		nsRows, nsProblems, err := statusRows(ctx, c, kindNamespace, cands)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows, problems = append(rows, nsRows...), append(problems, nsProblems...)
+	}
+	return rows, problems, nil
 }
 
-func mergeOrNil(cluster *policy.Policy, cm *corev1.ConfigMap) (*policy.Policy, []string, field.ErrorList) {
-	if cluster == nil {
-		return nil, nil, nil
+// statusRows turns the candidates of one kind in one namespace into rows.
+func statusRows(ctx context.Context, c client.Client, kind string, cands []candidate) ([]PolicyStatus, []string, error) {
+	in, why := inForce(cands)
+	var problems []string
+	if why != "" {
+		problems = append(problems, fmt.Sprintf("%s policy in %s: %s", kind, cands[0].cm.Namespace, why))
 	}
-	return policy.Merge(cluster, document(cm))
+	rows := make([]PolicyStatus, 0, len(cands))
+	for i := range cands {
+		cand := &cands[i]
+		ps := PolicyStatus{Kind: kind, ConfigMap: cand.cm.Namespace + "/" + cand.cm.Name, InForce: cand == in}
+		if cand.policy != nil {
+			ps.Name, ps.Hash = cand.policy.Name(), cand.policy.Hash()
+		} else {
+			ps.Error = fieldErrors(cand.errs)
+		}
+		if err := withEvents(ctx, c, cand.cm, &ps); err != nil {
+			return nil, nil, err
+		}
+		rows = append(rows, ps)
+	}
+	return rows, problems, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func withEvents(ctx context.Context, c client.Client, cm *corev1.ConfigMap, ps *PolicyStatus) error {
@@ -176,6 +189,9 @@ func withEvents(ctx context.Context, c client.Client, cm *corev1.ConfigMap, ps *
 	if ps.LastLoaded, err = latestEvent(ctx, c, cm, reasonPolicyLoaded); err != nil {
 		return err
 	}
-	ps.LastRejected, err = latestEvent(ctx, c, cm, reasonPolicyRejected)
+	if ps.LastRejected, err = latestEvent(ctx, c, cm, reasonPolicyRejected); err != nil {
+		return err
+	}
+	ps.LastConflict, err = latestEvent(ctx, c, cm, reasonPolicyConflict)
 	return err
 }

@@ -12,9 +12,10 @@ import (
 // write prints the status as text.
 func (s *Status) write(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "POLICY\tCONFIGMAP\tNAME\tHASH\tLAST LOADED\tLAST REJECTED\n")
+	fmt.Fprintf(tw, "POLICY\tCONFIGMAP\tUSED\tNAME\tHASH\tLAST LOADED\tLAST REJECTED\n")
 	for _, p := range s.Policies {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Kind, dash(p.ConfigMap), dash(p.Name), dash(p.Hash), eventText(p.LastLoaded), eventText(p.LastRejected))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Kind, dash(p.ConfigMap), yesNo(p.InForce), dash(p.Name), dash(p.Hash),
+			eventText(p.LastLoaded), eventText(p.LastRejected))
 	}
 	fmt.Fprintf(tw, "\nwebhook configuration %s: %s\n", s.Webhook.Name, present(s.Webhook.Exists))
 	for _, ca := range s.Webhook.CAs {
@@ -78,6 +79,13 @@ func eventText(e *EventInfo) string {
 		return "-"
 	}
 	return e.Time.Format(time.RFC3339) + " " + e.Message
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "no"
 }
 
 func present(ok bool) string {
