@@ -1,0 +1,164 @@
+package cluster
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	kwok "sigs.k8s.io/karpenter/kwok/cloudprovider"
+	kwokoptions "sigs.k8s.io/karpenter/kwok/options"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+	"sigs.k8s.io/karpenter/pkg/cloudprovider"
+	"sigs.k8s.io/karpenter/pkg/scheduling"
+
+	"jobfit.dev/jobfit/policy"
+)
+
+const manifests = "../../../manifests"
+
+// kwokTypes loads the catalog through the kwok provider's own reader, as
+// Karpenter does with --instance-types-file-path.
+func kwokTypes(t *testing.T, withSpot bool) cloudprovider.InstanceTypes {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "types.json")
+	require.NoError(t, WriteInstanceTypes(path, Catalog(withSpot)))
+	ctx := kwokoptions.ToContext(context.Background(), &kwokoptions.Options{InstanceTypesFilePath: path})
+	its, err := kwok.ConstructInstanceTypes(ctx)
+	require.NoError(t, err)
+	return its
+}
+
+func shippedPools(t *testing.T) map[string]*karpv1.NodePool {
+	t.Helper()
+	objs, err := NodePools(manifests, 1)
+	require.NoError(t, err)
+	out := map[string]*karpv1.NodePool{}
+	for _, u := range objs {
+		np := &karpv1.NodePool{}
+		require.NoError(t, runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, np))
+		out[np.Name] = np
+	}
+	return out
+}
+
+// TestShippedRequirements checks what Karpenter's scheduler checks of each
+// instance type against the shipped NodePools' requirements, unchanged:
+// the instance type's own requirements, and an available offering
+// compatible with them (where the karpenter.k8s.aws/* keys are matched).
+func TestShippedRequirements(t *testing.T) {
+	pools := shippedPools(t)
+	require.Len(t, pools, 2)
+	for _, tc := range []struct {
+		pool     string
+		withSpot bool
+		// want is how many instance types each arch may launch.
+		want map[string]int
+	}{
+		{pool: "ci-spot", withSpot: true, want: map[string]int{"amd64": 48, "arm64": 24}},
+		{pool: "ci-on-demand", withSpot: true, want: map[string]int{"amd64": 48, "arm64": 24}},
+		{pool: "ci-spot", withSpot: false, want: map[string]int{}},
+		{pool: "ci-on-demand", withSpot: false, want: map[string]int{"amd64": 48, "arm64": 24}},
+	} {
+		t.Run(tc.pool+map[bool]string{true: "", false: " without spot offerings"}[tc.withSpot], func(t *testing.T) {
+			reqs := scheduling.NewNodeSelectorRequirementsWithMinValues(pools[tc.pool].Spec.Template.Spec.Requirements...)
+			got := map[string]int{}
+			for _, it := range kwokTypes(t, tc.withSpot) {
+				if it.Requirements.Intersects(reqs) == nil && it.Offerings.Available().HasCompatible(reqs) {
+					got[it.Requirements.Get("kubernetes.io/arch").Any()]++
+				}
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// TestSpotMinValuesNeedBestEffort records why the replay runs Karpenter
+// with --min-values-policy=BestEffort: Karpenter counts minValues over the
+// instance types' requirements, and the kwok provider builds those from a
+// fixed list of keys (its own karpenter.kwok.sh/instance-family, not
+// karpenter.k8s.aws/instance-family), so the spot pool's minValues: 5 sees
+// no family at all, however many the file offers.
+func TestSpotMinValuesNeedBestEffort(t *testing.T) {
+	reqs := scheduling.NewNodeSelectorRequirementsWithMinValues(shippedPools(t)["ci-spot"].Spec.Template.Spec.Requirements...)
+	var compatible cloudprovider.InstanceTypes
+	families := map[string]bool{}
+	for _, it := range kwokTypes(t, true) {
+		if it.Requirements.Intersects(reqs) == nil && it.Offerings.Available().HasCompatible(reqs) {
+			compatible = append(compatible, it)
+			for _, o := range it.Offerings.Compatible(reqs) {
+				families[o.Requirements.Get("karpenter.k8s.aws/instance-family").Any()] = true
+			}
+		}
+	}
+	assert.Len(t, families, 18, "the offerings carry 18 families, more than minValues 5")
+	_, unmet, err := compatible.SatisfiesMinValues(reqs)
+	require.Error(t, err)
+	assert.Equal(t, map[string]int{"karpenter.k8s.aws/instance-family": 0}, unmet)
+}
+
+func TestNodePoolsChangeOnlyNodeClassAndDurations(t *testing.T) {
+	objs, err := NodePools(manifests, 10)
+	require.NoError(t, err)
+	for _, np := range objs {
+		ref, _, _ := unstructured.NestedMap(np.Object, "spec", "template", "spec", "nodeClassRef")
+		assert.Equal(t, map[string]any{"group": "karpenter.kwok.sh", "kind": "KWOKNodeClass", "name": NodeClassName}, ref)
+	}
+	pools := map[string]string{}
+	for _, np := range objs {
+		v, _, _ := unstructured.NestedString(np.Object, "spec", "disruption", "consolidateAfter")
+		pools[np.GetName()] = v
+	}
+	assert.Equal(t, map[string]string{"ci-spot": "60s", "ci-on-demand": "12s"}, pools)
+}
+
+func TestScale(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		in    string
+		speed float64
+		want  string
+	}{
+		{"divides", "10m", 10, "60s"},
+		{"rounds to whole seconds", "40s", 3, "13s"},
+		{"never below one second", "1s", 8, "1s"},
+		{"keeps Never", "Never", 8, "Never"},
+		{"speed one keeps the value", "2m", 1, "120s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ScaleString(tc.in, tc.speed)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	_, err := ScaleString("ten minutes", 2)
+	require.ErrorContains(t, err, `"ten minutes" is not a duration`)
+	assert.Equal(t, 5*time.Second, Scale(40*time.Second, 8))
+}
+
+func TestScalerPolicyScaled(t *testing.T) {
+	cm, dropped, err := ScalerPolicy(filepath.Join(manifests, "examples/policies/scaler.yaml"), 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"headroom.perArch.amd64.schedules (1)"}, dropped)
+	doc, _, _ := unstructured.NestedString(cm.Object, "data", "policy.yaml")
+	p, errs := policy.LoadScalerPolicy([]byte(doc))
+	require.Empty(t, errs)
+	assert.Equal(t, 18*time.Second, p.Fallback.PendingAfter.Value())
+	assert.Equal(t, 90*time.Second, p.Fallback.RecoverAfter.Value())
+	assert.Equal(t, 6*time.Second, p.Consolidation.Idle.Value())
+	assert.Equal(t, 6*time.Minute, p.Headroom.PerArch["arm64"].Window.Value())
+	assert.Equal(t, 8, p.Headroom.PerArch["amd64"].Max, "counts stay as shipped")
+}
+
+func TestPrices(t *testing.T) {
+	prices := PriceTable(Catalog(true))
+	assert.InDelta(t, 0.34, prices["c6i.2xlarge"]["on-demand"], 1e-9)
+	assert.InDelta(t, 0.34*0.42, prices["c6i.2xlarge"]["spot"], 1e-4)
+	assert.Len(t, prices, 72)
+	assert.NotContains(t, PriceTable(Catalog(false))["m7g.xlarge"], "spot")
+}
+

@@ -1,0 +1,82 @@
+package cluster
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/stack"
+)
+
+// ScalerPolicy reads the ScalerPolicy ConfigMap at path and divides its
+// durations by speed. Headroom schedules are cron expressions on the wall
+// clock, which a compressed replay cannot follow, so they are removed;
+// dropped lists them so the caller can say so. The result is validated as
+// the scaler would.
+func ScalerPolicy(path string, speed float64) (cm *unstructured.Unstructured, dropped []string, err error) {
+	objs, err := stack.ReadObjects(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(objs) != 1 || objs[0].GetKind() != "ConfigMap" {
+		return nil, nil, fmt.Errorf("%s: want one ConfigMap carrying a ScalerPolicy", path)
+	}
+	cm = objs[0]
+	doc, _, _ := unstructured.NestedString(cm.Object, "data", "policy.yaml")
+	var p map[string]any
+	if err := yaml.Unmarshal([]byte(doc), &p); err != nil {
+		return nil, nil, fmt.Errorf("%s: data.policy.yaml: %w", path, err)
+	}
+	for _, f := range []struct {
+		def  string
+		path []string
+	}{
+		{"3m", []string{"fallback", "pendingAfter"}}, {"15m", []string{"fallback", "recoverAfter"}},
+		{"30m", []string{"limits", "shrinkAfter"}}, {"10m", []string{"consolidation", "busy"}},
+		{"1m", []string{"consolidation", "idle"}}, {"10m", []string{"consolidation", "window"}},
+	} {
+		if err := scaleField(p, speed, f.def, f.path...); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	arches, _, _ := unstructured.NestedMap(p, "headroom", "perArch")
+	for arch := range arches {
+		if err := scaleField(p, speed, "1h", "headroom", "perArch", arch, "window"); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if s, found, _ := unstructured.NestedSlice(p, "headroom", "perArch", arch, "schedules"); found && len(s) > 0 {
+			dropped = append(dropped, fmt.Sprintf("headroom.perArch.%s.schedules (%d)", arch, len(s)))
+			unstructured.RemoveNestedField(p, "headroom", "perArch", arch, "schedules")
+		}
+	}
+	out, err := yaml.Marshal(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encoding the scaled ScalerPolicy: %w", err)
+	}
+	if _, errs := policy.LoadScalerPolicy(out); len(errs) > 0 {
+		return nil, nil, fmt.Errorf("the ScalerPolicy scaled by %g is invalid: %w", speed, errs.ToAggregate())
+	}
+	if err := unstructured.SetNestedField(cm.Object, string(out), "data", "policy.yaml"); err != nil {
+		return nil, nil, fmt.Errorf("setting data.policy.yaml: %w", err)
+	}
+	return cm, dropped, nil
+}
+
+// scaleField scales the duration at path, or its default (policy's
+// defaults) when unset, so that an unset window is compressed as well.
+func scaleField(p map[string]any, speed float64, def string, path ...string) error {
+	v, found, err := unstructured.NestedString(p, path...)
+	if err != nil {
+		return fmt.Errorf("%v: %w", path, err)
+	}
+	if !found {
+		v = def
+	}
+	scaled, err := ScaleString(v, speed)
+	if err != nil {
+		return fmt.Errorf("%v: %w", path, err)
+	}
+	return unstructured.SetNestedField(p, scaled, path...)
+}

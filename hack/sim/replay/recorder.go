@@ -1,0 +1,204 @@
+// Package replay runs a trace's jobs as GitLab Runner would, against a
+// cluster, and records what happened to every job pod and every node.
+package replay
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+
+	"jobfit.dev/jobfit/hack/sim/trace"
+)
+
+// JobRecord is what happened to one job, in wall time.
+type JobRecord struct {
+	Job    trace.Job
+	Intent Intent
+	Pod    string
+	// Created is when the replay sent the pod; Running when it was first
+	// seen Running; Ended when the replay deleted it (or it vanished).
+	Created, Running, Ended time.Time
+	// Node is where it ran.
+	Node string
+	// FailedPoll: not Running within the poll timeout.
+	FailedPoll bool
+	// Disrupted: deleted, evicted or failed while running, by anything
+	// other than the replay.
+	Disrupted bool
+
+	simDeleting bool
+	running     chan struct{}
+}
+
+// NodeInfo is the arch and capacity type of a node.
+type NodeInfo struct {
+	Arch, Capacity, InstanceType string
+}
+
+// ClaimRecord is one NodeClaim's life, in wall time: an instance billed from
+// launch to termination.
+type ClaimRecord struct {
+	Name    string
+	Info    NodeInfo
+	Created time.Time
+	Deleted time.Time
+}
+
+// Recorder watches job pods, nodes and NodeClaims.
+type Recorder struct {
+	mu        sync.Mutex
+	namespace string
+	jobs      []*JobRecord
+	byPod     map[string]*JobRecord
+	nodes     map[string]NodeInfo
+	claims    map[string]*ClaimRecord
+	now       func() time.Time
+}
+
+// NewRecorder prepares the records of jobs.
+func NewRecorder(namespace string, jobs []*JobRecord) *Recorder {
+	r := &Recorder{namespace: namespace, jobs: jobs, byPod: map[string]*JobRecord{}, nodes: map[string]NodeInfo{},
+		claims: map[string]*ClaimRecord{}, now: time.Now}
+	for _, j := range jobs {
+		j.running = make(chan struct{})
+		r.byPod[j.Pod] = j
+	}
+	return r
+}
+
+// Watch registers the recorder's handlers on the informers of c.
+func (r *Recorder) Watch(ctx context.Context, c cache.Cache) error {
+	for obj, h := range map[client.Object]toolscache.ResourceEventHandlerFuncs{
+		&corev1.Pod{}:       {AddFunc: r.pod, UpdateFunc: func(_, o any) { r.pod(o) }, DeleteFunc: r.podGone},
+		&corev1.Node{}:      {AddFunc: r.node, UpdateFunc: func(_, o any) { r.node(o) }},
+		&karpv1.NodeClaim{}: {AddFunc: r.claim, UpdateFunc: func(_, o any) { r.claim(o) }, DeleteFunc: r.claimGone},
+	} {
+		inf, err := c.GetInformer(ctx, obj)
+		if err != nil {
+			return fmt.Errorf("informer for %T: %w", obj, err)
+		}
+		if _, err := inf.AddEventHandler(h); err != nil {
+			return fmt.Errorf("handler for %T: %w", obj, err)
+		}
+	}
+	return nil
+}
+
+func (r *Recorder) pod(o any) {
+	pod, ok := o.(*corev1.Pod)
+	if !ok || pod.Namespace != r.namespace {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j := r.byPod[pod.Name]
+	if j == nil {
+		return
+	}
+	if pod.Status.Phase == corev1.PodRunning && j.Running.IsZero() && pod.DeletionTimestamp == nil {
+		j.Running, j.Node = r.now(), pod.Spec.NodeName
+		close(j.running)
+	}
+	gone := pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded
+	if gone {
+		r.ended(j)
+	}
+}
+
+func (r *Recorder) podGone(o any) {
+	if t, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
+		o = t.Obj
+	}
+	pod, ok := o.(*corev1.Pod)
+	if !ok || pod.Namespace != r.namespace {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if j := r.byPod[pod.Name]; j != nil {
+		r.ended(j)
+	}
+}
+
+// ended marks a job's pod gone; held r.mu.
+func (r *Recorder) ended(j *JobRecord) {
+	if !j.Ended.IsZero() {
+		return
+	}
+	if !j.simDeleting && !j.Running.IsZero() {
+		j.Disrupted = true
+	}
+	if j.simDeleting || !j.Running.IsZero() {
+		j.Ended = r.now()
+	}
+}
+
+func (r *Recorder) node(o any) {
+	n, ok := o.(*corev1.Node)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.nodes[n.Name] = NodeInfo{Arch: n.Labels[corev1.LabelArchStable], Capacity: n.Labels[karpv1.CapacityTypeLabelKey],
+		InstanceType: n.Labels[corev1.LabelInstanceTypeStable]}
+}
+
+func (r *Recorder) claim(o any) {
+	nc, ok := o.(*karpv1.NodeClaim)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := r.claims[nc.Name]
+	if rec == nil {
+		rec = &ClaimRecord{Name: nc.Name, Created: r.now()}
+		r.claims[nc.Name] = rec
+	}
+	if it := nc.Labels[corev1.LabelInstanceTypeStable]; it != "" {
+		rec.Info = NodeInfo{Arch: nc.Labels[corev1.LabelArchStable], Capacity: nc.Labels[karpv1.CapacityTypeLabelKey], InstanceType: it}
+	}
+}
+
+func (r *Recorder) claimGone(o any) {
+	if t, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
+		o = t.Obj
+	}
+	nc, ok := o.(*karpv1.NodeClaim)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if rec := r.claims[nc.Name]; rec != nil && rec.Deleted.IsZero() {
+		rec.Deleted = r.now()
+	}
+}
+
+// Snapshot copies the records: jobs, nodes by name and NodeClaims.
+func (r *Recorder) Snapshot() ([]JobRecord, map[string]NodeInfo, []ClaimRecord) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	jobs := make([]JobRecord, len(r.jobs))
+	for i, j := range r.jobs {
+		jobs[i] = *j
+		jobs[i].running = nil
+	}
+	nodes := make(map[string]NodeInfo, len(r.nodes))
+	for k, v := range r.nodes {
+		nodes[k] = v
+	}
+	claims := make([]ClaimRecord, 0, len(r.claims))
+	for _, c := range r.claims {
+		claims = append(claims, *c)
+	}
+	return jobs, nodes, claims
+}

@@ -1,0 +1,136 @@
+package replay
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Clock maps trace time onto wall time: trace durations are divided by
+// Speed, and trace time Start happens at wall time Wall0.
+type Clock struct {
+	Start time.Time
+	Wall0 time.Time
+	Speed float64
+}
+
+// Wall is the wall duration of a trace duration.
+func (c Clock) Wall(d time.Duration) time.Duration { return time.Duration(float64(d) / c.Speed) }
+
+// Trace is the trace duration of a wall duration.
+func (c Clock) Trace(d time.Duration) time.Duration { return time.Duration(float64(d) * c.Speed) }
+
+// WallAt is the wall time of trace time t.
+func (c Clock) WallAt(t time.Time) time.Time { return c.Wall0.Add(c.Wall(t.Sub(c.Start))) }
+
+// TraceSeconds is the trace time of wall time w, in seconds from Start.
+func (c Clock) TraceSeconds(w time.Time) float64 { return c.Trace(w.Sub(c.Wall0)).Seconds() }
+
+// Runner plays GitLab Runner: creates each job's pod at its arrival, fails
+// it when it is not Running within PollTimeout, and deletes it when its run
+// time is over.
+type Runner struct {
+	Client      client.Client
+	Factory     *PodFactory
+	Recorder    *Recorder
+	Clock       Clock
+	PollTimeout time.Duration
+	Pods        map[*JobRecord]*corev1.Pod
+}
+
+// Run plays every job and returns when all have ended or ctx is done.
+func (r *Runner) Run(ctx context.Context, jobs []*JobRecord) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(jobs))
+	for _, j := range jobs {
+		wg.Go(func() {
+			if err := r.play(ctx, j); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func (r *Runner) play(ctx context.Context, j *JobRecord) error {
+	if !sleepUntil(ctx, r.Clock.WallAt(j.Job.Arrival)) {
+		return nil
+	}
+	pod := r.Pods[j].DeepCopy()
+	r.Recorder.mu.Lock()
+	j.Created = r.Recorder.now()
+	r.Recorder.mu.Unlock()
+	if err := createWithRetry(ctx, r.Client, pod); err != nil {
+		return fmt.Errorf("job %d: creating pod %s: %w", j.Job.ID, pod.Name, err)
+	}
+	timeout := time.NewTimer(r.Clock.Wall(r.PollTimeout))
+	defer timeout.Stop()
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-timeout.C:
+		r.Recorder.mu.Lock()
+		if j.Running.IsZero() {
+			j.FailedPoll = true
+		}
+		r.Recorder.mu.Unlock()
+		if j.FailedPoll {
+			return r.delete(ctx, j, pod)
+		}
+	case <-j.running:
+	}
+	if !sleepUntil(ctx, time.Now().Add(r.Clock.Wall(j.Job.Run))) {
+		return nil
+	}
+	return r.delete(ctx, j, pod)
+}
+
+func (r *Runner) delete(ctx context.Context, j *JobRecord, pod *corev1.Pod) error {
+	r.Recorder.mu.Lock()
+	j.simDeleting = true
+	r.Recorder.mu.Unlock()
+	if err := r.Client.Delete(ctx, pod); err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
+		return fmt.Errorf("job %d: deleting pod %s: %w", j.Job.ID, pod.Name, err)
+	}
+	return nil
+}
+
+// createWithRetry retries what a runner would: the API server or the
+// webhook briefly unavailable.
+func createWithRetry(ctx context.Context, c client.Client, pod *corev1.Pod) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = c.Create(ctx, pod.DeepCopy()); err == nil || apierrors.IsAlreadyExists(err) {
+			return nil
+		}
+		if !sleepUntil(ctx, time.Now().Add(200*time.Millisecond)) {
+			return ctx.Err()
+		}
+	}
+	return err
+}
+
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"jobfit.dev/jobfit/hack/sim/cluster"
+	"jobfit.dev/jobfit/hack/sim/replay"
+	"jobfit.dev/jobfit/hack/sim/report"
+	"jobfit.dev/jobfit/hack/sim/trace"
+	"jobfit.dev/jobfit/test/stack"
+)
+
+// replayJobs plays tr on a running stack and summarises it.
+func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay.PodFactory, mode string, tr *trace.Trace, types string) (*modeResult, error) {
+	records := make([]*replay.JobRecord, len(tr.Jobs))
+	pods := map[*replay.JobRecord]*corev1.Pod{}
+	for i, job := range tr.Jobs {
+		pod, intent := factory.Pod(i, job, runnerNamespace)
+		records[i] = &replay.JobRecord{Job: job, Intent: intent, Pod: pod.Name}
+		pods[records[i]] = pod
+	}
+	rec := replay.NewRecorder(runnerNamespace, records)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := startCache(rctx, s, rec); err != nil {
+		return nil, err
+	}
+	if mode == modeJobfit {
+		warmUp(rctx, s, o)
+	}
+	clock := replay.Clock{Start: tr.Start(), Wall0: time.Now().Add(time.Second), Speed: o.Speed}
+	logf("%s: replaying %d jobs (%s of trace time)", mode, len(tr.Jobs), tr.End().Sub(tr.Start()).Round(time.Second))
+	outageErr := make(chan error, 1)
+	if o.SpotOutage != "" {
+		go func() { outageErr <- spotOutage(rctx, o, s, clock, types) }()
+	}
+	runner := &replay.Runner{Client: s.Client, Factory: factory, Recorder: rec, Clock: clock, PollTimeout: o.PollTimeout, Pods: pods}
+	progress := startProgress(rctx, mode, clock, tr)
+	if err := runner.Run(rctx, records); err != nil {
+		return nil, err
+	}
+	progress()
+	end := time.Now()
+	cancel()
+	if o.SpotOutage != "" {
+		if err := <-outageErr; err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+	}
+	return summarise(o, mode, tr, rec, clock, end), nil
+}
+
+// warmUp gives the scaler the time it would have had before the trace's
+// first job in a real cluster: until its placeholder pods are running, or
+// three boot times.
+func warmUp(ctx context.Context, s *stack.Stack, o *options) {
+	deadline := time.Now().Add(3*time.Duration(float64(o.Boot)/o.Speed) + 5*time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		var pods corev1.PodList
+		if err := s.Client.List(ctx, &pods); err == nil {
+			total, running := 0, 0
+			for _, p := range pods.Items {
+				if _, ok := p.Labels["jobfit.dev/headroom"]; ok {
+					total++
+					if p.Status.Phase == corev1.PodRunning {
+						running++
+					}
+				}
+			}
+			if total > 0 && running == total {
+				logf("jobfit: %d headroom placeholders running before the first job", running)
+				return
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	logf("jobfit: warm-up over without every headroom placeholder running")
+}
+
+// startProgress prints the replay's progress every 30 s of wall time.
+func startProgress(ctx context.Context, mode string, clock replay.Clock, tr *trace.Trace) func() {
+	done := make(chan struct{})
+	total := tr.End().Sub(tr.Start())
+	go func() {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case <-t.C:
+				logf("%s: trace time %s of %s", mode, clock.Trace(time.Since(clock.Wall0)).Round(time.Second), total.Round(time.Second))
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// summarise converts the records to trace seconds and computes the figures.
+func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, clock replay.Clock, end time.Time) *modeResult {
+	jobs, nodes, claims := rec.Snapshot()
+	prices := cluster.PriceTable(cluster.Catalog(true))
+	in := report.Input{Mode: mode, Skipped: tr.Skipped, From: 0, To: clock.TraceSeconds(end), PollTimeout: o.PollTimeout.Seconds(),
+		Price: func(it, capacity string) float64 { return prices[it][capacity] }}
+	for _, j := range jobs {
+		r := report.JobResult{Created: clock.TraceSeconds(j.Created), IntentArch: j.Intent.Arch, IntentCapacity: j.Intent.Capacity,
+			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted}
+		if !j.Running.IsZero() {
+			at := clock.TraceSeconds(j.Running)
+			r.Running = &at
+			n := nodes[j.Node]
+			r.NodeArch, r.NodeCapacity = n.Arch, n.Capacity
+		}
+		if !j.Ended.IsZero() {
+			r.Ended = clock.TraceSeconds(j.Ended)
+		}
+		in.Jobs = append(in.Jobs, r)
+	}
+	for _, c := range claims {
+		to := in.To
+		if !c.Deleted.IsZero() {
+			to = clock.TraceSeconds(c.Deleted)
+		}
+		in.Nodes = append(in.Nodes, report.Interval{From: clock.TraceSeconds(c.Created), To: to,
+			Arch: c.Info.Arch, Capacity: c.Info.Capacity, InstanceType: c.Info.InstanceType})
+	}
+	if o.SpotOutage != "" {
+		in.Outage = &report.Window{Start: o.outageStart.Seconds(), End: (o.outageStart + o.outageLength).Seconds()}
+	}
+	step := max(5, in.To/600)
+	return &modeResult{Run: report.Summarise(in), Charts: modeCharts{
+		Mode: mode, Series: report.Timeline(in.Jobs, in.Nodes, 0, in.To, step), Jobs: in.Jobs, Outage: in.Outage,
+	}}
+}
+
+// spotOutage removes the spot offerings from the kwok provider's file for
+// the outage window: the provider marks every offering it loads available,
+// so the only way to make spot unavailable is to restart it without them.
+func spotOutage(ctx context.Context, o *options, s *stack.Stack, clock replay.Clock, types string) error {
+	for _, step := range []struct {
+		at       time.Duration
+		withSpot bool
+	}{{o.outageStart, false}, {o.outageStart + o.outageLength, true}} {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Until(clock.WallAt(clock.Start.Add(step.at)))):
+		}
+		if err := cluster.WriteInstanceTypes(types, cluster.Catalog(step.withSpot)); err != nil {
+			return err
+		}
+		if err := restartKarpenter(ctx, s); err != nil {
+			return err
+		}
+		logf("spot outage: spot offerings %s at trace time %s", map[bool]string{false: "removed", true: "restored"}[step.withSpot], step.at)
+	}
+	return nil
+}
+
+func restartKarpenter(ctx context.Context, s *stack.Stack) error {
+	restartAt := time.Now()
+	if err := s.Karpenter.Stop(); err != nil {
+		return err
+	}
+	if err := s.Karpenter.Start(); err != nil {
+		return fmt.Errorf("restarting Karpenter: %w", err)
+	}
+	n, err := replay.DropLostLaunches(ctx, s.Client, restartAt)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		logf("spot outage: %d node launches in flight were lost with the provider's restart; their NodeClaims were deleted so Karpenter replaces them", n)
+	}
+	return nil
+}

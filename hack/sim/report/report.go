@@ -1,0 +1,84 @@
+// Package report turns a replay's records into the figures of the report:
+// start-wait percentiles, node-seconds, cost, and the spot-outage figures,
+// all in trace time.
+package report
+
+import (
+	"math"
+	"slices"
+)
+
+// Report is the --json document.
+type Report struct {
+	Runs []Run `json:"runs"`
+}
+
+// Run is one mode's figures. Field names are a published format: other
+// tools read them.
+type Run struct {
+	Mode              string         `json:"mode"`
+	Jobs              int            `json:"jobs"`
+	Skipped           map[string]int `json:"skipped"`
+	FailedPollTimeout int            `json:"failed_poll_timeout"`
+	WaitSeconds       Percentiles    `json:"wait_seconds"`
+	NodeSeconds       NodeSeconds    `json:"node_seconds"`
+	Cost              float64        `json:"cost"`
+	NodesLaunched     int            `json:"nodes_launched"`
+	PeakNodes         int            `json:"peak_nodes"`
+	WrongArch         int            `json:"wrong_arch"`
+	DisruptedRunning  int            `json:"disrupted_running"`
+	SpotOutage        *SpotOutage    `json:"spot_outage,omitempty"`
+}
+
+// Percentiles of the start wait, in seconds.
+type Percentiles struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// NodeSeconds are the seconds nodes existed, launch to termination.
+type NodeSeconds struct {
+	Total    float64            `json:"total"`
+	Spot     float64            `json:"spot"`
+	OnDemand float64            `json:"on-demand"`
+	ByArch   map[string]float64 `json:"by_arch"`
+}
+
+// SpotOutage are the fallback's figures; nil (null) where it never
+// happened.
+type SpotOutage struct {
+	// FirstOnDemandAfter: from the outage start to the first spot-intended
+	// job Running on an on-demand node.
+	FirstOnDemandAfter *float64 `json:"first_on_demand_after_s"`
+	// WaitP95During: p95 start wait of the jobs created during the outage.
+	WaitP95During *float64 `json:"wait_p95_during_s"`
+	// BackToSpotAfter: from the outage end to the creation of the first
+	// spot-intended job that ran on spot, with none created after it on
+	// on-demand.
+	BackToSpotAfter *float64 `json:"back_to_spot_after_s"`
+}
+
+// Percentile is the nearest-rank q-percentile (0 < q ≤ 1) of values; 0
+// for none.
+func Percentile(values []float64, q float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	s := slices.Clone(values)
+	slices.Sort(s)
+	rank := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[min(max(rank, 0), len(s)-1)]
+}
+
+// WaitPercentiles summarises waits.
+func WaitPercentiles(waits []float64) Percentiles {
+	return Percentiles{
+		P50: round(Percentile(waits, 0.50)), P90: round(Percentile(waits, 0.90)), P95: round(Percentile(waits, 0.95)),
+		P99: round(Percentile(waits, 0.99)), Max: round(Percentile(waits, 1)),
+	}
+}
+
+func round(f float64) float64 { return math.Round(f*10) / 10 }

@@ -1,0 +1,150 @@
+package report
+
+import "sort"
+
+// JobResult is one job in trace seconds from the trace start.
+type JobResult struct {
+	Created float64
+	// Running is when it started; nil if it never did.
+	Running *float64
+	// Ended is when its pod went away.
+	Ended                      float64
+	IntentArch, IntentCapacity string
+	NodeArch, NodeCapacity     string
+	FailedPoll, Disrupted      bool
+}
+
+// Wait is the job's start wait; a job that never ran waited at least
+// pollTimeout (the runner gave up then).
+func (j JobResult) Wait(pollTimeout float64) float64 {
+	if j.Running == nil {
+		return pollTimeout
+	}
+	return *j.Running - j.Created
+}
+
+// Window is a spot outage, in trace seconds.
+type Window struct{ Start, End float64 }
+
+// Input is everything one run's figures come from.
+type Input struct {
+	Mode        string
+	Jobs        []JobResult
+	Nodes       []Interval
+	Skipped     map[string]int
+	From, To    float64
+	PollTimeout float64
+	Price       PriceFunc
+	Outage      *Window
+}
+
+// Summarise computes one run's figures.
+func Summarise(in Input) Run {
+	r := Run{Mode: in.Mode, Jobs: len(in.Jobs), Skipped: in.Skipped}
+	if r.Skipped == nil {
+		r.Skipped = map[string]int{}
+	}
+	waits := make([]float64, 0, len(in.Jobs))
+	for _, j := range in.Jobs {
+		waits = append(waits, j.Wait(in.PollTimeout))
+		if j.FailedPoll {
+			r.FailedPollTimeout++
+		}
+		if j.Disrupted {
+			r.DisruptedRunning++
+		}
+		if j.Running != nil && j.NodeArch != j.IntentArch {
+			r.WrongArch++
+		}
+	}
+	r.WaitSeconds = WaitPercentiles(waits)
+	r.NodeSeconds, r.Cost, r.NodesLaunched, r.PeakNodes = Nodes(in.Nodes, in.From, in.To, in.Price)
+	for _, arch := range []string{"amd64", "arm64"} {
+		r.NodeSeconds.ByArch[arch] += 0
+	}
+	if in.Outage != nil {
+		r.SpotOutage = outage(in.Jobs, *in.Outage, in.PollTimeout)
+	}
+	return r
+}
+
+func outage(jobs []JobResult, w Window, pollTimeout float64) *SpotOutage {
+	o := &SpotOutage{}
+	var during []float64
+	var after []JobResult
+	for _, j := range jobs {
+		if j.Created >= w.Start && j.Created < w.End {
+			during = append(during, j.Wait(pollTimeout))
+		}
+		if j.IntentCapacity != "spot" || j.Running == nil {
+			continue
+		}
+		if j.NodeCapacity == "on-demand" && *j.Running >= w.Start {
+			if d := *j.Running - w.Start; o.FirstOnDemandAfter == nil || d < *o.FirstOnDemandAfter {
+				o.FirstOnDemandAfter = ptr(round(d))
+			}
+		}
+		if j.Created >= w.End {
+			after = append(after, j)
+		}
+	}
+	if len(during) > 0 {
+		o.WaitP95During = ptr(round(Percentile(during, 0.95)))
+	}
+	sort.Slice(after, func(i, k int) bool { return after[i].Created < after[k].Created })
+	lastOnDemand := -1
+	for i, j := range after {
+		if j.NodeCapacity == "on-demand" {
+			lastOnDemand = i
+		}
+	}
+	for _, j := range after[lastOnDemand+1:] {
+		if j.NodeCapacity == "spot" {
+			o.BackToSpotAfter = ptr(round(j.Created - w.End))
+			break
+		}
+	}
+	return o
+}
+
+func ptr(f float64) *float64 { return &f }
+
+// Series are the timeline charts' data: counts at each Step seconds.
+type Series struct {
+	At                 []float64
+	Pending, Running   []float64
+	NodesSpot, NodesOD []float64
+}
+
+// Timeline samples pending and running jobs and nodes by capacity type
+// every step seconds over [from, to].
+func Timeline(jobs []JobResult, nodes []Interval, from, to, step float64) Series {
+	var s Series
+	for t := from; t <= to; t += step {
+		var pending, running, spot, od float64
+		for _, j := range jobs {
+			started := j.Running != nil && *j.Running <= t
+			switch {
+			case j.Created > t || j.Ended <= t && j.Ended > 0:
+			case started:
+				running++
+			default:
+				pending++
+			}
+		}
+		for _, n := range nodes {
+			if n.InstanceType == "" || n.From > t || n.To <= t {
+				continue
+			}
+			if n.Capacity == "spot" {
+				spot++
+			} else {
+				od++
+			}
+		}
+		s.At = append(s.At, t)
+		s.Pending, s.Running = append(s.Pending, pending), append(s.Running, running)
+		s.NodesSpot, s.NodesOD = append(s.NodesSpot, spot), append(s.NodesOD, od)
+	}
+	return s
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"jobfit.dev/jobfit/hack/sim/report"
+)
+
+// row is one figure across the runs.
+type row struct {
+	Name   string
+	Values []string
+}
+
+func rows(rep report.Report) []row {
+	f := func(name string, get func(r report.Run) string) row {
+		out := row{Name: name}
+		for _, r := range rep.Runs {
+			out.Values = append(out.Values, get(r))
+		}
+		return out
+	}
+	num := func(v float64) string { return fmt.Sprintf("%.1f", v) }
+	opt := func(v *float64) string {
+		if v == nil {
+			return "never"
+		}
+		return num(*v)
+	}
+	out := []row{
+		f("jobs", func(r report.Run) string { return fmt.Sprint(r.Jobs) }),
+		f("failed (poll timeout)", func(r report.Run) string { return fmt.Sprint(r.FailedPollTimeout) }),
+		f("wait p50 (s)", func(r report.Run) string { return num(r.WaitSeconds.P50) }),
+		f("wait p90 (s)", func(r report.Run) string { return num(r.WaitSeconds.P90) }),
+		f("wait p95 (s)", func(r report.Run) string { return num(r.WaitSeconds.P95) }),
+		f("wait p99 (s)", func(r report.Run) string { return num(r.WaitSeconds.P99) }),
+		f("wait max (s)", func(r report.Run) string { return num(r.WaitSeconds.Max) }),
+		f("node-seconds", func(r report.Run) string { return fmt.Sprintf("%.0f", r.NodeSeconds.Total) }),
+		f("  spot", func(r report.Run) string { return fmt.Sprintf("%.0f", r.NodeSeconds.Spot) }),
+		f("  on-demand", func(r report.Run) string { return fmt.Sprintf("%.0f", r.NodeSeconds.OnDemand) }),
+		f("cost (USD)", func(r report.Run) string { return fmt.Sprintf("%.2f", r.Cost) }),
+		f("nodes launched", func(r report.Run) string { return fmt.Sprint(r.NodesLaunched) }),
+		f("peak nodes", func(r report.Run) string { return fmt.Sprint(r.PeakNodes) }),
+		f("wrong arch", func(r report.Run) string { return fmt.Sprint(r.WrongArch) }),
+		f("disrupted running", func(r report.Run) string { return fmt.Sprint(r.DisruptedRunning) }),
+	}
+	if len(rep.Runs) > 0 && rep.Runs[0].SpotOutage != nil {
+		out = append(out,
+			f("outage: first on-demand after (s)", func(r report.Run) string { return opt(r.SpotOutage.FirstOnDemandAfter) }),
+			f("outage: wait p95 during (s)", func(r report.Run) string { return opt(r.SpotOutage.WaitP95During) }),
+			f("outage: back to spot after (s)", func(r report.Run) string { return opt(r.SpotOutage.BackToSpotAfter) }))
+	}
+	return out
+}
+
+// printTable prints the runs side by side; times are trace seconds.
+func printTable(w io.Writer, rep report.Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := []string{"figure"}
+	for _, r := range rep.Runs {
+		head = append(head, r.Mode)
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, r := range rows(rep) {
+		fmt.Fprintln(tw, r.Name+"\t"+strings.Join(r.Values, "\t")+"\t")
+	}
+	_ = tw.Flush()
+}
