@@ -161,4 +161,3 @@ func TestPrices(t *testing.T) {
 	assert.Len(t, prices, 72)
 	assert.NotContains(t, PriceTable(Catalog(false))["m7g.xlarge"], "spot")
 }
-

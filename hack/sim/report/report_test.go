@@ -49,7 +49,7 @@ func TestNodes(t *testing.T) {
 		{
 			name: "clipped to the window, by capacity and arch",
 			nodes: []Interval{
-				{From: -100, To: 3600, Arch: "arm64", Capacity: "spot", InstanceType: "c7g.xlarge"},      // 3600 s in window
+				{From: -100, To: 3600, Arch: "arm64", Capacity: "spot", InstanceType: "c7g.xlarge"},       // 3600 s in window
 				{From: 1800, To: 9000, Arch: "amd64", Capacity: "on-demand", InstanceType: "m7i.2xlarge"}, // 5400 s in window
 			},
 			want:     NodeSeconds{Total: 9000, Spot: 3600, OnDemand: 5400, ByArch: map[string]float64{"arm64": 3600, "amd64": 5400}},
