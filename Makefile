@@ -18,6 +18,8 @@ EXAMPLE_POD    ?= manifests/examples/pods/gitlab-runner-18.11-arm64-job.yaml
 VERSION        ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION       ?= $(shell git rev-parse HEAD 2>/dev/null)
 IMAGE_DIR      ?= $(BIN)/image
+# make demo: a 45-minute synthetic morning at 30x (about 2 minutes a mode).
+DEMO_ARGS      ?= --sample-length 45m --speed 30
 
 ##@ Usage
 
@@ -41,6 +43,16 @@ image: ## Build the linux/amd64+arm64 image as an OCI layout in bin/image (no Do
 .PHONY: kubectl-jobfit
 kubectl-jobfit: ## Build bin/kubectl-jobfit, the kubectl plugin (kubectl jobfit explain|status).
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/kubectl-jobfit ./cmd/kubectl-jobfit
+.PHONY: demo
+demo: control-plane ## Replay a synthetic CI morning with Karpenter alone and with jobfit, side by side (bin/demo.html).
+	@mkdir -p $(BIN)
+	$(GO) run ./hack/sim --sample $(DEMO_ARGS) --compare --json $(BIN)/demo.json --html $(BIN)/demo.html
+
+.PHONY: sim
+sim: control-plane ## Replay your GitLab jobs export in both modes: make sim TRACE=jobs.json [SIM_ARGS="--spot-outage 30m+20m"].
+	@test -n "$(TRACE)" || { echo "usage: make sim TRACE=jobs.json (a GET /projects/:id/jobs export; see docs/sim.md)" >&2; exit 2; }
+	@mkdir -p $(BIN)
+	$(GO) run ./hack/sim --trace $(TRACE) --compare --json $(BIN)/sim.json --html $(BIN)/sim.html $(SIM_ARGS)
 
 ##@ Testing
 
@@ -52,7 +64,7 @@ test: control-plane helm ## Run every test: unit, golden, integration (real kube
 .PHONY: e2e
 e2e: control-plane ## Run the end-to-end suite: jobfit + kube-scheduler + Karpenter's kwok provider + kwok (tools built from Go modules).
 	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" JOBFIT_E2E_TOOLS="$$(hack/build-e2e-tools.sh)" \
-		$(GO) test -tags e2e -count=1 ./test/e2e/...
+		$(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e/...
 
 .PHONY: test-unit
 test-unit: ## Run the fast tests only (no API server).

@@ -1,0 +1,72 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"jobfit.dev/jobfit/hack/sim/report"
+	"jobfit.dev/jobfit/hack/sim/trace"
+)
+
+// TestSimSmoke replays a few minutes of the synthetic morning at high speed
+// in both modes with hack/sim, and checks invariants only, never timings:
+// every job ran on a node of the arch it asked for, none was disrupted
+// while running, and both reports were written.
+func TestSimSmoke(t *testing.T) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" || os.Getenv("JOBFIT_E2E_TOOLS") == "" {
+		t.Skip("needs KUBEBUILDER_ASSETS (hack/build-control-plane.sh) and JOBFIT_E2E_TOOLS (hack/build-e2e-tools.sh); run make e2e")
+	}
+	dir := t.TempDir()
+	jobsFile := filepath.Join(dir, "jobs.json")
+	jsonFile, htmlFile := filepath.Join(dir, "report.json"), filepath.Join(dir, "report.html")
+	sim := func(args ...string) {
+		cmd := exec.Command("go", append([]string{"run", "./hack/sim"}, args...)...)
+		cmd.Dir = "../.."
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "go run ./hack/sim %s\n%s", strings.Join(args, " "), out)
+		t.Logf("go run ./hack/sim %s\n%s", strings.Join(args, " "), out)
+	}
+	sim("--write-sample", jobsFile, "--sample-seed", "7", "--sample-length", "30m")
+	const length = 4 * time.Minute
+	sim("--trace", jobsFile, "--length", length.String(), "--speed", "20", "--compare",
+		"--json", jsonFile, "--html", htmlFile, "--logs", filepath.Join(dir, "logs"))
+
+	f, err := os.Open(jobsFile)
+	require.NoError(t, err)
+	defer f.Close()
+	tr, err := trace.Read(f)
+	require.NoError(t, err)
+	tr.Truncate(length)
+	require.NotEmpty(t, tr.Jobs)
+
+	raw, err := os.ReadFile(jsonFile)
+	require.NoError(t, err)
+	var rep report.Report
+	require.NoError(t, json.Unmarshal(raw, &rep))
+	require.Len(t, rep.Runs, 2)
+	for i, mode := range []string{"reactive", "jobfit"} {
+		r := rep.Runs[i]
+		assert.Equal(t, mode, r.Mode)
+		assert.Equal(t, len(tr.Jobs), r.Jobs, "%s: every job replayed", mode)
+		assert.Zero(t, r.FailedPollTimeout, "%s: every job ran", mode)
+		assert.Zero(t, r.WrongArch, "%s: every job on a node of its arch", mode)
+		assert.Zero(t, r.DisruptedRunning, "%s: no running job disrupted", mode)
+		assert.Positive(t, r.NodesLaunched, "%s: Karpenter launched nodes", mode)
+		assert.Positive(t, r.NodeSeconds.Total, "%s", mode)
+		assert.Positive(t, r.Cost, "%s", mode)
+	}
+	page, err := os.ReadFile(htmlFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "<svg")
+	assert.NotContains(t, string(page), "<script", "self-contained: no scripts to fetch")
+}
