@@ -87,12 +87,7 @@ func runMode(ctx context.Context, o *options, tools *toolset, mode string, tr *t
 func karpenterArgs(o *options, types string) []string {
 	scale := func(d time.Duration) string { return time.Duration(float64(d) / o.Speed).String() }
 	return []string{"--instance-types-file-path=" + types,
-		"--batch-idle-duration=" + scale(time.Second), "--batch-max-duration=" + scale(10*time.Second),
-		// The kwok provider puts the karpenter.k8s.aws/* labels on offerings
-		// only, and Karpenter counts minValues on instance-type requirements,
-		// so the spot pool's minValues can never be met strictly here (see
-		// docs/sim.md and TestShippedRequirements).
-		"--min-values-policy=BestEffort"}
+		"--batch-idle-duration=" + scale(time.Second), "--batch-max-duration=" + scale(10*time.Second)}
 }
 
 // installJobfit installs the shipped webhook objects and policy, runs

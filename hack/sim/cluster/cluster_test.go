@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 	"sigs.k8s.io/karpenter/pkg/cloudprovider"
 	"sigs.k8s.io/karpenter/pkg/scheduling"
+	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
 )
@@ -77,33 +79,72 @@ func TestShippedRequirements(t *testing.T) {
 	}
 }
 
-// TestSpotMinValuesNeedBestEffort records why the replay runs Karpenter
-// with --min-values-policy=BestEffort: Karpenter counts minValues over the
-// instance types' requirements, and the kwok provider builds those from a
-// fixed list of keys (its own karpenter.kwok.sh/instance-family, not
-// karpenter.k8s.aws/instance-family), so the spot pool's minValues: 5 sees
-// no family at all, however many the file offers.
-func TestSpotMinValuesNeedBestEffort(t *testing.T) {
-	reqs := scheduling.NewNodeSelectorRequirementsWithMinValues(shippedPools(t)["ci-spot"].Spec.Template.Spec.Requirements...)
-	var compatible cloudprovider.InstanceTypes
-	families := map[string]bool{}
-	for _, it := range kwokTypes(t, true) {
-		if it.Requirements.Intersects(reqs) == nil && it.Offerings.Available().HasCompatible(reqs) {
-			compatible = append(compatible, it)
-			for _, o := range it.Offerings.Compatible(reqs) {
-				families[o.Requirements.Get("karpenter.k8s.aws/instance-family").Any()] = true
+// TestSpotMinValues checks the spot pool's diversification: minValues 5
+// on the instance family is met strictly, with the requirement's key
+// mapped to the kwok provider's family label, and not without the mapping
+// (Karpenter counts minValues over instance-type requirements, where the
+// kwok provider never puts the offerings' karpenter.k8s.aws/* labels).
+func TestSpotMinValues(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		mapKeys bool
+		unmet   map[string]int
+	}{
+		{name: "mapped to karpenter.kwok.sh/instance-family", mapKeys: true},
+		{name: "as shipped, karpenter.k8s.aws/instance-family", unmet: map[string]int{"karpenter.k8s.aws/instance-family": 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			np := shippedPools(t)["ci-spot"]
+			reqs := np.Spec.Template.Spec.Requirements
+			if !tc.mapKeys {
+				for i := range reqs {
+					if reqs[i].Key == "karpenter.kwok.sh/instance-family" {
+						reqs[i].Key = "karpenter.k8s.aws/instance-family"
+					}
+				}
 			}
-		}
+			sreqs := scheduling.NewNodeSelectorRequirementsWithMinValues(reqs...)
+			var compatible cloudprovider.InstanceTypes
+			for _, it := range kwokTypes(t, true) {
+				if it.Requirements.Intersects(sreqs) == nil && it.Offerings.Available().HasCompatible(sreqs) {
+					compatible = append(compatible, it)
+				}
+			}
+			_, unmet, err := compatible.SatisfiesMinValues(sreqs)
+			if tc.unmet == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, tc.unmet, unmet)
+		})
 	}
-	assert.Len(t, families, 18, "the offerings carry 18 families, more than minValues 5")
-	_, unmet, err := compatible.SatisfiesMinValues(reqs)
-	require.Error(t, err)
-	assert.Equal(t, map[string]int{"karpenter.k8s.aws/instance-family": 0}, unmet)
 }
 
 func TestNodePoolsChangeOnlyNodeClassAndDurations(t *testing.T) {
 	objs, err := NodePools(manifests, 10)
 	require.NoError(t, err)
+	shipped := map[string]*karpv1.NodePool{}
+	for _, f := range NodePoolFiles {
+		raw, err := os.ReadFile(filepath.Join(manifests, f))
+		require.NoError(t, err)
+		np := &karpv1.NodePool{}
+		require.NoError(t, yaml.Unmarshal(raw, np))
+		shipped[np.Name] = np
+	}
+	for name, np := range shippedPools(t) {
+		want := shipped[name].Spec.Template.Spec.Requirements
+		for i := range want {
+			if want[i].MinValues != nil && want[i].Key == "karpenter.k8s.aws/instance-family" {
+				want[i].Key = "karpenter.kwok.sh/instance-family"
+			}
+		}
+		assert.Equal(t, want, np.Spec.Template.Spec.Requirements, "%s: requirements as shipped", name)
+		assert.Equal(t, shipped[name].Spec.Template.Spec.Taints, np.Spec.Template.Spec.Taints)
+		assert.Equal(t, shipped[name].Spec.Weight, np.Spec.Weight)
+		assert.Equal(t, shipped[name].Spec.Limits, np.Spec.Limits)
+		assert.Equal(t, shipped[name].Spec.Disruption.Budgets, np.Spec.Disruption.Budgets)
+	}
 	for _, np := range objs {
 		ref, _, _ := unstructured.NestedMap(np.Object, "spec", "template", "spec", "nodeClassRef")
 		assert.Equal(t, map[string]any{"group": "karpenter.kwok.sh", "kind": "KWOKNodeClass", "name": NodeClassName}, ref)

@@ -51,10 +51,26 @@ func NodeClass(boot time.Duration, speed float64) *unstructured.Unstructured {
 	}}
 }
 
+// minValuesKeys maps the AWS provider's instance labels to the kwok
+// provider's labels of the same meaning. Karpenter counts a requirement's
+// minValues over the instance types' own requirements, which the kwok
+// provider builds from a fixed list of its own keys; an offering's
+// karpenter.k8s.aws/* labels never count there. The kwok provider parses
+// karpenter.kwok.sh/instance-family from an AWS-style name ("c6i.xlarge"
+// is "c6i"), so the values, and the diversification minValues asks for,
+// are the same.
+var minValuesKeys = map[string]string{
+	"karpenter.k8s.aws/instance-family": "karpenter.kwok.sh/instance-family",
+	"karpenter.k8s.aws/instance-cpu":    "karpenter.kwok.sh/instance-cpu",
+	"karpenter.k8s.aws/instance-size":   "karpenter.kwok.sh/instance-size",
+}
+
 // NodePools reads the shipped NodePools and changes only what the replay
-// must: nodeClassRef points at the KWOKNodeClass, and the durations
-// (consolidateAfter, expireAfter, terminationGracePeriod) are divided by
-// speed. Requirements, taints, weights, limits and budgets stay as shipped.
+// must: nodeClassRef points at the KWOKNodeClass; a requirement with
+// minValues on an AWS instance label uses the kwok provider's label of the
+// same meaning (see minValuesKeys); the durations (consolidateAfter,
+// expireAfter, terminationGracePeriod) are divided by speed. Every other
+// requirement, taints, weights, limits and budgets stay as shipped.
 func NodePools(manifests string, speed float64) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
 	for _, f := range NodePoolFiles {
@@ -80,6 +96,9 @@ func adapt(np *unstructured.Unstructured, speed float64) error {
 	if err := unstructured.SetNestedMap(np.Object, ref, "spec", "template", "spec", "nodeClassRef"); err != nil {
 		return fmt.Errorf("setting nodeClassRef: %w", err)
 	}
+	if err := mapMinValuesKeys(np); err != nil {
+		return err
+	}
 	for _, path := range [][]string{
 		{"spec", "disruption", "consolidateAfter"},
 		{"spec", "template", "spec", "expireAfter"},
@@ -98,4 +117,21 @@ func adapt(np *unstructured.Unstructured, speed float64) error {
 		}
 	}
 	return nil
+}
+
+func mapMinValuesKeys(np *unstructured.Unstructured) error {
+	reqs, _, err := unstructured.NestedSlice(np.Object, "spec", "template", "spec", "requirements")
+	if err != nil {
+		return fmt.Errorf("reading requirements: %w", err)
+	}
+	for _, r := range reqs {
+		req, ok := r.(map[string]any)
+		if !ok || req["minValues"] == nil {
+			continue
+		}
+		if key, ok := minValuesKeys[fmt.Sprint(req["key"])]; ok {
+			req["key"] = key
+		}
+	}
+	return unstructured.SetNestedSlice(np.Object, reqs, "spec", "template", "spec", "requirements")
 }
