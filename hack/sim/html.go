@@ -156,7 +156,7 @@ func writeHTML(path string, o *options, rep report.Report, charts []modeCharts) 
 	if err := page.Execute(&b, data); err != nil {
 		return fmt.Errorf("writing the HTML page: %w", err)
 	}
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("writing --html: %w", err)
 	}
 	return nil

@@ -81,7 +81,7 @@ func run(ctx context.Context, o *options) error {
 		if err != nil {
 			return fmt.Errorf("encoding the report: %w", err)
 		}
-		if err := os.WriteFile(o.JSON, append(raw, '\n'), 0o600); err != nil {
+		if err := os.WriteFile(o.JSON, append(raw, '\n'), 0o644); err != nil {
 			return fmt.Errorf("writing --json: %w", err)
 		}
 		fmt.Printf("JSON report: %s\n", o.JSON)
