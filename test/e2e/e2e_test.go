@@ -3,10 +3,12 @@
 // Package e2e runs jobfit's webhook in a cluster that provisions nodes:
 // kube-apiserver and etcd (envtest), kube-scheduler, Karpenter with its
 // kwok cloud provider and kwok, all built from Go modules
-// (hack/build-control-plane.sh, hack/build-e2e-tools.sh). A GitLab job pod
+// (hack/build-control-plane.sh, hack/build-e2e-tools.sh) and started by
+// test/stack, which the replay tool hack/sim shares. A GitLab job pod
 // created in an opted-in namespace is mutated by jobfit, found unschedulable
 // by the scheduler, given a node by Karpenter, and scheduled onto it; the
 // test checks the node has the arch and capacity type jobfit chose.
+// TestSimSmoke replays a few minutes of CI jobs with hack/sim.
 //
 //	make e2e
 package e2e
