@@ -22,6 +22,7 @@ import (
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"jobfit.dev/jobfit/hack/sim/cluster"
 	"jobfit.dev/jobfit/hack/sim/report"
 	"jobfit.dev/jobfit/hack/sim/trace"
 )
@@ -60,6 +61,10 @@ func run(ctx context.Context, o *options) error {
 	span := tr.End().Sub(tr.Start())
 	logf("trace: %d jobs over %s (skipped %v); speed %g: about %s of wall time per mode",
 		len(tr.Jobs), span.Round(time.Second), tr.Skipped, o.Speed, time.Duration(float64(span)/o.Speed).Round(time.Second))
+	if wall := time.Duration(float64(o.Boot) / o.Speed); o.Boot > 0 && absDiff(cluster.Scale(o.Boot, o.Speed), wall) > wall/10 {
+		logf("warning: --boot %s at --speed %g is %s of wall time, rounded to %s (Karpenter takes whole seconds): boots last %s of trace time",
+			o.Boot, o.Speed, wall, cluster.Scale(o.Boot, o.Speed), time.Duration(float64(cluster.Scale(o.Boot, o.Speed))*o.Speed))
+	}
 	tools, err := buildTools(ctx)
 	if err != nil {
 		return err
@@ -160,6 +165,13 @@ func buildTools(ctx context.Context) (*toolset, error) {
 		return nil, fmt.Errorf("building jobfit: %w", err)
 	}
 	return t, nil
+}
+
+func absDiff(a, b time.Duration) time.Duration {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }
 
 func logf(format string, args ...any) {
