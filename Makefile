@@ -18,8 +18,8 @@ EXAMPLE_POD    ?= manifests/examples/pods/gitlab-runner-18.11-arm64-job.yaml
 VERSION        ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION       ?= $(shell git rev-parse HEAD 2>/dev/null)
 IMAGE_DIR      ?= $(BIN)/image
-# make demo: a 30-minute synthetic morning at 20x (about 2 minutes a mode; boot 40s is 2s of wall time).
-DEMO_ARGS      ?= --sample-length 30m --speed 20
+# make demo: a 20-minute synthetic morning at 20x (about 2 minutes a mode; boot 40s is 2s of wall time).
+DEMO_ARGS      ?= --sample-length 20m --speed 20
 
 ##@ Usage
 
