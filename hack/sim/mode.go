@@ -158,7 +158,7 @@ func waitForWebhook(ctx context.Context, c client.Client, probe *corev1.Pod) err
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("jobfit's webhook did not mutate a job pod within 90s (last error: %v)", err)
+			return fmt.Errorf("jobfit's webhook did not mutate a job pod within 90s (last error: %w)", err)
 		}
 		select {
 		case <-ctx.Done():

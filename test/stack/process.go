@@ -82,7 +82,10 @@ func (p *Process) Stop() error {
 	pgid := p.cmd.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
-	case <-p.done:
+	case err := <-p.done:
+		if err != nil && !isSignalExit(err) {
+			return fmt.Errorf("stopping %s: %w", p.Name, err)
+		}
 		return nil
 	case <-time.After(stopGrace):
 	}

@@ -91,6 +91,13 @@ func outage(jobs []JobResult, w Window, pollTimeout float64) *SpotOutage {
 	if len(during) > 0 {
 		o.WaitP95During = ptr(round(Percentile(during, 0.95)))
 	}
+	o.BackToSpotAfter = backToSpot(after, w.End)
+	return o
+}
+
+// backToSpot is from end to the creation of the first job (of after, all
+// asking for spot) that ran on spot with no later one on on-demand.
+func backToSpot(after []JobResult, end float64) *float64 {
 	sort.Slice(after, func(i, k int) bool { return after[i].Created < after[k].Created })
 	lastOnDemand := -1
 	for i, j := range after {
@@ -100,11 +107,10 @@ func outage(jobs []JobResult, w Window, pollTimeout float64) *SpotOutage {
 	}
 	for _, j := range after[lastOnDemand+1:] {
 		if j.NodeCapacity == "spot" {
-			o.BackToSpotAfter = ptr(round(j.Created - w.End))
-			break
+			return ptr(round(j.Created - end))
 		}
 	}
-	return o
+	return nil
 }
 
 func ptr(f float64) *float64 { return &f }
