@@ -38,7 +38,7 @@ func timelineSVG(c modeCharts) (template.HTML, error) {
 	p.Title.Text = c.Mode + ": jobs and nodes over trace time"
 	p.X.Label.Text = "trace time (minutes)"
 	p.Y.Label.Text = "count"
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, true
 	for _, l := range []struct {
 		name string
 		ys   []float64
@@ -87,7 +87,7 @@ func waitHistogramSVG(c modeCharts, pollTimeout float64) (template.HTML, error) 
 	}
 	p := plot.New()
 	p.Title.Text = c.Mode + ": start wait per job"
-	p.X.Label.Text = "wait, pod created to Running (seconds of trace time)"
+	p.X.Label.Text = "start wait (s of trace time)"
 	p.Y.Label.Text = "jobs"
 	h, err := plotter.NewHist(waits, 30)
 	if err != nil {
