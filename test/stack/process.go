@@ -81,24 +81,23 @@ func (p *Process) Stop() error {
 	defer func() { p.cmd = nil }()
 	pgid := p.cmd.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	// Any exit status after SIGTERM is a stop we asked for (kube-scheduler
+	// exits 1 on SIGTERM); only a failure to wait is an error.
 	select {
 	case err := <-p.done:
-		if err != nil && !isSignalExit(err) {
-			return fmt.Errorf("stopping %s: %w", p.Name, err)
-		}
-		return nil
+		return waitError(p.Name, err)
 	case <-time.After(stopGrace):
 	}
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	if err := <-p.done; err != nil && !isSignalExit(err) {
-		return fmt.Errorf("stopping %s: %w", p.Name, err)
-	}
-	return nil
+	return waitError(p.Name, <-p.done)
 }
 
-func isSignalExit(err error) bool {
+func waitError(name string, err error) error {
 	var ee *exec.ExitError
-	return errors.As(err, &ee) && !ee.Exited()
+	if err == nil || errors.As(err, &ee) {
+		return nil
+	}
+	return fmt.Errorf("stopping %s: %w", name, err)
 }
 
 // Tail returns the last n lines of the process's log.
