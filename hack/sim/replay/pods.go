@@ -80,11 +80,20 @@ func (f *PodFactory) Pod(i int, job trace.Job, namespace string) (*corev1.Pod, I
 	}
 	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
 		for c := range cs {
-			for e, env := range cs[c].Env {
-				if v, ok := vars[env.Name]; ok {
-					cs[c].Env[e].Value = v
+			env := cs[c].Env[:0]
+			for _, e := range cs[c].Env {
+				// The example job's own overwrite variables (its
+				// KUBERNETES_CPU_REQUEST: "2") are not in a jobs export:
+				// replayed jobs get the policy's default requests.
+				if strings.HasPrefix(e.Name, "KUBERNETES_") {
+					continue
 				}
+				if v, ok := vars[e.Name]; ok {
+					e.Value = v
+				}
+				env = append(env, e)
 			}
+			cs[c].Env = env
 		}
 	}
 	mutated, _ := policy.Apply(pod.DeepCopy(), f.policy, policy.CapacityStatus{})

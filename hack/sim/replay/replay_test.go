@@ -53,6 +53,7 @@ func TestPodFactory(t *testing.T) {
 			assert.Equal(t, "6", env["CI_PIPELINE_ID"])
 			assert.Equal(t, "test", env["CI_JOB_STAGE"])
 			assert.Equal(t, "4711", env["CI_PROJECT_ID"])
+			assert.NotContains(t, env, "KUBERNETES_CPU_REQUEST", "the example job's own request is not every job's")
 			ok, _ := policy.IsJobPod(pod)
 			assert.True(t, ok, "still a GitLab job pod")
 			assert.Empty(t, pod.Spec.NodeSelector, "the webhook, not the replay, places the pod")
