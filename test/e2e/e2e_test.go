@@ -4,10 +4,13 @@
 // kube-apiserver and etcd (envtest), kube-scheduler, Karpenter with its
 // kwok cloud provider and kwok, all built from Go modules
 // (hack/build-control-plane.sh, hack/build-e2e-tools.sh) and started by
-// test/stack, which the replay tool hack/sim shares. A GitLab job pod
-// created in an opted-in namespace is mutated by jobfit, found unschedulable
-// by the scheduler, given a node by Karpenter, and scheduled onto it; the
-// test checks the node has the arch and capacity type jobfit chose.
+// test/stack, which the replay tool hack/sim shares. Only shipped files
+// are used: jobfit installed from manifests/default, the EKS example policy,
+// and the example NodePools with their ci.example.com/runner taint (only
+// their nodeClassRef points at a KWOKNodeClass). A GitLab job pod created
+// in an opted-in namespace is mutated by jobfit, found unschedulable by the
+// scheduler, given a node by Karpenter, and scheduled onto it; the test
+// checks the node has the arch, capacity type and pool jobfit chose.
 // TestSimSmoke replays a few minutes of CI jobs with hack/sim.
 //
 //	make e2e
@@ -27,7 +30,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"jobfit.dev/jobfit/hack/sim/cluster"
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/test/corpus"
 	"jobfit.dev/jobfit/test/stack"
@@ -51,34 +56,53 @@ func TestJobPodsGetNodesOfTheirArch(t *testing.T) {
 		t.Skip("needs KUBEBUILDER_ASSETS (hack/build-control-plane.sh) and JOBFIT_E2E_TOOLS (hack/build-e2e-tools.sh); run make e2e")
 	}
 	ctx := context.Background()
-	webhookenv.ManifestsDir = "../../manifests/base/webhook"
+	dir := t.TempDir()
+	// Karpenter's kwok provider offers AWS-like instance types, so the
+	// shipped NodePools' karpenter.k8s.aws/* requirements can be met.
+	instanceTypes := filepath.Join(dir, "instance-types.json")
+	require.NoError(t, cluster.WriteInstanceTypes(instanceTypes, cluster.Catalog(true)))
 	s, err := stack.Start(ctx, stack.Options{Assets: os.Getenv("KUBEBUILDER_ASSETS"), Tools: tools,
-		KarpenterArgs: []string{"--batch-idle-duration=100ms", "--batch-max-duration=1s"}})
+		KarpenterArgs: []string{"--instance-types-file-path=" + instanceTypes, "--batch-idle-duration=100ms", "--batch-max-duration=1s"}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Stop() })
 	c := s.Client
 
-	// jobfit, as in the integration suite.
+	// jobfit as `kubectl apply -k manifests/default` installs it, with the
+	// shipped EKS policy. The webhook runs in-process in place of the
+	// Deployment's pods, as its ServiceAccount, so the shipped RBAC and
+	// admission policies decide what it may do.
+	shipped, err := webhookenv.Kustomize("default")
+	require.NoError(t, err)
+	install := make([]client.Object, 0, len(shipped))
+	for _, o := range shipped {
+		install = append(install, o)
+	}
 	hostIP, err := webhookenv.NonLoopbackIPv4()
 	require.NoError(t, err)
 	port := freePort(t)
-	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
+	require.NoError(t, webhookenv.InstallObjects(ctx, c, install, hostIP, port))
 	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
 	require.NoError(t, stack.CreateFromFile(ctx, c, "../../manifests/examples/policies/eks-karpenter.yaml"))
-	mgr, err := webhookenv.NewManager(s.Config, webhookenv.Replica{Port: port, CertDir: filepath.Join(s.Dir, "certs"), MetricsAddr: "0", ProbeAddr: "0"})
+	mgr, err := webhookenv.NewManager(webhookenv.AsServiceAccount(s.Config, webhookenv.Namespace, "jobfit-webhook"),
+		webhookenv.Replica{Port: port, CertDir: filepath.Join(s.Dir, "certs"), MetricsAddr: "0", ProbeAddr: "0"})
 	require.NoError(t, err)
 	mctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
 	go func() { _ = mgr.Start(mctx) }()
-	require.NoError(t, stack.CreateFromFile(ctx, c, "testdata/kwok-nodepool.yaml"))
+
+	// The shipped NodePools, tainted ci.example.com/runner, with only their
+	// nodeClassRef pointed at a KWOKNodeClass (see hack/sim/cluster).
+	pools, err := cluster.NodePools("../../manifests", 1)
+	require.NoError(t, err)
+	require.NoError(t, stack.CreateObjects(ctx, c, append(pools, cluster.NodeClass(time.Second, 1))...))
 
 	for _, tc := range []struct {
-		name, arch, capacity string
+		name, arch, capacity, nodePool string
 		// vars are job variables added to the build container.
 		vars map[string]string
 	}{
-		{name: "arm64 from the runner's tags, spot by default", arch: "arm64", capacity: "spot"},
-		{name: "amd64 and on-demand from job variables", arch: "amd64", capacity: "on-demand",
+		{name: "arm64 from the runner's tags, spot by default", arch: "arm64", capacity: "spot", nodePool: "ci-spot"},
+		{name: "amd64 and on-demand from job variables", arch: "amd64", capacity: "on-demand", nodePool: "ci-on-demand",
 			vars: map[string]string{"JOBFIT_ARCH": "amd64", "JOBFIT_CAPACITY_TYPE": "on-demand"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,7 +131,10 @@ func TestJobPodsGetNodesOfTheirArch(t *testing.T) {
 			require.NoError(t, c.Get(ctx, types.NamespacedName{Name: got.Spec.NodeName}, node))
 			require.Equal(t, tc.arch, node.Labels[corev1.LabelArchStable])
 			require.Equal(t, tc.capacity, node.Labels["karpenter.sh/capacity-type"])
-			require.Equal(t, "ci", node.Labels["karpenter.sh/nodepool"])
+			require.Equal(t, tc.nodePool, node.Labels["karpenter.sh/nodepool"])
+			require.Contains(t, node.Spec.Taints, corev1.Taint{Key: "ci.example.com/runner", Value: "true", Effect: corev1.TaintEffectNoSchedule},
+				"the shipped pool's taint is on the node, and the shipped policy made the pod tolerate it")
+			require.Contains(t, got.Spec.Tolerations, corev1.Toleration{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoSchedule})
 			require.Equal(t, "fake", node.Annotations["kwok.x-k8s.io/node"])
 		})
 	}

@@ -15,7 +15,11 @@ import (
 // the kustomize API. Numbers come back as float64, as from any JSON decode,
 // so the objects compare equal with other renders (helm template).
 func Kustomize(dir string) ([]*unstructured.Unstructured, error) {
-	res, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(ManifestsRoot, dir))
+	opts := krusty.MakeDefaultOptions()
+	// kustomize's legacy order, as `kubectl apply -k` applies: Namespaces,
+	// then RBAC and the rest, so creating in order works.
+	opts.Reorder = krusty.ReorderOptionLegacy
+	res, err := krusty.MakeKustomizer(opts).Run(filesys.MakeFsOnDisk(), filepath.Join(ManifestsRoot, dir))
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build manifests/%s: %w", dir, err)
 	}
