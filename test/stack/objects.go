@@ -3,31 +3,15 @@ package stack
 import (
 	"context"
 	"fmt"
-	"os"
-	"strings"
 
+	"jobfit.dev/jobfit/test/webhookenv"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 )
 
 // ReadObjects decodes every document of a multi-document YAML file.
 func ReadObjects(path string) ([]*unstructured.Unstructured, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	var objs []*unstructured.Unstructured
-	for i, doc := range strings.Split(string(raw), "\n---") {
-		obj := &unstructured.Unstructured{}
-		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
-			return nil, fmt.Errorf("decoding document %d of %s: %w", i, path, err)
-		}
-		if len(obj.Object) > 0 {
-			objs = append(objs, obj)
-		}
-	}
-	return objs, nil
+	return webhookenv.ReadObjectsFile(path)
 }
 
 // CreateObjects creates objs in order.

@@ -47,7 +47,12 @@ func AsServiceAccount(admin *rest.Config, namespace, name string) *rest.Config {
 
 // ReadObjects decodes every document of a YAML file under ManifestsRoot.
 func ReadObjects(file string) ([]*unstructured.Unstructured, error) {
-	data, err := os.ReadFile(filepath.Join(ManifestsRoot, file))
+	return ReadObjectsFile(filepath.Join(ManifestsRoot, file))
+}
+
+// ReadObjectsFile decodes every document of a YAML or JSON file at path.
+func ReadObjectsFile(path string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +65,7 @@ func ReadObjects(file string) ([]*unstructured.Unstructured, error) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", file, err)
+			return nil, fmt.Errorf("decoding %s: %w", path, err)
 		}
 		if len(u.Object) > 0 {
 			out = append(out, u)
