@@ -21,13 +21,8 @@ import (
 // up to a Fargate size less Fargate's 256Mi overhead.
 func TestFargateExampleSizesEveryContainer(t *testing.T) {
 	p := corpus.LoadPolicy(t, "../manifests/examples/policies/eks-fargate.yaml")
-	inputs, err := filepath.Glob("testdata/*.yaml")
-	require.NoError(t, err)
 	withServices := 0
-	for _, in := range inputs {
-		if strings.HasSuffix(in, ".golden.yaml") || strings.HasSuffix(in, "-policy.yaml") {
-			continue
-		}
+	for _, in := range corpus.Inputs(t, "testdata") {
 		tc := corpus.Read(t, in)
 		t.Run(filepath.Base(in), func(t *testing.T) {
 			out, dec := policy.Apply(tc.Pod, p, policy.CapacityStatus{})

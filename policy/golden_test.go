@@ -22,14 +22,10 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // with <case>.golden.yaml, and checks idempotency and add-only labels.
 // A new input is picked up automatically; refresh with `go test ./policy -update`.
 func TestGolden(t *testing.T) {
-	inputs, err := filepath.Glob("testdata/*.yaml")
-	require.NoError(t, err)
+	inputs := corpus.Inputs(t, "testdata")
 	defaultPolicy := corpus.LoadPolicy(t, "testdata/default-policy.yaml")
 	n := 0
 	for _, in := range inputs {
-		if strings.HasSuffix(in, ".golden.yaml") || strings.HasSuffix(in, "-policy.yaml") {
-			continue
-		}
 		n++
 		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
 		t.Run(name, func(t *testing.T) {

@@ -36,17 +36,13 @@ import (
 // the pod policy.Apply returns, and the request is left as it was. This
 // guards the diff shortcut (withoutEqualParts).
 func TestPatchReproducesApply(t *testing.T) {
-	inputs, err := filepath.Glob("../policy/testdata/*.yaml")
-	require.NoError(t, err)
+	inputs := corpus.Inputs(t, "../policy/testdata")
 	examples := map[string]*policy.Policy{}
 	for _, f := range []string{"eks-karpenter", "ack-eci", "eks-fargate"} {
 		examples[f] = corpus.LoadPolicy(t, "../manifests/examples/policies/"+f+".yaml")
 	}
 	n := 0
 	for _, in := range inputs {
-		if strings.HasSuffix(in, ".golden.yaml") || strings.HasSuffix(in, "-policy.yaml") {
-			continue
-		}
 		n++
 		tc := corpus.Read(t, in)
 		policies := map[string]*policy.Policy{"own": tc.Policy}
@@ -205,13 +201,9 @@ func firstPod(t testing.TB, path string) *corev1.Pod {
 // trimming meets shapes the corpus does not have. The patch must still
 // turn the request into exactly policy.Apply's pod.
 func TestPatchReproducesApplyOnRandomizedPods(t *testing.T) {
-	inputs, err := filepath.Glob("../policy/testdata/*.yaml")
-	require.NoError(t, err)
 	var cases []corpus.Case
-	for _, in := range inputs {
-		if !strings.HasSuffix(in, ".golden.yaml") && !strings.HasSuffix(in, "-policy.yaml") {
-			cases = append(cases, corpus.Read(t, in))
-		}
+	for _, in := range corpus.Inputs(t, "../policy/testdata") {
+		cases = append(cases, corpus.Read(t, in))
 	}
 	examples := []*policy.Policy{loadPolicy(t),
 		corpus.LoadPolicy(t, "../manifests/examples/policies/ack-eci.yaml"),

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -79,4 +81,30 @@ func LoadPolicy(t testing.TB, path string) *policy.Policy {
 	p, errs := policy.Load(raw)
 	require.Empty(t, errs, "%s", path)
 	return p
+}
+
+// Inputs returns the golden cases' input files in dir (for example
+// "policy/testdata"): every *.yaml except the goldens (*.golden.yaml) and
+// the shared policies (*-policy.yaml). It fails the test when a golden has
+// no input beside it, so a renamed or deleted case cannot leave a stale
+// golden behind.
+func Inputs(t testing.TB, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	require.NoError(t, err)
+	var inputs []string
+	have := map[string]bool{}
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".golden.yaml") && !strings.HasSuffix(f, "-policy.yaml") {
+			inputs = append(inputs, f)
+			have[f] = true
+		}
+	}
+	for _, f := range files {
+		if in, ok := strings.CutSuffix(f, ".golden.yaml"); ok {
+			require.True(t, have[in+".yaml"], "%s has no input %s.yaml: delete the stale golden", f, in)
+		}
+	}
+	require.NotEmpty(t, inputs, "no golden inputs in %s", dir)
+	return inputs
 }
