@@ -72,22 +72,3 @@ func (q *Quantity) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes the quantity as written.
 func (q Quantity) MarshalJSON() ([]byte, error) { return json.Marshal(q.raw) }
-
-// UnmarshalJSON accepts "true", "job-timeout" and "off", and also the YAML
-// 1.1 booleans that an unquoted true or off decode to.
-func (d *DoNotDisrupt) UnmarshalJSON(b []byte) error {
-	switch string(bytes.TrimSpace(b)) {
-	case "true":
-		*d = DoNotDisruptTrue
-		return nil
-	case "false":
-		*d = DoNotDisruptOff
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("disruption.doNotDisrupt must be \"true\", job-timeout or off")
-	}
-	*d = DoNotDisrupt(s)
-	return nil
-}

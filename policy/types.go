@@ -1,6 +1,10 @@
 package policy
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -190,6 +194,25 @@ const (
 	DoNotDisruptJobTimeout DoNotDisrupt = "job-timeout"
 	DoNotDisruptOff        DoNotDisrupt = "off"
 )
+
+// UnmarshalJSON accepts "true", "job-timeout" and "off", and also the YAML
+// 1.1 booleans that an unquoted true or off decode to.
+func (d *DoNotDisrupt) UnmarshalJSON(b []byte) error {
+	switch string(bytes.TrimSpace(b)) {
+	case "true":
+		*d = DoNotDisruptTrue
+		return nil
+	case "false":
+		*d = DoNotDisruptOff
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("disruption.doNotDisrupt must be \"true\", job-timeout or off")
+	}
+	*d = DoNotDisrupt(s)
+	return nil
+}
 
 // DisruptionPolicy controls karpenter.sh/do-not-disrupt.
 type DisruptionPolicy struct {
