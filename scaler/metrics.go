@@ -11,6 +11,10 @@ type Metrics struct {
 	// PendingSeconds observes how long pending job pods have waited, once
 	// per pod when it leaves pending.
 	PendingSeconds prometheus.Histogram
+	// PendingOldestSeconds is the age of the oldest pending job pod by arch
+	// and capacity type, 0 when none is pending; the histogram above only
+	// sees a pod once it stops pending, too late for one that never does.
+	PendingOldestSeconds *prometheus.GaugeVec
 	// CapacityDegraded is 1 for each degraded arch × capacity type.
 	CapacityDegraded *prometheus.GaugeVec
 	// NodePoolChanges counts planned NodePool field changes (also in dry run).
@@ -34,6 +38,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "jobfit_pod_pending_seconds", Help: "How long GitLab job pods waited for a node.",
 			Buckets: []float64{1, 5, 10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200},
 		}),
+		PendingOldestSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jobfit_pod_pending_oldest_seconds", Help: "How long the oldest pending GitLab job pod has waited for a node, by arch and capacity type; 0 while none is pending.",
+		}, []string{"arch", "capacity_type"}),
 		CapacityDegraded: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "jobfit_capacity_degraded", Help: "1 while the scaler considers this arch and capacity type degraded.",
 		}, []string{"arch", "capacity_type"}),
@@ -50,6 +57,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "jobfit_nodeclass_ready", Help: "1 while the EC2NodeClass behind a managed NodePool is Ready, 0 while it is not.",
 		}, []string{"nodeclass"}),
 	}
-	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling, m.NodeClassReady)
+	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.PendingOldestSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling, m.NodeClassReady)
 	return m
 }

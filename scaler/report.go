@@ -2,6 +2,7 @@ package scaler
 
 import (
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -22,8 +23,9 @@ func newReporter(m *Metrics) *reporter {
 	return &reporter{metrics: m, pending: map[types.UID]pendingPod{}}
 }
 
-// report sets jobfit_executor_pods and observes jobfit_pod_pending_seconds
-// once for each pod that stopped pending since the last pass.
+// report sets jobfit_executor_pods and jobfit_pod_pending_oldest_seconds
+// and observes jobfit_pod_pending_seconds once for each pod that stopped
+// pending since the last pass.
 func (r *reporter) report(snap *pressure.Snapshot, pods []*corev1.Pod) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -32,6 +34,7 @@ func (r *reporter) report(snap *pressure.Snapshot, pods []*corev1.Pod) {
 		r.metrics.ExecutorPods.WithLabelValues(k.Arch, k.CapacityType, string(pressure.PhasePending)).Add(float64(b.Pending))
 		r.metrics.ExecutorPods.WithLabelValues(k.Arch, k.CapacityType, string(pressure.PhaseRunning)).Add(float64(b.Running))
 	}
+	r.reportOldestPending(snap)
 	now := snap.Now.Unix()
 	still := make(map[types.UID]bool, len(r.pending))
 	for _, pod := range pods {
@@ -47,5 +50,27 @@ func (r *reporter) report(snap *pressure.Snapshot, pods []*corev1.Pod) {
 			r.metrics.PendingSeconds.Observe(float64(now - p.since))
 			delete(r.pending, uid)
 		}
+	}
+}
+
+// reportOldestPending sets jobfit_pod_pending_oldest_seconds for every arch
+// and capacity type that jobfit_executor_pods has: the longest wait among
+// its pending pods, measured as the spot fallback measures it (the bucket's
+// PendingSince), or 0 while none is pending. A group with no job pods left
+// loses its series, as it does in jobfit_executor_pods.
+func (r *reporter) reportOldestPending(snap *pressure.Snapshot) {
+	type group struct{ arch, capacityType string }
+	oldest := map[group]time.Duration{}
+	for k, b := range snap.Buckets {
+		g := group{k.Arch, k.CapacityType}
+		age := oldest[g]
+		for _, since := range b.PendingSince {
+			age = max(age, snap.Now.Sub(since))
+		}
+		oldest[g] = age
+	}
+	r.metrics.PendingOldestSeconds.Reset()
+	for g, age := range oldest {
+		r.metrics.PendingOldestSeconds.WithLabelValues(g.arch, g.capacityType).Set(age.Seconds())
 	}
 }

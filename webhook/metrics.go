@@ -71,6 +71,13 @@ var (
 		Help: "The policies in force: 1 for each kind, name and hash.",
 	}, []string{"kind", "name", "hash"})
 
+	// certificateExpiry is a timestamp rather than a remaining duration so
+	// that it changes only when the certificate does; PromQL subtracts time().
+	certificateExpiry = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "jobfit_webhook_certificate_expiry_timestamp_seconds",
+		Help: "NotAfter of the serving certificate this replica serves, as a Unix timestamp; set on every reload of tls.crt.",
+	})
+
 	buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "jobfit_build_info",
 		Help: "jobfit's version and Go version; always 1.",
@@ -97,7 +104,7 @@ func RegisterMetrics(version string) error {
 // Collectors returns the webhook's metrics, for RegisterMetrics and for
 // tests that check names against them (the Grafana dashboard's).
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, policyLoads, policyInfo, buildInfo}
+	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, policyLoads, policyInfo, certificateExpiry, buildInfo}
 }
 
 // setPolicyInfo makes name and hash the only jobfit_policy_info series of a

@@ -32,15 +32,18 @@ type ServerOptions struct {
 	CertDir string
 }
 
-// NewServer returns controller-runtime's webhook server with HTTP/2 off.
-// Every replica serves: the server needs no leader election.
+// NewServer returns controller-runtime's webhook server with HTTP/2 off,
+// reporting the expiry of the certificate it serves (server.go). Every
+// replica serves: the server needs no leader election.
 func NewServer(o ServerOptions) ctrlwebhook.Server {
-	return ctrlwebhook.NewServer(ctrlwebhook.Options{
-		Host:    o.Host,
-		Port:    o.Port,
-		CertDir: o.CertDir,
-		TLSOpts: []func(*tls.Config){DisableHTTP2},
-	})
+	return &server{
+		DefaultServer: &ctrlwebhook.DefaultServer{Options: ctrlwebhook.Options{
+			Host:    o.Host,
+			Port:    o.Port,
+			CertDir: o.CertDir,
+			TLSOpts: []func(*tls.Config){DisableHTTP2},
+		}},
+	}
 }
 
 // Options configures Setup.

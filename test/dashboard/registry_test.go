@@ -127,6 +127,7 @@ func TestCodeMetricsKnowsEveryJobfitMetric(t *testing.T) {
 		"jobfit_executor_pods", "jobfit_pod_pending_seconds", "jobfit_capacity_degraded",
 		"jobfit_nodepool_changes_total", "jobfit_headroom_pods", "jobfit_nodepool_at_ceiling",
 		"jobfit_runner_pin_conflicts_total", "jobfit_nodeclass_ready",
+		"jobfit_webhook_certificate_expiry_timestamp_seconds", "jobfit_pod_pending_oldest_seconds",
 		"certwatcher_read_certificate_total",
 	} {
 		require.Contains(t, m, name)
