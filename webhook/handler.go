@@ -2,13 +2,12 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -29,8 +28,8 @@ type PolicySource interface {
 }
 
 // Handler is jobfit's pod mutation handler: an adapter that decodes the
-// pod, calls policy.Apply and answers with a JSON patch built by
-// controller-runtime. It fails open: any internal error or panic admits the
+// pod, looks up the effective policy, calls Admit (the admission path it
+// shares with `jobfit mutate`) and answers with Admit's JSON patch. It fails open: any internal error or panic admits the
 // pod unmutated with a warning, because controller-runtime would report an
 // errored response as a denial whatever the webhook's failurePolicy says.
 type Handler struct {
@@ -71,35 +70,32 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	if err != nil {
 		return admission.Response{}, "", fmt.Errorf("decoding pod: %w", err)
 	}
-	// The object of a CREATE often has no namespace yet; policy and the
-	// applied record must see the one it is created in.
-	if pod.Namespace == "" {
-		pod.Namespace = req.Namespace
+	// The object of a CREATE often has no namespace yet; the policy is
+	// looked up by the one it is created in (Admit fills it in too).
+	namespace := pod.Namespace
+	if namespace == "" {
+		namespace = req.Namespace
 	}
 	if ok, reason := policy.IsJobPod(pod); !ok {
 		return admission.Allowed(reason), ResultSkipped, nil
 	}
-	eff, ok := h.Policies.Lookup(pod.Namespace)
+	eff, ok := h.Policies.Lookup(namespace)
 	if !ok {
 		return admission.Response{}, "", errors.New("no valid cluster policy loaded")
 	}
-	// managedFields are the API server's business and would only make the
-	// diff larger; both sides of the diff leave them out.
-	pod.ManagedFields = nil
-	mutated, dec := policy.Apply(pod, eff.Policy, eff.Status)
+	res, err := Admit(pod, req.Namespace, eff.Policy, eff.Status)
+	if err != nil {
+		return admission.Response{}, "", err
+	}
+	dec := &res.Decisions
 	warnings := prefixed(eff.Warnings, dec.Warnings)
 	if dec.Skipped {
 		return admission.Allowed(dec.Reason).WithWarnings(warnings...), ResultSkipped, nil
 	}
-	changed := dec.Changed()
-	if len(changed) == 0 {
+	if res.Unchanged() {
 		return admission.Allowed("already up to date with policy " + dec.Policy).WithWarnings(warnings...), ResultUnchanged, nil
 	}
-	resp, err := patch(pod, mutated)
-	if err != nil {
-		return admission.Response{}, "", err
-	}
-	for _, m := range changed {
+	for _, m := range dec.Changed() {
 		mutations.WithLabelValues(m).Inc()
 	}
 	// Counted on the pass that writes the applied record only, so that a
@@ -107,27 +103,16 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	for _, c := range dec.PinConflicts {
 		runnerPinConflicts.WithLabelValues(c.Trait).Inc()
 	}
-	return resp.WithWarnings(warnings...), ResultMutated, nil
+	return patchResponse(res.Patch).WithWarnings(warnings...), ResultMutated, nil
 }
 
-// patch diffs the typed pod before and after, rather than the raw request
-// object, so that fields this build of the API types does not know are in
-// neither side and are left alone.
-func patch(original, mutated *corev1.Pod) (admission.Response, error) {
-	original, mutated = withoutEqualParts(original, mutated)
-	before, err := json.Marshal(original)
-	if err != nil {
-		return admission.Response{}, fmt.Errorf("encoding pod: %w", err)
+// patchResponse is what admission.PatchResponseFromRaw returns for ops.
+func patchResponse(ops []jsonpatch.JsonPatchOperation) admission.Response {
+	pt := admissionv1.PatchTypeJSONPatch
+	return admission.Response{
+		Patches:           ops,
+		AdmissionResponse: admissionv1.AdmissionResponse{Allowed: true, PatchType: &pt},
 	}
-	after, err := json.Marshal(mutated)
-	if err != nil {
-		return admission.Response{}, fmt.Errorf("encoding mutated pod: %w", err)
-	}
-	resp := admission.PatchResponseFromRaw(before, after)
-	if !resp.Allowed {
-		return admission.Response{}, fmt.Errorf("building patch: %s", resp.Result.Message)
-	}
-	return resp, nil
 }
 
 func failOpen(reason string) admission.Response {

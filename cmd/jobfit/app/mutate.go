@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/webhook"
 )
 
 // MutateOptions are the flags of `jobfit mutate`.
@@ -20,6 +21,7 @@ type MutateOptions struct {
 	PolicyFile string
 	PodFile    string
 	StatusFile string
+	Namespace  string
 	Output     string
 	In         io.Reader
 	Out        io.Writer
@@ -53,6 +55,7 @@ ConfigMap, to preview the spot fallback.`,
 	f.StringVar(&o.PolicyFile, "policy", "", "policy file: a Policy document or a ConfigMap carrying one (required)")
 	f.StringVarP(&o.PodFile, "filename", "f", "-", "pod YAML or JSON; - reads standard input")
 	f.StringVar(&o.StatusFile, "capacity-status", "", "the jobfit-capacity-status ConfigMap (optional)")
+	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace the pod is created in, when its metadata.namespace is empty (as in the webhook's request)")
 	f.StringVarP(&o.Output, "output", "o", "yaml", "output format: yaml, json, patch or explain")
 	return cmd
 }
@@ -89,11 +92,20 @@ func runMutate(o *MutateOptions) error {
 	if err != nil {
 		return fmt.Errorf("reading pod %s: %w", o.PodFile, err)
 	}
-	out, dec := policy.Apply(pod, p, status)
-	return writeMutation(o.Out, o.Output, pod, out, dec)
+	if pod.Namespace != "" && o.Namespace != "" && pod.Namespace != o.Namespace {
+		return fmt.Errorf("--namespace %q: the pod's metadata.namespace is %q", o.Namespace, pod.Namespace)
+	}
+	// The webhook's own admission path, so that every output shows what
+	// the webhook would do, and -o patch is byte for byte its patch.
+	res, err := webhook.Admit(pod, o.Namespace, p, status)
+	if err != nil {
+		return fmt.Errorf("admitting pod %s: %w", o.PodFile, err)
+	}
+	return writeMutation(o.Out, o.Output, res)
 }
 
-func writeMutation(w io.Writer, format string, in, out *corev1.Pod, dec policy.Decisions) error {
+func writeMutation(w io.Writer, format string, res webhook.Result) error {
+	out := res.Pod
 	switch format {
 	case "json":
 		b, err := json.MarshalIndent(out, "", "  ")
@@ -103,9 +115,9 @@ func writeMutation(w io.Writer, format string, in, out *corev1.Pod, dec policy.D
 		_, err = fmt.Fprintln(w, string(b))
 		return err
 	case "patch":
-		return writePatch(w, in, out)
+		return writePatch(w, res.Patch)
 	case "explain":
-		return WriteExplain(w, out, dec)
+		return WriteExplain(w, out, res.Decisions)
 	}
 	b, err := yaml.Marshal(out)
 	if err != nil {
@@ -115,24 +127,15 @@ func writeMutation(w io.Writer, format string, in, out *corev1.Pod, dec policy.D
 	return err
 }
 
-// writePatch prints the JSON patch the webhook would return, built by the
-// same library controller-runtime uses.
-func writePatch(w io.Writer, in, out *corev1.Pod) error {
-	a, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return err
-	}
-	ops, err := jsonpatch.CreatePatch(a, b)
-	if err != nil {
-		return fmt.Errorf("building patch: %w", err)
+// writePatch prints the JSON patch the webhook would answer with, as
+// indented JSON; an empty patch (pod skipped or unchanged) prints [].
+func writePatch(w io.Writer, ops []jsonpatch.JsonPatchOperation) error {
+	if ops == nil {
+		ops = []jsonpatch.JsonPatchOperation{}
 	}
 	js, err := json.MarshalIndent(ops, "", "  ")
 	if err != nil {
-		return err
+		return fmt.Errorf("encoding patch: %w", err)
 	}
 	_, err = fmt.Fprintln(w, string(js))
 	return err

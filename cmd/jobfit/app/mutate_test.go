@@ -27,6 +27,7 @@ func TestMutateFlags(t *testing.T) {
 		{"defaults", []string{"--policy", "p.yaml"}, "", MutateOptions{PolicyFile: "p.yaml", PodFile: "-", Output: "yaml"}},
 		{"all flags", []string{"--policy", "p.yaml", "-f", "pod.yaml", "-o", "patch", "--capacity-status", "s.yaml"}, "",
 			MutateOptions{PolicyFile: "p.yaml", PodFile: "pod.yaml", Output: "patch", StatusFile: "s.yaml"}},
+		{"namespace", []string{"--policy", "p.yaml", "-n", "ci"}, "", MutateOptions{PolicyFile: "p.yaml", PodFile: "-", Output: "yaml", Namespace: "ci"}},
 		{"policy required", []string{"-f", "pod.yaml"}, "--policy is required", MutateOptions{}},
 		{"bad output", []string{"--policy", "p.yaml", "-o", "table"}, `--output "table"`, MutateOptions{}},
 	}
@@ -132,4 +133,29 @@ func TestMutateExplainsTolerations(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, runMutate(&MutateOptions{PolicyFile: examplePolicy, PodFile: examplePod, Output: "explain", Out: &out}))
 	assert.Regexp(t, `toleration\s+ci.example.com/runner=true:NoSchedule\s+scheduling.tolerations\[0\]\s+true`, out.String())
+}
+
+// TestMutateNamespace: --namespace fills in a pod without one, as the
+// request's namespace does in the webhook, and may not contradict the
+// pod's own.
+func TestMutateNamespace(t *testing.T) {
+	tests := []struct {
+		name, namespace, wantErr, want string
+	}{
+		{name: "pod's own namespace", want: "pod gitlab-runner/"},
+		{name: "same namespace", namespace: "gitlab-runner", want: "pod gitlab-runner/"},
+		{name: "different namespace", namespace: "ci", wantErr: `--namespace "ci": the pod's metadata.namespace is "gitlab-runner"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := runMutate(&MutateOptions{PolicyFile: examplePolicy, PodFile: examplePod, Namespace: tt.namespace, Output: "explain", Out: &out})
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Contains(t, out.String(), tt.want)
+		})
+	}
 }
