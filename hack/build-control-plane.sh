@@ -15,6 +15,8 @@
 #   ETCD_VERSION      go.etcd.io/etcd/server/v3 version (default v3.6.5, the one
 #                     k8s.io/kubernetes v1.35.1 requires)
 set -euo pipefail
+# shellcheck source=hack/tools-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools-lib.sh"
 
 K8S_VERSION="${K8S_VERSION:-v1.35.1}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.5}"
@@ -59,7 +61,7 @@ k8s_minor="${BASH_REMATCH[1]}"
 # Staging modules (k8s.io/api, k8s.io/apiserver, ...) are tagged v0.X.Y for v1.X.Y.
 STAGING_VERSION="v0.${k8s_minor}.${BASH_REMATCH[2]}"
 
-cache_root="${JOBFIT_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/jobfit-tools}"
+cache_root="$(tools_cache_root)"
 asset_dir="${cache_root}/k8s-${K8S_VERSION}-etcd-${ETCD_VERSION}"
 
 if [[ "${print_dir_only}" == true ]]; then
@@ -84,13 +86,7 @@ mkdir -p "${asset_dir}"
 
 # One builder at a time per asset directory; a second caller waits and then
 # finds the binaries already there.
-if command -v flock >/dev/null; then
-	exec 9>"${asset_dir}/.lock"
-	if ! flock -n 9; then
-		log "==> waiting for another build in ${asset_dir}"
-		flock 9
-	fi
-fi
+lock_tool_dir "${asset_dir}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/jobfit-control-plane.XXXXXX")"
 cleanup() {

@@ -15,6 +15,8 @@
 #   KARPENTER_VERSION  sigs.k8s.io/karpenter version (default v1.14.1, as in go.mod)
 #   KWOK_VERSION       sigs.k8s.io/kwok version (default v0.8.0)
 set -euo pipefail
+# shellcheck source=hack/tools-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools-lib.sh"
 
 KARPENTER_VERSION="${KARPENTER_VERSION:-v1.14.1}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
@@ -22,7 +24,7 @@ KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-cache_root="${JOBFIT_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/jobfit-tools}"
+cache_root="$(tools_cache_root)"
 dir="${cache_root}/e2e-karpenter-${KARPENTER_VERSION}-kwok-${KWOK_VERSION}"
 
 complete() {
@@ -38,13 +40,7 @@ command -v go >/dev/null || die "go is not on PATH"
 mkdir -p "${dir}"
 
 # One builder at a time per directory.
-if command -v flock >/dev/null; then
-	exec 9>"${dir}/.lock"
-	if ! flock -n 9; then
-		log "==> waiting for another build in ${dir}"
-		flock 9
-	fi
-fi
+lock_tool_dir "${dir}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/jobfit-e2e-tools.XXXXXX")"
 trap 'rm -rf "${work}"' EXIT

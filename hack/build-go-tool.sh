@@ -13,6 +13,8 @@
 # Environment:
 #   JOBFIT_TOOLS_DIR  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/jobfit-tools)
 set -euo pipefail
+# shellcheck source=hack/tools-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools-lib.sh"
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -23,7 +25,7 @@ pkg="$2"
 [[ "${pkg}" == *@v* ]] || die "PACKAGE@VERSION must carry a version, got ${pkg}"
 version="${pkg##*@}"
 
-cache_root="${JOBFIT_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/jobfit-tools}"
+cache_root="$(tools_cache_root)"
 dir="${cache_root}/${name}-${version}"
 bin="${dir}/${name}"
 
@@ -36,13 +38,7 @@ command -v go >/dev/null || die "go is not on PATH"
 mkdir -p "${dir}"
 
 # One builder at a time per directory.
-if command -v flock >/dev/null; then
-	exec 9>"${dir}/.lock"
-	if ! flock -n 9; then
-		log "==> waiting for another build in ${dir}"
-		flock 9
-	fi
-fi
+lock_tool_dir "${dir}"
 if [[ -x "${bin}" ]]; then
 	printf '%s\n' "${bin}"
 	exit 0

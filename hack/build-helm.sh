@@ -14,6 +14,8 @@
 #   JOBFIT_TOOLS_DIR  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/jobfit-tools)
 #   HELM_VERSION      helm.sh/helm/v3 version (default v3.22.0)
 set -euo pipefail
+# shellcheck source=hack/tools-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools-lib.sh"
 
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 
@@ -50,7 +52,7 @@ done
 [[ "${HELM_VERSION}" =~ ^v3\.[0-9]+\.[0-9]+$ ]] ||
 	die "HELM_VERSION must look like v3.X.Y, got ${HELM_VERSION}"
 
-cache_root="${JOBFIT_TOOLS_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/jobfit-tools}"
+cache_root="$(tools_cache_root)"
 tool_dir="${cache_root}/helm-${HELM_VERSION}"
 
 if [[ "${print_dir_only}" == true || -x "${tool_dir}/helm" ]]; then
@@ -63,16 +65,10 @@ mkdir -p "${tool_dir}"
 
 # One builder at a time per version; a second caller waits and then finds
 # the binary already there.
-if command -v flock >/dev/null; then
-	exec 9>"${tool_dir}/.lock"
-	if ! flock -n 9; then
-		log "==> waiting for another build in ${tool_dir}"
-		flock 9
-	fi
-	if [[ -x "${tool_dir}/helm" ]]; then
-		printf '%s\n' "${tool_dir}"
-		exit 0
-	fi
+lock_tool_dir "${tool_dir}"
+if [[ -x "${tool_dir}/helm" ]]; then
+	printf '%s\n' "${tool_dir}"
+	exit 0
 fi
 
 gobin="$(mktemp -d "${TMPDIR:-/tmp}/jobfit-helm.XXXXXX")"
