@@ -12,9 +12,13 @@ import (
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/scaler/fallback"
@@ -187,4 +191,19 @@ func (c *FallbackController) writeStatus(ctx context.Context, st policy.Capacity
 		return fmt.Errorf("applying capacity status: %w", err)
 	}
 	return nil
+}
+
+// Register adds the fallback controller to mgr: one request, triggered by
+// job pods, NodeClaims being deleted and the status ConfigMap, and requeued
+// every sync period (which also re-reads the EC2NodeClasses: they are not
+// watched, so that a cluster without that CRD still starts).
+func (c *FallbackController) Register(_ context.Context, mgr ctrl.Manager) error {
+	key := types.NamespacedName{Namespace: c.namespace, Name: policy.CapacityStatusName}
+	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
+		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(jobPods)).
+		Watches(&karpv1.NodeClaim{}, c.nodeClaimEvents(key)).
+		Watches(&corev1.ConfigMap{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			return o.GetNamespace() == c.namespace
+		}))).
+		Complete(c)
 }

@@ -8,10 +8,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"jobfit.dev/jobfit/policy"
@@ -194,4 +198,19 @@ func (c *HeadroomController) reportDryRun(want map[string]int) {
 		c.reported[arch] = n
 		c.recorder.Eventf(ref, nil, corev1.EventTypeNormal, "HeadroomPlanned", "DryRun", "dry run: would keep %d %s placeholders", n, arch)
 	}
+}
+
+// Register adds the headroom controller to mgr, triggered by job pods, its
+// own placeholders and the policy. Every ConfigMap in the cache is in
+// jobfit's namespace (CacheOptions), which may differ from the headroom
+// namespace, so ConfigMaps are not filtered by namespace here.
+func (c *HeadroomController) Register(_ context.Context, mgr ctrl.Manager) error {
+	key := types.NamespacedName{Namespace: c.namespace, Name: HeadroomOwnerName}
+	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
+		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			_, headroom := o.GetLabels()[policy.HeadroomLabel]
+			return headroom || isJobPod(o)
+		}))).
+		Watches(&corev1.ConfigMap{}, singleton(key)).
+		Complete(c)
 }

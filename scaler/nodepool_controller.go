@@ -9,9 +9,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
@@ -177,4 +181,25 @@ func boolFloat(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// Register adds the NodePool controller to mgr: NodePools, plus every
+// listed NodePool whenever job pods or jobfit's ConfigMaps change.
+func (c *NodePoolController) Register(_ context.Context, mgr ctrl.Manager) error {
+	allPools := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		p := c.policies.Get()
+		if p == nil {
+			return nil
+		}
+		reqs := make([]reconcile.Request, 0, len(p.NodePools))
+		for _, np := range p.NodePools {
+			reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: np.Name}})
+		}
+		return reqs
+	})
+	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
+		For(&karpv1.NodePool{}).
+		Watches(&corev1.Pod{}, allPools, builder.WithPredicates(jobPods)).
+		Watches(&corev1.ConfigMap{}, allPools).
+		Complete(reconcile.AsReconciler[*karpv1.NodePool](mgr.GetClient(), c))
 }
