@@ -8,9 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/schedule"
 )
 
 // Sample is the concurrent demand of one arch at one time.
@@ -57,27 +56,16 @@ func Quantile(samples []Sample, q float64) int {
 	return d[min(max(rank, 0), len(d)-1)]
 }
 
-// ScheduledMin returns the largest Min of the schedules active at now (UTC).
-// A schedule is active for Duration after each cron activation, so a window
-// that starts at 22:00 for 4h covers 01:00 the next day.
+// ScheduledMin returns the largest Min of the schedules whose window is
+// open at now (UTC); see package schedule.
 func ScheduledMin(schedules []policy.HeadroomSchedule, now time.Time) int {
-	now = now.UTC()
 	best := 0
 	for _, s := range schedules {
-		sched, err := policy.CronParser.Parse(s.Cron)
-		if err != nil {
-			continue // Validate rejects these; a loaded policy has none.
-		}
-		if active(sched, s.Duration.Value(), now) {
+		if schedule.Active(s.Cron, s.Duration.Value(), now) {
 			best = max(best, s.Min)
 		}
 	}
 	return best
-}
-
-func active(sched cron.Schedule, d time.Duration, now time.Time) bool {
-	start := sched.Next(now.Add(-d))
-	return !start.IsZero() && !start.After(now)
 }
 
 // Count is the number of placeholders arch should have: the quantile of
