@@ -81,9 +81,6 @@ if complete; then
 	exit 0
 fi
 
-command -v go >/dev/null || die "go is not on PATH"
-mkdir -p "${asset_dir}"
-
 # One builder at a time per asset directory; a second caller waits and then
 # finds the binaries already there.
 lock_tool_dir "${asset_dir}"

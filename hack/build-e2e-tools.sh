@@ -36,9 +36,6 @@ if complete; then
 	exit 0
 fi
 
-command -v go >/dev/null || die "go is not on PATH"
-mkdir -p "${dir}"
-
 # One builder at a time per directory.
 lock_tool_dir "${dir}"
 

@@ -34,9 +34,6 @@ if [[ -x "${bin}" ]]; then
 	exit 0
 fi
 
-command -v go >/dev/null || die "go is not on PATH"
-mkdir -p "${dir}"
-
 # One builder at a time per directory.
 lock_tool_dir "${dir}"
 if [[ -x "${bin}" ]]; then

@@ -60,9 +60,6 @@ if [[ "${print_dir_only}" == true || -x "${tool_dir}/helm" ]]; then
 	exit 0
 fi
 
-command -v go >/dev/null || die "go is not on PATH"
-mkdir -p "${tool_dir}"
-
 # One builder at a time per version; a second caller waits and then finds
 # the binary already there.
 lock_tool_dir "${tool_dir}"
