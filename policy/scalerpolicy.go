@@ -121,10 +121,16 @@ type ArchHeadroom struct {
 	// Min and Max bound the count.
 	Min int `json:"min,omitempty"`
 	Max int `json:"max,omitempty"`
-	// Quantile of concurrent demand over Window (default 0.9).
+	// Quantile of the demand samples over Window (default 0.9): of the
+	// concurrent demand, or with LeadTime of its growth within LeadTime.
 	Quantile float64 `json:"quantile,omitempty"`
 	// Window of demand history (default 1h).
 	Window Duration `json:"window,omitempty"`
+	// LeadTime, when set, sizes headroom by arrivals instead of by
+	// concurrency: the Quantile of how much the demand grew within any
+	// LeadTime (set it to the nodes' boot time), less the job-sized room
+	// already free on the arch's nodes. Unset keeps the concurrency rule.
+	LeadTime Duration `json:"leadTime,omitempty"`
 	// Schedules raise the count in cron windows (UTC).
 	Schedules []HeadroomSchedule `json:"schedules,omitempty"`
 }

@@ -258,7 +258,10 @@ func (p *ScalerPolicy) validateHeadroom(path *field.Path) field.ErrorList {
 }
 
 func validateArchHeadroom(a ArchHeadroom, path *field.Path) field.ErrorList {
-	errs := durations(path, map[string]Duration{"window": a.Window})
+	errs := durations(path, map[string]Duration{"window": a.Window, "leadTime": a.LeadTime})
+	if lt := a.LeadTime; !lt.IsZero() && lt.Err() == nil && (lt.Value() <= 0 || lt.Value() >= a.Window.Value()) {
+		errs = append(errs, field.Invalid(path.Child("leadTime"), lt.String(), fmt.Sprintf("must be positive and shorter than window (%s)", a.Window)))
+	}
 	if a.Min < 0 {
 		errs = append(errs, field.Invalid(path.Child("min"), a.Min, "must not be negative"))
 	}

@@ -112,11 +112,26 @@ func (c *HeadroomController) plan(ctx context.Context, p *policy.ScalerPolicy) (
 	if err != nil {
 		return nil, nil, err
 	}
+	var rooms map[roomKey][]headroom.NodeRoom
 	want := map[string]int{}
 	for arch, cfg := range p.Headroom.PerArch {
 		c.history.Add(arch, headroom.Sample{At: now, Demand: snap.Concurrent(arch)}, cfg.Window.Value())
-		if p.Headroom.Enabled {
+		switch {
+		case !p.Headroom.Enabled:
+		case cfg.LeadTime.IsZero():
 			want[arch] = headroom.Count(cfg, c.history.Quantile(arch, cfg.Quantile), now)
+		default:
+			if rooms == nil {
+				if rooms, err = c.nodeRooms(ctx, p); err != nil {
+					return nil, nil, err
+				}
+			}
+			tmpl := c.template(p, arch)
+			size := headroom.Size(tmpl, snap, arch)
+			pending := snap.Sum(func(k pressure.Key) bool { return k.Arch == arch }).Pending
+			free := headroom.FreeSlots(rooms[roomKey{arch: arch, capacityType: tmpl.CapacityType}],
+				pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()}, pending)
+			want[arch] = headroom.CountByArrivals(cfg, c.history.Growth(arch, cfg.LeadTime.Value(), cfg.Quantile), free, now)
 		}
 	}
 	return want, snap, nil

@@ -80,3 +80,73 @@ func TestHistoryQuantile(t *testing.T) {
 	assert.Equal(t, 0, h.Quantile("amd64", 1), "samples older than the window are forgotten")
 	assert.Equal(t, 0, h.Quantile("arm64", 0.9))
 }
+
+func TestGrowths(t *testing.T) {
+	t0 := at("2026-03-02T09:00:00Z")
+	series := func(demands ...int) []headroom.Sample {
+		out := make([]headroom.Sample, len(demands))
+		for i, d := range demands {
+			out[i] = headroom.Sample{At: t0.Add(time.Duration(i) * 20 * time.Second), Demand: d}
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		demands []int
+		want    []int
+	}{
+		{"steady demand grows by nothing", []int{5, 5, 5, 5}, []int{0, 0, 0, 0}},
+		{"a fan-out is the rise over the lowest of the last minute", []int{5, 4, 10, 12, 12}, []int{0, 0, 6, 8, 8}},
+		{"a fall is no growth", []int{12, 8, 3, 3}, []int{0, 0, 0, 0}},
+		{"the low point leaves the window after the lead time", []int{2, 9, 9, 9, 9, 9}, []int{0, 7, 7, 7, 0, 0}},
+		{"arrivals offset by departures", []int{10, 11, 10, 11, 10}, []int{0, 1, 0, 1, 0}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := headroom.Growths(series(tc.demands...), time.Minute)
+			d := make([]int, len(got))
+			for i, g := range got {
+				d[i] = g.Demand
+			}
+			assert.Equal(t, tc.want, d)
+		})
+	}
+}
+
+func TestHistoryGrowthAndThinning(t *testing.T) {
+	h := headroom.NewHistory()
+	t0 := at("2026-03-02T09:00:00Z")
+	// A burst of pod events within a second is one sample holding the
+	// latest demand (window/720 = 5 s for an hour).
+	for i, d := range []int{3, 4, 5, 6} {
+		h.Add("amd64", headroom.Sample{At: t0.Add(time.Duration(i) * 100 * time.Millisecond), Demand: d}, time.Hour)
+	}
+	h.Add("amd64", headroom.Sample{At: t0.Add(30 * time.Second), Demand: 16}, time.Hour)
+	assert.Equal(t, 10, h.Growth("amd64", time.Minute, 1), "6 → 16 within the lead time")
+	assert.Equal(t, 0, h.Growth("amd64", time.Minute, 0.5), "the first sample grew by nothing")
+	assert.Equal(t, 0, h.Growth("arm64", time.Minute, 0.9))
+}
+
+func TestCountByArrivals(t *testing.T) {
+	cfg := policy.ArchHeadroom{Min: 1, Max: 8, Schedules: []policy.HeadroomSchedule{
+		{Cron: "0 7 * * 1-5", Duration: policy.ParseDuration("11h"), Min: 4},
+	}}
+	night, day := at("2026-03-02T03:00:00Z"), at("2026-03-02T09:00:00Z")
+	cases := []struct {
+		name         string
+		growth, free int
+		now          time.Time
+		want         int
+	}{
+		{"growth with no free room", 6, 0, night, 6},
+		{"free room covers part", 6, 4, night, 2},
+		{"free room covers all: min stays", 6, 10, night, 1},
+		{"capped at max", 20, 0, night, 8},
+		{"the schedule's minimum holds whatever is free", 0, 10, day, 4},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, headroom.CountByArrivals(cfg, tc.growth, tc.free, tc.now))
+		})
+	}
+}

@@ -192,6 +192,7 @@ func TestScalerPolicyScaled(t *testing.T) {
 	assert.Equal(t, 90*time.Second, p.Fallback.RecoverAfter.Value())
 	assert.Equal(t, 6*time.Second, p.Consolidation.Idle.Value())
 	assert.Equal(t, 6*time.Minute, p.Headroom.PerArch["arm64"].Window.Value())
+	assert.Equal(t, 6*time.Second, p.Headroom.PerArch["amd64"].LeadTime.Value(), "the lead time is a boot time, compressed too")
 	assert.Equal(t, 8, p.Headroom.PerArch["amd64"].Max, "counts stay as shipped")
 }
 

@@ -46,6 +46,11 @@ func ScalerPolicy(path string, speed float64) (cm *unstructured.Unstructured, dr
 		if err := scaleField(p, speed, "1h", "headroom", "perArch", arch, "window"); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
+		if _, found, _ := unstructured.NestedString(p, "headroom", "perArch", arch, "leadTime"); found {
+			if err := scaleField(p, speed, "", "headroom", "perArch", arch, "leadTime"); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
 		if s, found, _ := unstructured.NestedSlice(p, "headroom", "perArch", arch, "schedules"); found && len(s) > 0 {
 			dropped = append(dropped, fmt.Sprintf("headroom.perArch.%s.schedules (%d)", arch, len(s)))
 			unstructured.RemoveNestedField(p, "headroom", "perArch", arch, "schedules")
