@@ -49,6 +49,26 @@ func TransformPod(obj any) (any, error) {
 	return out, nil
 }
 
+// TransformEvent keeps of an Event what signals.KarpenterGaveUp reads: the
+// pod it is about, its reason, its source and its times. Messages, which
+// can be long, are dropped.
+func TransformEvent(obj any) (any, error) {
+	e, ok := obj.(*corev1.Event)
+	if !ok {
+		return obj, nil
+	}
+	return &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: e.Name, Namespace: e.Namespace, UID: e.UID, ResourceVersion: e.ResourceVersion,
+			CreationTimestamp: e.CreationTimestamp,
+		},
+		InvolvedObject: corev1.ObjectReference{Kind: e.InvolvedObject.Kind, Namespace: e.InvolvedObject.Namespace,
+			Name: e.InvolvedObject.Name, UID: e.InvolvedObject.UID},
+		Reason: e.Reason, Source: e.Source, ReportingController: e.ReportingController,
+		FirstTimestamp: e.FirstTimestamp, LastTimestamp: e.LastTimestamp, EventTime: e.EventTime,
+	}, nil
+}
+
 func slimContainers(cs []corev1.Container) []corev1.Container {
 	if len(cs) == 0 {
 		return nil

@@ -99,7 +99,11 @@ func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request)
 	if !c.seeded {
 		prev, c.seeded = fallback.Seed(current, now), true
 	}
-	snap, pods, err := c.observer.Snapshot(ctx, now)
+	gaveUp, err := c.observer.KarpenterGaveUp(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	snap, pods, err := c.observer.SnapshotWith(ctx, now, gaveUp)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -194,7 +198,8 @@ func (c *FallbackController) writeStatus(ctx context.Context, st policy.Capacity
 }
 
 // Register adds the fallback controller to mgr: one request, triggered by
-// job pods, NodeClaims being deleted and the status ConfigMap, and requeued
+// job pods, Karpenter's FailedScheduling Events, NodeClaims being deleted
+// and the status ConfigMap, and requeued
 // every sync period (which also re-reads the EC2NodeClasses: they are not
 // watched, so that a cluster without that CRD still starts).
 func (c *FallbackController) Register(_ context.Context, mgr ctrl.Manager) error {
@@ -202,6 +207,10 @@ func (c *FallbackController) Register(_ context.Context, mgr ctrl.Manager) error
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(jobPods)).
 		Watches(&karpv1.NodeClaim{}, c.nodeClaimEvents(key)).
+		Watches(&corev1.Event{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			e, ok := o.(*corev1.Event)
+			return ok && e.Reason == signals.ReasonFailedScheduling
+		}))).
 		Watches(&corev1.ConfigMap{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetNamespace() == c.namespace
 		}))).

@@ -6,11 +6,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/scaler/pressure"
+	"jobfit.dev/jobfit/scaler/signals"
 )
 
 // Observer reads job pods and NodePools through the (cached) client.
@@ -51,6 +54,22 @@ func (o *Observer) NodePools(ctx context.Context) ([]*karpv1.NodePool, error) {
 
 // Snapshot builds the pressure model at now, returning the job pods too.
 func (o *Observer) Snapshot(ctx context.Context, now time.Time) (*pressure.Snapshot, []*corev1.Pod, error) {
+	return o.SnapshotWith(ctx, now, nil)
+}
+
+// KarpenterGaveUp returns the pods Karpenter's latest Event says it could
+// not schedule (signals.KarpenterGaveUp). The manager's cache holds only
+// Karpenter's Events (CacheOptions).
+func (o *Observer) KarpenterGaveUp(ctx context.Context) (sets.Set[types.UID], error) {
+	var list corev1.EventList
+	if err := o.client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		return nil, fmt.Errorf("listing events: %w", err)
+	}
+	return signals.KarpenterGaveUp(list.Items), nil
+}
+
+// SnapshotWith is Snapshot with the pods Karpenter gave up on marked.
+func (o *Observer) SnapshotWith(ctx context.Context, now time.Time, gaveUp sets.Set[types.UID]) (*pressure.Snapshot, []*corev1.Pod, error) {
 	pods, err := o.JobPods(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +78,7 @@ func (o *Observer) Snapshot(ctx context.Context, now time.Time) (*pressure.Snaps
 	if err != nil {
 		return nil, nil, err
 	}
-	return pressure.Build(now, pods, pools), pods, nil
+	return pressure.BuildWith(now, pods, pools, gaveUp), pods, nil
 }
 
 // TerminatingNodeClaims returns the NodeClaims that are being deleted.

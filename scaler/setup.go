@@ -7,11 +7,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"jobfit.dev/jobfit/scaler/signals"
 )
 
 // Options configure the scaler's controllers.
@@ -36,11 +39,16 @@ type Options struct {
 }
 
 // CacheOptions returns the manager cache options the scaler needs: pods
-// stripped by TransformPod, and ConfigMaps from jobfit's namespace only.
+// stripped by TransformPod, ConfigMaps from jobfit's namespace only, and
+// only Karpenter's Events, stripped by TransformEvent.
 func CacheOptions(namespace string) cache.Options {
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&corev1.Pod{}:       {Transform: TransformPod},
 		&corev1.ConfigMap{}: {Namespaces: map[string]cache.Config{namespace: {}}},
+		&corev1.Event{}: {
+			Field:     fields.OneTermEqualSelector("source", signals.KarpenterComponent),
+			Transform: TransformEvent,
+		},
 	}}
 }
 

@@ -9,19 +9,26 @@ import (
 
 // explain returns the cause and the human reason of a degradation: the
 // NodeClaim failures first (they are why the scaler acted before
-// pendingAfter), then the pods that waited.
-func explain(arch string, pending int, pendingAfter string, fails []signals.SpotFailure) (string, string) {
+// pendingAfter), then the pods Karpenter could not schedule, then the pods
+// that waited.
+func explain(arch string, aged, gaveUp int, pendingAfter string, fails []signals.SpotFailure) (string, string) {
 	var parts []string
 	cause := CausePendingPods
-	if len(fails) > 0 {
+	switch {
+	case len(fails) > 0:
 		cause = string(fails[0].Cause)
 		parts = append(parts, describe(fails[0]))
 		if more := len(fails) - 1; more > 0 {
 			parts = append(parts, fmt.Sprintf("%d more spot NodeClaim failure(s)", more))
 		}
+	case gaveUp > 0:
+		cause = CauseUnschedulable
 	}
-	if pending > 0 || len(fails) == 0 {
-		parts = append(parts, fmt.Sprintf("%d spot-pinned %s job pods pending longer than %s", pending, arch, pendingAfter))
+	if gaveUp > 0 {
+		parts = append(parts, fmt.Sprintf("Karpenter could not schedule %d spot-pinned %s job pods (no spot capacity it can launch)", gaveUp, arch))
+	}
+	if aged > 0 || len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d spot-pinned %s job pods pending longer than %s", aged, arch, pendingAfter))
 	}
 	return cause, strings.Join(parts, "; ")
 }

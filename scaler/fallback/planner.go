@@ -12,9 +12,16 @@ import (
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
-// CausePendingPods is the cause of a degradation that pending job pods
-// alone brought about; the other causes are signals.Cause values.
-const CausePendingPods = "PendingPods"
+// The causes of a degradation that pending job pods brought about; the
+// other causes are signals.Cause values.
+const (
+	// CausePendingPods: spot-pinned job pods waited PendingAfter.
+	CausePendingPods = "PendingPods"
+	// CauseUnschedulable: Karpenter said it could not schedule spot-pinned
+	// job pods (no spot offering left for them), before they had waited
+	// PendingAfter.
+	CauseUnschedulable = "Unschedulable"
+)
 
 // State is what the planner remembers between passes.
 type State struct {
@@ -50,8 +57,9 @@ func (s State) AnyDegraded() bool { return len(s.Degraded) > 0 }
 
 // Next computes the state after observing snap and the spot failures that
 // Karpenter's NodeClaims showed. Evidence against an arch's spot is a
-// spot-pinned pod of that arch that has waited PendingAfter, or a spot
-// NodeClaim failure of that arch in the last PendingAfter; the arch becomes
+// spot-pinned pod of that arch that has waited PendingAfter or that
+// Karpenter said it could not schedule, or a spot NodeClaim failure of that
+// arch in the last PendingAfter; the arch becomes
 // degraded as soon as it has MinPending pieces of evidence, so a NodeClaim
 // failure acts at once, without waiting for pods to age. The arch recovers
 // once RecoverAfter has passed without a pending spot-pinned pod or a new
@@ -82,8 +90,9 @@ func Next(cfg policy.FallbackPolicy, prev State, snap *pressure.Snapshot, failur
 			}
 			continue
 		}
-		if n := spot.PendingLongerThan(now, cfg.PendingAfter.Value()); n+len(fails) >= cfg.MinPending {
-			cause, reason := explain(arch, n, cfg.PendingAfter.String(), fails)
+		if n := spot.Evidence(now, cfg.PendingAfter.Value()); n+len(fails) >= cfg.MinPending {
+			aged := spot.PendingLongerThan(now, cfg.PendingAfter.Value())
+			cause, reason := explain(arch, aged, n-aged, cfg.PendingAfter.String(), fails)
 			next.Degraded = append(next.Degraded, policy.DegradedCapacity{
 				Arch: arch, CapacityType: policy.CapacitySpot, Since: now.UTC().Truncate(time.Second),
 				Reason: reason, Cause: cause,

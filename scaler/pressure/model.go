@@ -5,6 +5,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 )
 
@@ -23,6 +25,22 @@ type Bucket struct {
 	PendingMilliCPU, PendingMemory int64
 	// PendingSince holds when each pending pod started waiting.
 	PendingSince []time.Time
+	// GaveUpSince holds, of those, the pending pods Karpenter said it could
+	// not schedule (see signals.KarpenterGaveUp).
+	GaveUpSince []time.Time
+}
+
+// Evidence counts the pending pods that show their capacity is missing:
+// those that have waited at least d, and the younger ones Karpenter
+// already said it could not schedule. Each pod counts once.
+func (b *Bucket) Evidence(now time.Time, d time.Duration) int {
+	n := b.PendingLongerThan(now, d)
+	for _, s := range b.GaveUpSince {
+		if now.Sub(s) < d {
+			n++
+		}
+	}
+	return n
 }
 
 // PendingLongerThan counts the pending pods that have waited at least d.
@@ -53,6 +71,12 @@ type Size struct{ MilliCPU, Memory int64 }
 // Build computes the snapshot of the job pods at now. pods must already be
 // job pods (see policy.IsJobPod); finished pods are skipped.
 func Build(now time.Time, pods []*corev1.Pod, nodePools []*karpv1.NodePool) *Snapshot {
+	return BuildWith(now, pods, nodePools, nil)
+}
+
+// BuildWith is Build that also marks the pending pods in gaveUp, the UIDs
+// of pods Karpenter said it could not schedule.
+func BuildWith(now time.Time, pods []*corev1.Pod, nodePools []*karpv1.NodePool, gaveUp sets.Set[types.UID]) *Snapshot {
 	s := &Snapshot{Now: now, Buckets: map[Key]*Bucket{}, Sizes: map[string][]Size{}}
 	m := newMatcher(nodePools)
 	for _, pod := range pods {
@@ -79,7 +103,11 @@ func Build(now time.Time, pods []*corev1.Pod, nodePools []*karpv1.NodePool) *Sna
 		b.Pending++
 		b.PendingMilliCPU += cpu
 		b.PendingMemory += mem
-		b.PendingSince = append(b.PendingSince, PendingSince(pod))
+		since := PendingSince(pod)
+		b.PendingSince = append(b.PendingSince, since)
+		if gaveUp.Has(pod.UID) {
+			b.GaveUpSince = append(b.GaveUpSince, since)
+		}
 	}
 	return s
 }
@@ -96,6 +124,7 @@ func (s *Snapshot) Sum(keep func(Key) bool) Bucket {
 		total.PendingMilliCPU += b.PendingMilliCPU
 		total.PendingMemory += b.PendingMemory
 		total.PendingSince = append(total.PendingSince, b.PendingSince...)
+		total.GaveUpSince = append(total.GaveUpSince, b.GaveUpSince...)
 	}
 	return total
 }
