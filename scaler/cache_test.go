@@ -2,16 +2,20 @@ package scaler_test
 
 import (
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/pressure"
+	"jobfit.dev/jobfit/scaler/signals"
 )
 
 func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
@@ -54,4 +58,28 @@ func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
 	same, err := scaler.TransformPod(other)
 	require.NoError(t, err)
 	assert.Same(t, other, same, "other objects pass through")
+}
+
+func TestTransformEventKeepsWhatTheFallbackReads(t *testing.T) {
+	at := metav1.NewTime(time.Date(2026, 3, 2, 9, 12, 31, 0, time.UTC))
+	e := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Name: "runner-x.18a", Namespace: "ci", UID: "e1", ResourceVersion: "7", Labels: map[string]string{"a": "b"}},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "ci", Name: "runner-x", UID: "p1", FieldPath: "spec"},
+		Reason:         signals.ReasonFailedScheduling,
+		Message:        strings.Repeat("incompatible with nodepool ", 100),
+		Source:         corev1.EventSource{Component: signals.KarpenterComponent},
+		FirstTimestamp: at, LastTimestamp: at, Count: 3, Type: corev1.EventTypeWarning,
+	}
+	out, err := scaler.TransformEvent(e.DeepCopy())
+	require.NoError(t, err)
+	slim := out.(*corev1.Event)
+	assert.Empty(t, slim.Message, "messages are dropped")
+	assert.Equal(t, signals.KarpenterGaveUp([]corev1.Event{*e}), signals.KarpenterGaveUp([]corev1.Event{*slim}))
+	assert.Equal(t, signals.EventTime(e), signals.EventTime(slim))
+	assert.Equal(t, e.ResourceVersion, slim.ResourceVersion, "the informer needs it")
+
+	other := &corev1.ConfigMap{}
+	passed, err := scaler.TransformEvent(other)
+	require.NoError(t, err)
+	assert.Same(t, other, passed, "other objects pass through")
 }

@@ -106,3 +106,44 @@ func TestWeight(t *testing.T) {
 	assert.Equal(t, int32(100), fallback.Weight(cfg(), degraded, 10))
 	assert.Equal(t, int32(10), fallback.Weight(cfg(), fallback.State{}, 10))
 }
+
+func TestNextKarpenterGaveUp(t *testing.T) {
+	c := cfg()
+	c.MinPending = 2
+	cases := []struct {
+		name          string
+		pending       []time.Duration // waited, at t0+10m
+		gaveUp        []time.Duration // of those, the ones Karpenter gave up on
+		degraded      bool
+		cause, reason string
+	}{
+		{"a young pod Karpenter gave up on is not enough alone (minPending 2)", []time.Duration{10 * time.Second}, []time.Duration{10 * time.Second}, false, "", ""},
+		{"two young pods Karpenter gave up on", []time.Duration{10 * time.Second, 20 * time.Second}, []time.Duration{10 * time.Second, 20 * time.Second},
+			true, fallback.CauseUnschedulable, "Karpenter could not schedule 2 spot-pinned arm64 job pods (no spot capacity it can launch)"},
+		{"an aged pod and a young one Karpenter gave up on", []time.Duration{4 * time.Minute, 20 * time.Second}, []time.Duration{20 * time.Second},
+			true, fallback.CauseUnschedulable, "Karpenter could not schedule 1 spot-pinned arm64 job pods (no spot capacity it can launch); 1 spot-pinned arm64 job pods pending longer than 3m"},
+		{"an aged pod Karpenter gave up on counts once", []time.Duration{4 * time.Minute}, []time.Duration{4 * time.Minute}, false, "", ""},
+		{"young pods Karpenter did not give up on are only waiting", []time.Duration{10 * time.Second, 20 * time.Second}, nil, false, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			now := t0.Add(10 * time.Minute)
+			b := &pressure.Bucket{Pending: len(tc.pending)}
+			for _, w := range tc.pending {
+				b.PendingSince = append(b.PendingSince, now.Add(-w))
+			}
+			for _, w := range tc.gaveUp {
+				b.GaveUpSince = append(b.GaveUpSince, now.Add(-w))
+			}
+			s := &pressure.Snapshot{Now: now, Buckets: map[pressure.Key]*pressure.Bucket{{Arch: "arm64", CapacityType: "spot", Pool: "ci-spot"}: b}}
+			next := fallback.Next(c, fallback.State{}, s, nil)
+			if !tc.degraded {
+				assert.False(t, next.AnyDegraded())
+				return
+			}
+			require.Len(t, next.Degraded, 1)
+			assert.Equal(t, tc.cause, next.Degraded[0].Cause)
+			assert.Equal(t, tc.reason, next.Degraded[0].Reason)
+		})
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/scaler/pressure"
@@ -68,4 +70,14 @@ func TestTypicalSizeIsTheMedian(t *testing.T) {
 	assert.Equal(t, int64(2000), size.MilliCPU)
 	_, ok = snap.TypicalSize("arm64")
 	assert.False(t, ok)
+}
+
+func TestBuildWithMarksThePodsKarpenterGaveUpOn(t *testing.T) {
+	a, b, c := jobPod("a", pinned("arm64", "spot")), jobPod("b", pinned("arm64", "spot")), jobPod("c", pinned("arm64", "spot"), running)
+	snap := pressure.BuildWith(t0.Add(time.Minute), []*corev1.Pod{a, b, c}, nil, sets.New[types.UID]("a", "c"))
+	bucket := snap.Sum(func(k pressure.Key) bool { return k.Arch == "arm64" })
+	assert.Equal(t, 2, bucket.Pending)
+	assert.Len(t, bucket.GaveUpSince, 1, "only pending pods: c runs")
+	assert.Equal(t, 1, bucket.Evidence(t0.Add(time.Minute), 3*time.Minute), "a, young, counts; b only waits")
+	assert.Equal(t, 2, bucket.Evidence(t0.Add(4*time.Minute), 3*time.Minute), "both aged; a counts once")
 }
