@@ -50,16 +50,18 @@ func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Deci
 	var warns []string
 	a.traits, warns = resolveTraits(a.pod, p, env, prior)
 	dec.Warnings = append(dec.Warnings, warns...)
+	pl := p.idx.platform
 	a.applyArch()
-	a.applyCapacity()
+	if pl.capacity != nil {
+		pl.capacity(a)
+	}
 	a.applyScheduling()
-	a.applyDisruption()
+	if pl.disruption != nil {
+		pl.disruption(a)
+	}
 	a.applyResources()
-	switch p.Platform {
-	case PlatformECI:
-		a.applyECI()
-	case PlatformFargate:
-		a.applyFargate()
+	if pl.apply != nil {
+		pl.apply(a)
 	}
 	a.applyCaches()
 	a.applySecretModes()

@@ -1,24 +1,12 @@
 package policy
 
-import (
-	"strconv"
-	"strings"
-	"time"
-
-	corev1 "k8s.io/api/core/v1"
-)
-
-func (a *applier) applyCapacity() {
+// chooseCapacity decides the pod's capacity type, for the platforms that
+// choose one: what the job asked for, else the policy's default; on-demand
+// while the scaler reports the arch's spot capacity degraded; and the
+// runner's pin over both unless the policy may override it. It sets a.cap
+// and says whether jobfit owns the value (false: the runner's pin stays).
+func (a *applier) chooseCapacity() (Trait, bool) {
 	asked := a.traits.CapacityType
-	switch a.p.Platform {
-	case PlatformGeneric:
-		return
-	case PlatformFargate:
-		if asked.Value == CapacitySpot {
-			a.dec.warn("EKS Fargate has no spot capacity; " + asked.Source + " asked for spot")
-		}
-		return
-	}
 	ct := asked
 	if ct.Value == "" {
 		ct = Trait{Value: a.p.Capacity.Default, Source: "default"}
@@ -30,90 +18,5 @@ func (a *applier) applyCapacity() {
 	}
 	ct, own := a.underPin(PinTraitCapacityType, ct, asked.Value != "" || fellBack, a.traits.CapacityPin, a.p.Capacity.OverrideRunnerPin)
 	a.cap = ct.Value
-	if !own || a.p.Platform != PlatformKarpenter {
-		a.dec.add(MutCapacity, ct.Value, ct.Source, false)
-		return
-	}
-	var changed bool
-	if a.p.Capacity.Enforcement == EnforcementRequired || a.traits.CapacityPin.Values != nil {
-		// A replaced or narrowed runner pin stays a nodeSelector.
-		changed = a.setNodeSelector(LabelCapacityType, ct.Value, true)
-	} else {
-		changed = a.preferCapacity(ct.Value)
-	}
-	a.dec.add(MutCapacity, ct.Value, ct.Source, changed)
-}
-
-// preferCapacity adds a preferred node affinity term for the capacity type.
-// A term on the same key that jobfit did not write is left alone.
-func (a *applier) preferCapacity(value string) bool {
-	spec := &a.pod.Spec
-	if spec.Affinity == nil {
-		spec.Affinity = &corev1.Affinity{}
-	}
-	if spec.Affinity.NodeAffinity == nil {
-		spec.Affinity.NodeAffinity = &corev1.NodeAffinity{}
-	}
-	terms := &spec.Affinity.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution
-	for i := range *terms {
-		exprs := (*terms)[i].Preference.MatchExpressions
-		if len(exprs) != 1 || exprs[0].Key != LabelCapacityType {
-			continue
-		}
-		if len(exprs[0].Values) == 1 && exprs[0].Values[0] == value {
-			return false
-		}
-		if !a.prior.owns(MutCapacity, exprs[0].Values[0]) {
-			a.dec.warn("preferred node affinity on " + LabelCapacityType + " set by the runner kept")
-			return false
-		}
-		exprs[0].Values = []string{value}
-		return true
-	}
-	*terms = append(*terms, corev1.PreferredSchedulingTerm{
-		Weight: 100,
-		Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{
-			Key: LabelCapacityType, Operator: corev1.NodeSelectorOpIn, Values: []string{value},
-		}}},
-	})
-	return true
-}
-
-func (a *applier) applyDisruption() {
-	if a.p.Platform != PlatformKarpenter || a.p.Disruption.DoNotDisrupt == DoNotDisruptOff {
-		return
-	}
-	if old, ok := a.pod.Annotations[AnnotationDoNotDisrupt]; ok {
-		a.dec.add(MutDoNotDisrupt, old, "pod annotation (kept)", false)
-		return
-	}
-	value, source := "true", "disruption.doNotDisrupt"
-	if a.p.Disruption.DoNotDisrupt == DoNotDisruptJobTimeout {
-		if t, from := jobTimeout(a.pod, a.env); t > 0 {
-			value = (t + a.p.idx.margin).String()
-			source = "job timeout " + t.String() + " from " + from + " + margin " + a.p.Disruption.Margin
-		} else {
-			source = "no job timeout found"
-		}
-	}
-	a.dec.add(MutDoNotDisrupt, value, source, a.addAnnotation(AnnotationDoNotDisrupt, value, "do-not-disrupt"))
-}
-
-// jobTimeout finds the job's timeout: the runner's annotation (17.11+), the
-// CI_JOB_TIMEOUT variable (seconds), or activeDeadlineSeconds (timeout + 1s).
-func jobTimeout(pod *corev1.Pod, env map[string]string) (time.Duration, string) {
-	if s, ok := pod.Annotations[AnnotationJobTimeout]; ok {
-		if d, err := time.ParseDuration(s); err == nil && d > 0 {
-			return d, AnnotationJobTimeout
-		}
-	}
-	if s := env[VarJobTimeout]; s != "" {
-		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
-			return time.Duration(n) * time.Second, VarJobTimeout
-		}
-	}
-	if ads := pod.Spec.ActiveDeadlineSeconds; ads != nil && *ads > 1 {
-		return time.Duration(*ads-1) * time.Second, "activeDeadlineSeconds"
-	}
-	return 0, ""
+	return ct, own
 }

@@ -56,11 +56,8 @@ func SetDefaults(p *Policy) {
 			p.Caches[i].Containers = append([]string(nil), DefaultCacheContainers...)
 		}
 	}
-	switch p.Platform {
-	case PlatformECI:
-		defaultECI(&p.ECI)
-	case PlatformFargate:
-		defaultFargate(&p.Fargate)
+	if pl := platformOf(p.Platform); pl != nil && pl.setDefaults != nil {
+		pl.setDefaults(p)
 	}
 }
 
@@ -82,33 +79,6 @@ func defaultTraits(t *Traits) {
 	}
 	if t.Tags.CapacityType == nil {
 		t.Tags.CapacityType = copyAliases(DefaultCapacityTags)
-	}
-}
-
-func defaultECI(e *ECIPolicy) {
-	if e.ImageCache == "" {
-		e.ImageCache = "auto"
-	}
-	if e.Specs == "" {
-		e.Specs = "auto"
-	}
-	if e.VirtualNode == nil {
-		e.VirtualNode = ptrTo(true)
-	}
-	if e.Spot.Strategy == "" {
-		e.Spot.Strategy = "SpotAsPriceGo"
-	}
-	if e.Spot.Fallback == nil {
-		e.Spot.Fallback = ptrTo(true)
-	}
-}
-
-func defaultFargate(f *FargatePolicy) {
-	if f.Unsupported == "" {
-		f.Unsupported = FargateStrip
-	}
-	if f.RoundResources == nil {
-		f.RoundResources = ptrTo(true)
 	}
 }
 

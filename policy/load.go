@@ -13,6 +13,7 @@ import (
 // index holds what Apply needs precomputed: alias tables and parsed values.
 type index struct {
 	hash       string
+	platform   *platform
 	archAlias  map[string]string
 	capAlias   map[string]string
 	sizeAlias  map[string]string
@@ -92,6 +93,7 @@ func buildIndex(p *Policy) *index {
 		capAlias:   aliasTable(p.Traits.Tags.CapacityType),
 		sizeAlias:  aliasTable(p.Traits.Tags.Size),
 		helperSets: map[string]int{},
+		platform:   platformOf(p.Platform),
 	}
 	for name := range p.Resources.Sizes {
 		if _, ok := idx.sizeAlias[name]; !ok {

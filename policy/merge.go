@@ -105,7 +105,7 @@ func mergedName(cluster, ns string) string {
 
 func validateNamespaceScope(cluster, ns *Policy) field.ErrorList {
 	var errs field.ErrorList
-	errs = append(errs, validateHeader(&Policy{APIVersion: ns.APIVersion, Kind: ns.Kind, Metadata: ns.Metadata, Platform: PlatformGeneric})...)
+	errs = append(errs, validateHeader(ns)...)
 	if ns.Platform != "" || !reflect.ValueOf(ns.Selector).IsZero() || ns.PodOptOut || len(ns.NamespaceOverrides) > 0 {
 		errs = append(errs, field.Forbidden(field.NewPath("platform"), "platform, selector, podOptOut and namespaceOverrides are set by the cluster policy only"))
 	}

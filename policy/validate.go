@@ -37,7 +37,7 @@ func Validate(p *Policy) field.ErrorList {
 	errs = append(errs, validateSecrets(p.Secrets, field.NewPath("secrets"))...)
 	errs = append(errs, validateLabels(p.Labels, field.NewPath("labels"))...)
 	errs = append(errs, validateAnnotations(p.Annotations, field.NewPath("annotations"))...)
-	errs = append(errs, validatePlatformSections(p)...)
+	errs = append(errs, validatePlatform(p)...)
 	errs = append(errs, validateOverrides(p.NamespaceOverrides, field.NewPath("namespaceOverrides"))...)
 	return errs
 }
@@ -54,12 +54,6 @@ func validateHeader(p *Policy) field.ErrorList {
 		for _, msg := range validation.IsDNS1123Subdomain(p.Metadata.Name) {
 			errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), p.Metadata.Name, msg))
 		}
-	}
-	switch p.Platform {
-	case PlatformKarpenter, PlatformECI, PlatformFargate, PlatformGeneric:
-	default:
-		errs = append(errs, field.NotSupported(field.NewPath("platform"), p.Platform,
-			[]Platform{PlatformKarpenter, PlatformECI, PlatformFargate, PlatformGeneric}))
 	}
 	return errs
 }

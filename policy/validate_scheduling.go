@@ -24,7 +24,7 @@ func validateScheduling(pol *Policy, p *field.Path) field.ErrorList {
 		if ct != CapacitySpot && ct != CapacityOnDemand {
 			errs = append(errs, field.NotSupported(cp, ct, []string{CapacitySpot, CapacityOnDemand}))
 		}
-		if pol.Platform == PlatformGeneric || pol.Platform == PlatformFargate {
+		if pl := platformOf(pol.Platform); pl != nil && !pl.choosesCapacity {
 			errs = append(errs, field.Forbidden(cp, "platform "+string(pol.Platform)+" places no capacity type; use scheduling.tolerations"))
 		}
 		errs = append(errs, validateTolerations(s.ByCapacityType[ct].Tolerations, cp.Child("tolerations"))...)

@@ -2,12 +2,32 @@ package policy
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
+
+// fargatePlatform is EKS Fargate: one pod per micro-VM, selected by a
+// Fargate profile's labels, amd64 and on-demand only, billed by the size
+// rounded up from the pod's requests.
+var fargatePlatform = &platform{
+	name:        PlatformFargate,
+	section:     "fargate",
+	sectionSet:  func(p *Policy) bool { return !reflect.DeepEqual(p.Fargate, FargatePolicy{}) },
+	setDefaults: func(p *Policy) { defaultFargate(&p.Fargate) },
+	validate:    func(p *Policy) field.ErrorList { return validateFargate(p, field.NewPath("fargate")) },
+	capacity: func(a *applier) {
+		if asked := a.traits.CapacityType; asked.Value == CapacitySpot {
+			a.dec.warn("EKS Fargate has no spot capacity; " + asked.Source + " asked for spot")
+		}
+	},
+	apply: (*applier).applyFargate,
+}
 
 // fargateOverhead is the memory EKS Fargate adds to every pod for the
 // kubelet and friends before it picks a size.
@@ -32,6 +52,35 @@ func (a *applier) applyFargate() {
 	if f.RoundResources != nil && *f.RoundResources {
 		a.fargateRound()
 	}
+}
+
+func defaultFargate(f *FargatePolicy) {
+	if f.Unsupported == "" {
+		f.Unsupported = FargateStrip
+	}
+	if f.RoundResources == nil {
+		f.RoundResources = ptrTo(true)
+	}
+}
+
+func validateFargate(pol *Policy, p *field.Path) field.ErrorList {
+	f := &pol.Fargate
+	var errs field.ErrorList
+	if f.Unsupported != FargateStrip && f.Unsupported != FargateSkip {
+		errs = append(errs, field.NotSupported(p.Child("unsupported"), f.Unsupported, []string{FargateStrip, FargateSkip}))
+	}
+	for _, k := range sortedKeys(f.ProfileLabels) {
+		for _, msg := range validation.IsQualifiedName(k) {
+			errs = append(errs, field.Invalid(p.Child("profileLabels").Key(k), k, msg))
+		}
+		for _, msg := range validation.IsValidLabelValue(f.ProfileLabels[k]) {
+			errs = append(errs, field.Invalid(p.Child("profileLabels").Key(k), f.ProfileLabels[k], msg))
+		}
+	}
+	if _, ok := pol.Traits.Tags.Arch["amd64"]; !ok || pol.Arch.Default != "amd64" {
+		errs = append(errs, field.Invalid(field.NewPath("arch", "default"), pol.Arch.Default, "EKS Fargate runs only amd64"))
+	}
+	return errs
 }
 
 // fargateUnsupported lists what a pod uses that Fargate rejects.

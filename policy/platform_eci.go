@@ -1,11 +1,31 @@
 package policy
 
 import (
+	"reflect"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
+
+// eciPlatform is Alibaba Cloud ECI (ACK Serverless): a capacity type is
+// chosen as on Karpenter, but ECI takes it, and the image cache and
+// instance spec, as pod annotations.
+var eciPlatform = &platform{
+	name:            PlatformECI,
+	section:         "eci",
+	sectionSet:      func(p *Policy) bool { return !reflect.DeepEqual(p.ECI, ECIPolicy{}) },
+	setDefaults:     func(p *Policy) { defaultECI(&p.ECI) },
+	validate:        func(p *Policy) field.ErrorList { return validateECI(&p.ECI, field.NewPath("eci")) },
+	choosesCapacity: true,
+	capacity: func(a *applier) {
+		// ECI places by annotation, in its apply step.
+		ct, _ := a.chooseCapacity()
+		a.dec.add(MutCapacity, ct.Value, ct.Source, false)
+	},
+	apply: (*applier).applyECI,
+}
 
 // ECI annotations and scheduling keys (Alibaba Cloud ACK Serverless).
 const (
@@ -106,4 +126,56 @@ func podTotals(spec *corev1.PodSpec) (cpu, mem resource.Quantity) {
 		}
 	}
 	return cpu, mem
+}
+
+func defaultECI(e *ECIPolicy) {
+	if e.ImageCache == "" {
+		e.ImageCache = "auto"
+	}
+	if e.Specs == "" {
+		e.Specs = "auto"
+	}
+	if e.VirtualNode == nil {
+		e.VirtualNode = ptrTo(true)
+	}
+	if e.Spot.Strategy == "" {
+		e.Spot.Strategy = "SpotAsPriceGo"
+	}
+	if e.Spot.Fallback == nil {
+		e.Spot.Fallback = ptrTo(true)
+	}
+}
+
+func validateECI(e *ECIPolicy, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	switch e.ImageCache {
+	case "auto", "legacy", "off":
+	default:
+		errs = append(errs, field.NotSupported(p.Child("imageCache"), e.ImageCache, []string{"auto", "legacy", "off"}))
+	}
+	for _, img := range sortedKeys(e.ImageCacheIDs) {
+		if e.ImageCacheIDs[img] == "" {
+			errs = append(errs, field.Required(p.Child("imageCacheIDs").Key(img), "an image cache id such as imc-2zebxkiifuyzzlhl****"))
+		}
+	}
+	if e.Specs != "auto" && e.Specs != "off" {
+		errs = append(errs, field.NotSupported(p.Child("specs"), e.Specs, []string{"auto", "off"}))
+	}
+	sp := p.Child("spot")
+	switch e.Spot.Strategy {
+	case "SpotAsPriceGo":
+		if e.Spot.PriceLimit != "" {
+			errs = append(errs, field.Forbidden(sp.Child("priceLimit"), "only used with strategy SpotWithPriceLimit"))
+		}
+	case "SpotWithPriceLimit":
+		if f, err := strconv.ParseFloat(e.Spot.PriceLimit, 64); err != nil || f <= 0 {
+			errs = append(errs, field.Invalid(sp.Child("priceLimit"), e.Spot.PriceLimit, "must be a positive hourly price such as 0.25"))
+		}
+	default:
+		errs = append(errs, field.NotSupported(sp.Child("strategy"), e.Spot.Strategy, []string{"SpotAsPriceGo", "SpotWithPriceLimit"}))
+	}
+	if d := e.Spot.Duration; d != nil && *d != 0 && *d != 1 {
+		errs = append(errs, field.NotSupported(sp.Child("duration"), *d, []string{"0", "1"}))
+	}
+	return errs
 }

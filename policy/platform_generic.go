@@ -1,0 +1,8 @@
+package policy
+
+// genericPlatform is any other cluster: jobfit sets the arch and OS node
+// selectors, tolerations, resources, caches and metadata, and places no
+// capacity type (there is no common node label for it).
+var genericPlatform = &platform{
+	name: PlatformGeneric,
+}
