@@ -23,11 +23,11 @@ var helperTagArches = map[string]bool{
 var helperContainers = map[string]bool{ContainerHelper: true, InitPermissions: true, InitStepsBootstrap: true}
 
 func (a *applier) applyArch() {
-	want := a.traits.Arch
+	want := a.traits.Of(TraitArch)
 	if want.Value == "" {
 		want = Trait{Value: a.p.Arch.Default, Source: "default"}
 	}
-	arch, own := a.underPin(PinTraitArch, want, a.traits.Arch.Value != "", a.traits.ArchPin, false)
+	arch, own := a.underPin(PinTraitArch, want, a.traits.Of(TraitArch).Value != "", a.traits.ArchPin, false)
 	a.arch, a.archPinned = arch.Value, !own
 	changed := own && a.setNodeSelector(LabelArch, arch.Value, true)
 	a.dec.add(MutArch, arch.Value, arch.Source, changed)

@@ -6,7 +6,7 @@ package policy
 // runner's pin over both unless the policy may override it. It sets a.cap
 // and says whether jobfit owns the value (false: the runner's pin stays).
 func (a *applier) chooseCapacity() (Trait, bool) {
-	asked := a.traits.CapacityType
+	asked := a.traits.Of(TraitCapacityType)
 	ct := asked
 	if ct.Value == "" {
 		ct = Trait{Value: a.p.Capacity.Default, Source: "default"}

@@ -21,7 +21,7 @@ func kindOf(cr *ContainerResources, name string) *Resources {
 func (a *applier) applyResources() {
 	r := &a.p.Resources
 	// A size class goes first, so that defaults only fill what it leaves.
-	if size := a.traits.Size; size.Value != "" {
+	if size := a.traits.Of(TraitSize); size.Value != "" {
 		class := r.Sizes[size.Value]
 		changed := false
 		for i := range a.pod.Spec.Containers {

@@ -65,20 +65,14 @@ func defaultTraits(t *Traits) {
 	if len(t.Sources) == 0 {
 		t.Sources = append([]TraitSource(nil), DefaultSources...)
 	}
-	if t.Variables.Arch == nil {
-		t.Variables.Arch = append([]string(nil), DefaultArchVars...)
-	}
-	if t.Variables.CapacityType == nil {
-		t.Variables.CapacityType = append([]string(nil), DefaultCapacityVars...)
-	}
-	if t.Variables.Size == nil {
-		t.Variables.Size = append([]string(nil), DefaultSizeVars...)
-	}
-	if t.Tags.Arch == nil {
-		t.Tags.Arch = copyAliases(DefaultArchTags)
-	}
-	if t.Tags.CapacityType == nil {
-		t.Tags.CapacityType = copyAliases(DefaultCapacityTags)
+	for i := range TraitKinds {
+		k := &TraitKinds[i]
+		if vars := k.Variables(&t.Variables); *vars == nil {
+			*vars = append([]string(nil), k.DefaultVariables...)
+		}
+		if tags := k.Tags(&t.Tags); *tags == nil && k.DefaultTags != nil {
+			*tags = copyAliases(k.DefaultTags)
+		}
 	}
 }
 

@@ -14,9 +14,7 @@ import (
 type index struct {
 	hash       string
 	platform   *platform
-	archAlias  map[string]string
-	capAlias   map[string]string
-	sizeAlias  map[string]string
+	aliases    []map[string]string // per row of TraitKinds: lower-cased alias -> value
 	margin     time.Duration
 	helperSets map[string]int
 	envWanted  map[string]bool
@@ -89,20 +87,22 @@ func (p *Policy) Loaded() bool { return p.idx != nil }
 
 func buildIndex(p *Policy) *index {
 	idx := &index{
-		archAlias:  aliasTable(p.Traits.Tags.Arch),
-		capAlias:   aliasTable(p.Traits.Tags.CapacityType),
-		sizeAlias:  aliasTable(p.Traits.Tags.Size),
 		helperSets: map[string]int{},
+		aliases:    make([]map[string]string, len(TraitKinds)),
 		platform:   platformOf(p.Platform),
+		envWanted:  map[string]bool{VarRunnerTags: true, VarRunnerID: true, VarJobTimeout: true, VarRootNamespace: true, VarProjectID: true},
 	}
-	for name := range p.Resources.Sizes {
-		if _, ok := idx.sizeAlias[name]; !ok {
-			idx.sizeAlias[name] = name
+	for i := range TraitKinds {
+		k := &TraitKinds[i]
+		idx.aliases[i] = aliasTable(*k.Tags(&p.Traits.Tags))
+		if k.Values != nil {
+			for _, v := range k.Values(p) {
+				if _, ok := idx.aliases[i][v]; !ok {
+					idx.aliases[i][v] = v
+				}
+			}
 		}
-	}
-	idx.envWanted = map[string]bool{VarRunnerTags: true, VarRunnerID: true, VarJobTimeout: true, VarRootNamespace: true, VarProjectID: true}
-	for _, names := range [][]string{p.Traits.Variables.Arch, p.Traits.Variables.CapacityType, p.Traits.Variables.Size} {
-		for _, n := range names {
+		for _, n := range *k.Variables(&p.Traits.Variables) {
 			idx.envWanted[n] = true
 		}
 	}

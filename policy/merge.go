@@ -11,37 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// section returns a pointer to one top-level section of a policy.
-func section(p *Policy, name string) any {
-	switch name {
-	case "traits":
-		return &p.Traits
-	case "arch":
-		return &p.Arch
-	case "capacity":
-		return &p.Capacity
-	case "scheduling":
-		return &p.Scheduling
-	case "disruption":
-		return &p.Disruption
-	case "resources":
-		return &p.Resources
-	case "caches":
-		return &p.Caches
-	case "secrets":
-		return &p.Secrets
-	case "labels":
-		return &p.Labels
-	case "annotations":
-		return &p.Annotations
-	case "eci":
-		return &p.ECI
-	case "fargate":
-		return &p.Fargate
-	}
-	return nil
-}
-
 // Merge returns the effective policy for a namespace: the cluster policy
 // with the sections it lists in namespaceOverrides replaced by the namespace
 // policy's. A namespace policy never goes beyond the cluster's caps: it may
@@ -67,9 +36,12 @@ func Merge(cluster *Policy, nsData []byte) (*Policy, []string, field.ErrorList) 
 	}
 	eff := clonePolicy(cluster)
 	eff.Metadata.Name = mergedName(cluster.Name(), ns.Name())
-	for _, s := range cluster.NamespaceOverrides {
-		if v := reflect.ValueOf(section(ns, s)).Elem(); !v.IsZero() {
-			reflect.ValueOf(section(eff, s)).Elem().Set(v)
+	for _, s := range sections {
+		if !slices.Contains(cluster.NamespaceOverrides, s.name) {
+			continue
+		}
+		if v := reflect.ValueOf(s.of(ns)).Elem(); !v.IsZero() {
+			reflect.ValueOf(s.of(eff)).Elem().Set(v)
 		}
 	}
 	// What namespaces may use stays the cluster's to say.
@@ -109,11 +81,11 @@ func validateNamespaceScope(cluster, ns *Policy) field.ErrorList {
 	if ns.Platform != "" || !reflect.ValueOf(ns.Selector).IsZero() || ns.PodOptOut || len(ns.NamespaceOverrides) > 0 {
 		errs = append(errs, field.Forbidden(field.NewPath("platform"), "platform, selector, podOptOut and namespaceOverrides are set by the cluster policy only"))
 	}
-	for _, s := range overridableSections {
-		if reflect.ValueOf(section(ns, s)).Elem().IsZero() || slices.Contains(cluster.NamespaceOverrides, s) {
+	for _, s := range sections {
+		if reflect.ValueOf(s.of(ns)).Elem().IsZero() || slices.Contains(cluster.NamespaceOverrides, s.name) {
 			continue
 		}
-		errs = append(errs, field.Forbidden(field.NewPath(s), "the cluster policy does not let namespaces override "+s+" (namespaceOverrides)"))
+		errs = append(errs, field.Forbidden(field.NewPath(s.name), "the cluster policy does not let namespaces override "+s.name+" (namespaceOverrides)"))
 	}
 	if slices.Contains(cluster.NamespaceOverrides, "scheduling") {
 		errs = append(errs, validateNamespaceScheduling(cluster, ns)...)

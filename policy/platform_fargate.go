@@ -22,7 +22,7 @@ var fargatePlatform = &platform{
 	setDefaults: func(p *Policy) { defaultFargate(&p.Fargate) },
 	validate:    func(p *Policy) field.ErrorList { return validateFargate(p, field.NewPath("fargate")) },
 	capacity: func(a *applier) {
-		if asked := a.traits.CapacityType; asked.Value == CapacitySpot {
+		if asked := a.traits.Of(TraitCapacityType); asked.Value == CapacitySpot {
 			a.dec.warn("EKS Fargate has no spot capacity; " + asked.Source + " asked for spot")
 		}
 	},

@@ -18,13 +18,16 @@ type Trait struct {
 
 // JobTraits are the traits of a job pod.
 type JobTraits struct {
-	// Arch, CapacityType and Size are what the job asked for, through the
-	// policy's trait sources; empty when it did not ask.
-	Arch, CapacityType, Size Trait
+	// Asked holds what the job asked for, one per row of TraitKinds,
+	// through the policy's trait sources; empty when it did not ask.
+	Asked [len(TraitKinds)]Trait
 	// ArchPin and CapacityPin are the values the runner's config fixed in
 	// the pod's nodeSelector or required node affinity. The runner wins.
 	ArchPin, CapacityPin Pin
 }
+
+// Of returns the named trait (a TraitKinds name) the job asked for.
+func (t *JobTraits) Of(name string) Trait { return t.Asked[traitIndex(name)] }
 
 type traitSpec struct {
 	key     string            // jobfit.dev/<trait> label and annotation
@@ -49,9 +52,10 @@ func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string, prior Reco
 		warns = append(warns, w...)
 		return tr
 	}
-	t.Arch = resolve(traitSpec{TraitArchKey, p.Traits.Variables.Arch, p.idx.archAlias})
-	t.CapacityType = resolve(traitSpec{TraitCapacityKey, p.Traits.Variables.CapacityType, p.idx.capAlias})
-	t.Size = resolve(traitSpec{TraitSizeKey, p.Traits.Variables.Size, p.idx.sizeAlias})
+	for i := range TraitKinds {
+		k := &TraitKinds[i]
+		t.Asked[i] = resolve(traitSpec{k.Key, *k.Variables(&p.Traits.Variables), p.idx.aliases[i]})
+	}
 	t.ArchPin = runnerPin(pod, LabelArch, MutArch, prior)
 	t.CapacityPin = runnerPin(pod, LabelCapacityType, MutCapacity, prior)
 	return t, warns

@@ -15,12 +15,6 @@ import (
 // Kubernetes arch names jobfit can place pods on.
 var knownArches = sets.New("amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "loong64")
 
-// Sections a cluster policy may let namespace policies override.
-var overridableSections = []string{
-	"traits", "arch", "capacity", "scheduling", "disruption", "resources", "caches",
-	"secrets", "labels", "annotations", "eci", "fargate",
-}
-
 // Validate checks a defaulted policy and returns every problem with the path
 // of the field a user would edit.
 func Validate(p *Policy) field.ErrorList {
@@ -100,21 +94,18 @@ func validateTraits(pol *Policy, p *field.Path) field.ErrorList {
 		}
 		seen.Insert(s)
 	}
-	vp := p.Child("variables")
-	errs = append(errs, validateVarNames(t.Variables.Arch, vp.Child("arch"))...)
-	errs = append(errs, validateVarNames(t.Variables.CapacityType, vp.Child("capacityType"))...)
-	errs = append(errs, validateVarNames(t.Variables.Size, vp.Child("size"))...)
-	tp := p.Child("tags")
-	errs = append(errs, validateAliases(t.Tags.Arch, tp.Child("arch"), "a Kubernetes arch", func(k string) bool { return knownArches.Has(k) })...)
-	errs = append(errs, validateAliases(t.Tags.CapacityType, tp.Child("capacityType"), "spot or on-demand", func(k string) bool {
-		return k == CapacitySpot || k == CapacityOnDemand
-	})...)
-	errs = append(errs, validateAliases(t.Tags.Size, tp.Child("size"), "a size class under resources.sizes", func(k string) bool {
-		_, ok := pol.Resources.Sizes[k]
-		return ok
-	})...)
-	if len(t.Tags.Arch) == 0 {
-		errs = append(errs, field.Required(tp.Child("arch"), "needs at least one arch"))
+	vp, tp := p.Child("variables"), p.Child("tags")
+	for i := range TraitKinds {
+		k := &TraitKinds[i]
+		errs = append(errs, validateVarNames(*k.Variables(&t.Variables), vp.Child(k.Name))...)
+	}
+	for i := range TraitKinds {
+		k := &TraitKinds[i]
+		tags := *k.Tags(&t.Tags)
+		errs = append(errs, validateAliases(tags, tp.Child(k.Name), k.ValueHint, func(v string) bool { return k.Known(pol, v) })...)
+		if k.TagsRequired && len(tags) == 0 {
+			errs = append(errs, field.Required(tp.Child(k.Name), "needs at least one "+k.Name))
+		}
 	}
 	return errs
 }
