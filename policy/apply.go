@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 )
 
 // applier carries the state of one Apply call.
@@ -46,28 +47,82 @@ func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Deci
 		return pod, dec
 	}
 	prior, _ := ReadRecord(pod.Annotations)
+	// A job pod gets a decision or two per step: room for them up front
+	// saves the appends' regrowth. (The applier itself is on the heap, as
+	// the steps are called through a table.)
+	dec.Items = make([]Decision, 0, decisionsPerPod)
 	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, prior: prior, dec: &dec}
 	var warns []string
 	a.traits, warns = resolveTraits(a.pod, p, env, prior)
 	dec.Warnings = append(dec.Warnings, warns...)
-	pl := p.idx.platform
-	a.applyArch()
-	if pl.capacity != nil {
-		pl.capacity(a)
+	for _, s := range steps {
+		s.run(a)
 	}
-	a.applyScheduling()
-	if pl.disruption != nil {
-		pl.disruption(a)
+	if unchanged(pod, a.pod) {
+		// Decided from the result, not from the steps' flags: a step may
+		// rewrite a value to what it was (the Fargate rounding raising what
+		// resources.max capped), which changes nothing.
+		for i := range dec.Items {
+			dec.Items[i].Changed = false
+		}
+		return pod, dec
 	}
-	a.applyResources()
-	if pl.apply != nil {
-		pl.apply(a)
-	}
-	a.applyCaches()
-	a.applySecretModes()
-	a.applyMetadata()
-	a.writeRecord()
 	return a.pod, dec
+}
+
+// decisionsPerPod is room for the decisions of most job pods: the median
+// golden pod makes 8 (arch, os, helper image, capacity, do-not-disrupt,
+// resources per container, labels); the largest make 13.
+const decisionsPerPod = 8
+
+// step is one named stage of Apply.
+type step struct {
+	name string
+	run  func(a *applier)
+}
+
+// steps is the order of Apply, and the order matters:
+//   - arch first: the spot fallback is per arch, and scheduling.byArch,
+//     ECI's ARM toleration and specs, Fargate's amd64 check and the
+//     {arch} of cache claim names all read the arch chosen here;
+//   - capacity next: scheduling.byCapacityType, ECI's spot annotations and
+//     the {capacityType} of cache claim names read it;
+//   - resources before the platform step: ECI's instance spec and
+//     Fargate's size are computed from the requests resources set;
+//   - caches after arch and capacity, whose values their claim names
+//     may carry; caches, secrets and metadata only add to the pod, so they
+//     follow the steps that place and size it;
+//   - the applied record last: it lists every decision before it.
+//
+// The platform's steps (capacity, disruption, apply) come from its row in
+// platforms; a platform without one skips it.
+var steps = []step{
+	{"arch", (*applier).applyArch},
+	{"capacity", func(a *applier) { a.platformStep(a.p.idx.platform.capacity) }},
+	{"scheduling", (*applier).applyScheduling},
+	{"disruption", func(a *applier) { a.platformStep(a.p.idx.platform.disruption) }},
+	{"resources", (*applier).applyResources},
+	{"platform", func(a *applier) { a.platformStep(a.p.idx.platform.apply) }},
+	{"caches", (*applier).applyCaches},
+	{"secrets", (*applier).applySecretModes},
+	{"metadata", (*applier).applyMetadata},
+	{"record", (*applier).writeRecord},
+}
+
+func (a *applier) platformStep(run func(*applier)) {
+	if run != nil {
+		run(a)
+	}
+}
+
+// unchanged reports whether Apply's result equals its input. A new or
+// rewritten applied record is a change, which settles the first pass
+// without comparing whole pods; only a reinvocation compares them.
+func unchanged(in, out *corev1.Pod) bool {
+	if in.Annotations[AppliedAnnotation] != out.Annotations[AppliedAnnotation] {
+		return false
+	}
+	return equality.Semantic.DeepEqual(in, out)
 }
 
 // selects returns why the policy does not apply to the pod, or "".

@@ -76,10 +76,10 @@ func TestAdmit(t *testing.T) {
 // TestAdmitUnchangedFromTheResult: "unchanged" is the empty patch. For
 // every golden pod with each shipped example policy, the first pass
 // mutates and names what it changed (the mutations metric counts it), and
-// the reinvocation on its result sends no patch. On that reinvocation the
-// decisions' Changed flags still say fargate-size and resource-cap for
-// some Fargate cases although nothing changes: deciding from the flags,
-// as the handler did, counted those as mutated with an empty patch.
+// the reinvocation on its result sends no patch. Before policy.Apply
+// decided "changed" from its result, that reinvocation's Changed flags
+// said fargate-size and resource-cap for some Fargate cases although
+// nothing changed (policy's TestReinvocationChangesNothing holds that).
 func TestAdmitUnchangedFromTheResult(t *testing.T) {
 	var policies []*policy.Policy
 	for _, f := range []string{"eks-karpenter", "ack-eci", "eks-fargate"} {
@@ -99,6 +99,7 @@ func TestAdmitUnchangedFromTheResult(t *testing.T) {
 				again, err := Admit(first.Pod, "gitlab-runner", p, tc.Status)
 				require.NoError(t, err)
 				assert.True(t, again.Unchanged(), "reinvocation patch: %v", again.Patch)
+				assert.Empty(t, again.Decisions.Changed(), "nothing claims a change the patch does not make")
 			})
 		}
 	}
