@@ -6,6 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // applier carries the state of one Apply call.
@@ -119,7 +121,7 @@ func (a *applier) platformStep(run func(*applier)) {
 // rewritten applied record is a change, which settles the first pass
 // without comparing whole pods; only a reinvocation compares them.
 func unchanged(in, out *corev1.Pod) bool {
-	if in.Annotations[AppliedAnnotation] != out.Annotations[AppliedAnnotation] {
+	if in.Annotations[v1alpha1.AppliedAnnotation] != out.Annotations[v1alpha1.AppliedAnnotation] {
 		return false
 	}
 	return equality.Semantic.DeepEqual(in, out)
@@ -173,7 +175,7 @@ func (a *applier) writeRecord() {
 	if a.pod.Annotations == nil {
 		a.pod.Annotations = map[string]string{}
 	}
-	a.pod.Annotations[AppliedAnnotation] = string(b)
+	a.pod.Annotations[v1alpha1.AppliedAnnotation] = string(b)
 }
 
 // setNodeSelector sets key=value unless the key is already there; it

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // helperArch maps Kubernetes arch names to the names GitLab's helper image
@@ -20,14 +22,14 @@ var helperTagArches = map[string]bool{
 }
 
 // helperContainers run the per-arch helper image.
-var helperContainers = map[string]bool{ContainerHelper: true, InitPermissions: true, InitStepsBootstrap: true}
+var helperContainers = map[string]bool{v1alpha1.ContainerHelper: true, InitPermissions: true, InitStepsBootstrap: true}
 
 func (a *applier) applyArch() {
-	want := a.traits.Of(TraitArch)
+	want := a.traits.Of(v1alpha1.TraitArch)
 	if want.Value == "" {
 		want = Trait{Value: a.p.Arch.Default, Source: "default"}
 	}
-	arch, own := a.underPin(PinTraitArch, want, a.traits.Of(TraitArch).Value != "", a.traits.ArchPin, false)
+	arch, own := a.underPin(PinTraitArch, want, a.traits.Of(v1alpha1.TraitArch).Value != "", a.traits.ArchPin, false)
 	a.arch, a.archPinned = arch.Value, !own
 	changed := own && a.setNodeSelector(LabelArch, arch.Value, true)
 	a.dec.add(MutArch, arch.Value, arch.Source, changed)
@@ -36,7 +38,7 @@ func (a *applier) applyArch() {
 	} else {
 		a.dec.add(MutOS, a.p.Arch.OS, "arch.os", a.setNodeSelector(LabelOS, a.p.Arch.OS, false))
 	}
-	if a.p.Arch.HelperImage == HelperImageRewrite {
+	if a.p.Arch.HelperImage == v1alpha1.HelperImageRewrite {
 		a.rewriteHelpers(arch)
 	}
 }

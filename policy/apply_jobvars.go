@@ -5,14 +5,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // jobVarPrefix is the prefix of GitLab's job resource variables for each
 // kind of container (the runner's KUBERNETES_* overwrites).
 var jobVarPrefix = []struct{ kind, prefix string }{
-	{ContainerBuild, "KUBERNETES_"},
-	{ContainerHelper, "KUBERNETES_HELPER_"},
-	{ContainerServices, "KUBERNETES_SERVICE_"},
+	{v1alpha1.ContainerBuild, "KUBERNETES_"},
+	{v1alpha1.ContainerHelper, "KUBERNETES_HELPER_"},
+	{v1alpha1.ContainerServices, "KUBERNETES_SERVICE_"},
 }
 
 // jobVarResources maps the resource token of a variable name to its resource.
@@ -65,10 +67,10 @@ func (a *applier) applyJobVariables() {
 }
 
 func containerKind(name string) string {
-	if name == ContainerBuild || name == ContainerHelper {
+	if name == v1alpha1.ContainerBuild || name == v1alpha1.ContainerHelper {
 		return name
 	}
-	return ContainerServices
+	return v1alpha1.ContainerServices
 }
 
 // String lists the values, e.g. "requests.cpu=3 limits.memory=32Gi".
@@ -114,7 +116,7 @@ func (a *applier) jobVarQty(name string, res corev1.ResourceName) (resource.Quan
 		a.dec.warn("variable " + name + "=" + raw + " is not a quantity such as 500m, 2 or 4Gi; ignored")
 		return resource.Quantity{}, false
 	}
-	if mx, capped := quantityOf(a.p.Resources.Max, res); capped && q.Cmp(mx) > 0 {
+	if mx, capped := v1alpha1.QuantityOf(a.p.Resources.Max, res); capped && q.Cmp(mx) > 0 {
 		a.dec.warn("variable " + name + "=" + raw + " clamped to " + mx.String() + " by resources.max." + string(res))
 		q = mx
 	}

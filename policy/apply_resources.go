@@ -5,14 +5,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // kindOf returns which resource section applies to a job container.
-func kindOf(cr *ContainerResources, name string) *Resources {
+func kindOf(cr *v1alpha1.ContainerResources, name string) *v1alpha1.Resources {
 	switch name {
-	case ContainerBuild:
+	case v1alpha1.ContainerBuild:
 		return &cr.Build
-	case ContainerHelper:
+	case v1alpha1.ContainerHelper:
 		return &cr.Helper
 	}
 	return &cr.Services
@@ -21,7 +23,7 @@ func kindOf(cr *ContainerResources, name string) *Resources {
 func (a *applier) applyResources() {
 	r := &a.p.Resources
 	// A size class goes first, so that defaults only fill what it leaves.
-	if size := a.traits.Of(TraitSize); size.Value != "" {
+	if size := a.traits.Of(v1alpha1.TraitSize); size.Value != "" {
 		class := r.Sizes[size.Value]
 		changed := false
 		for i := range a.pod.Spec.Containers {
@@ -48,10 +50,10 @@ func (a *applier) applyResources() {
 // fillDefaults sets the requests and limits the runner left unset. A default
 // that would contradict a value the runner set (a request above its limit)
 // is not applied.
-func (a *applier) fillDefaults(c *corev1.Container, def *Resources) []string {
+func (a *applier) fillDefaults(c *corev1.Container, def *v1alpha1.Resources) []string {
 	var filled []string
 	for _, name := range sortedKeys(def.Requests) {
-		q, _ := quantityOf(def.Requests, name)
+		q, _ := v1alpha1.QuantityOf(def.Requests, name)
 		if _, ok := c.Resources.Requests[name]; ok {
 			continue
 		}
@@ -63,7 +65,7 @@ func (a *applier) fillDefaults(c *corev1.Container, def *Resources) []string {
 		filled = append(filled, "requests."+string(name)+"="+q.String())
 	}
 	for _, name := range sortedKeys(def.Limits) {
-		q, _ := quantityOf(def.Limits, name)
+		q, _ := v1alpha1.QuantityOf(def.Limits, name)
 		if _, ok := c.Resources.Limits[name]; ok {
 			continue
 		}
@@ -81,17 +83,17 @@ func (a *applier) fillDefaults(c *corev1.Container, def *Resources) []string {
 // below it and fills gaps, but never lowers a value the runner set: the
 // runner's config (or the job's KUBERNETES_*_REQUEST overwrite) wins, and
 // resources.max still caps the result.
-func (a *applier) setSize(c *corev1.Container, class *Resources, size string) bool {
+func (a *applier) setSize(c *corev1.Container, class *v1alpha1.Resources, size string) bool {
 	changed := false
 	for _, name := range sortedKeys(class.Requests) {
-		q, _ := quantityOf(class.Requests, name)
+		q, _ := v1alpha1.QuantityOf(class.Requests, name)
 		changed = a.raiseQty(c, &c.Resources.Requests, "requests", name, q, size) || changed
 		if lim, ok := c.Resources.Limits[name]; ok && lim.Cmp(c.Resources.Requests[name]) < 0 {
 			changed = a.raiseQty(c, &c.Resources.Limits, "limits", name, c.Resources.Requests[name], size) || changed
 		}
 	}
 	for _, name := range sortedKeys(class.Limits) {
-		q, _ := quantityOf(class.Limits, name)
+		q, _ := v1alpha1.QuantityOf(class.Limits, name)
 		changed = a.raiseQty(c, &c.Resources.Limits, "limits", name, q, size) || changed
 	}
 	return changed
@@ -120,7 +122,7 @@ func (a *applier) capAll(cs []corev1.Container) {
 			list corev1.ResourceList
 		}{{"requests", c.Resources.Requests}, {"limits", c.Resources.Limits}} {
 			for _, name := range sortedKeys(l.list) {
-				mx, ok := quantityOf(a.p.Resources.Max, name)
+				mx, ok := v1alpha1.QuantityOf(a.p.Resources.Max, name)
 				if cur := l.list[name]; ok && cur.Cmp(mx) > 0 {
 					l.list[name] = mx.DeepCopy()
 					a.dec.add(MutCap, c.Name+" "+l.kind+"."+string(name)+"="+mx.String(), "resources.max (was "+cur.String()+")", true)

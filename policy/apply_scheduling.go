@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // applyScheduling adds the tolerations of the pools the pod is steered to,
@@ -30,15 +32,15 @@ func (a *applier) addTolerations(ts []corev1.Toleration, path string) {
 	for i := range ts {
 		src := fmt.Sprintf("%s[%d]", path, i)
 		if have := a.toleratedBy(&ts[i]); have != nil {
-			a.dec.add(MutToleration, FormatToleration(ts[i]), src+" (pod already has "+FormatToleration(*have)+")", false)
+			a.dec.add(MutToleration, v1alpha1.FormatToleration(ts[i]), src+" (pod already has "+v1alpha1.FormatToleration(*have)+")", false)
 			continue
 		}
 		a.pod.Spec.Tolerations = append(a.pod.Spec.Tolerations, *ts[i].DeepCopy())
-		a.dec.add(MutToleration, FormatToleration(ts[i]), src, true)
+		a.dec.add(MutToleration, v1alpha1.FormatToleration(ts[i]), src, true)
 	}
 }
 
-// tolerate adds a toleration unless the pod already has one that covers it.
+// tolerate adds a toleration unless the pod already has one that Covers it.
 func (a *applier) tolerate(t corev1.Toleration) bool {
 	if a.toleratedBy(&t) != nil {
 		return false
@@ -47,10 +49,10 @@ func (a *applier) tolerate(t corev1.Toleration) bool {
 	return true
 }
 
-// toleratedBy returns the pod's toleration that covers t, or nil.
+// toleratedBy returns the pod's toleration that Covers t, or nil.
 func (a *applier) toleratedBy(t *corev1.Toleration) *corev1.Toleration {
 	for i := range a.pod.Spec.Tolerations {
-		if covers(&a.pod.Spec.Tolerations[i], t) {
+		if v1alpha1.Covers(&a.pod.Spec.Tolerations[i], t) {
 			return &a.pod.Spec.Tolerations[i]
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
 )
 
@@ -39,7 +40,7 @@ func TestSchedulingTolerations(t *testing.T) {
 	runner := corev1.Toleration{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoSchedule}
 	graviton := corev1.Toleration{Key: "ci.example.com/graviton", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
 	spot := corev1.Toleration{Key: "ci.example.com/spot", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
-	degradedArm := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: policy.CapacitySpot}}}
+	degradedArm := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot}}}
 	cases := []struct {
 		name   string
 		pod    *corev1.Pod
@@ -53,7 +54,7 @@ func TestSchedulingTolerations(t *testing.T) {
 		{"the runner's toleration without operator is the same toleration",
 			jobPod().tolerate(corev1.Toleration{Key: "ci.example.com/runner", Value: "true", Effect: corev1.TaintEffectNoSchedule}).build(), policy.CapacityStatus{},
 			[]corev1.Toleration{{Key: "ci.example.com/runner", Value: "true", Effect: corev1.TaintEffectNoSchedule}, spot}},
-		{"a broader runner toleration covers the policy's",
+		{"a broader runner toleration Covers the policy's",
 			jobPod().tolerate(corev1.Toleration{Key: "ci.example.com/runner", Operator: corev1.TolerationOpExists}).build(), policy.CapacityStatus{},
 			[]corev1.Toleration{{Key: "ci.example.com/runner", Operator: corev1.TolerationOpExists}, spot}},
 		{"a runner toleration of another effect is kept and the policy's added",

@@ -6,6 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // apiDefaultSecretMode is what the API server writes into a secret volume
@@ -17,7 +19,7 @@ func (a *applier) applyCaches() {
 	if len(a.p.Caches) == 0 {
 		return
 	}
-	vars := templateVars{
+	vars := v1alpha1.TemplateVars{
 		Arch: a.arch, CapacityType: a.cap, Namespace: a.pod.Namespace,
 		ProjectID: projectID(a.pod, a.env), RootNamespace: rootNamespace(a.pod, a.env),
 	}
@@ -28,13 +30,13 @@ func (a *applier) applyCaches() {
 
 // applyCache mounts one cache PVC. It never adds a volume name or a mount
 // path that already exists: the API server would reject the pod.
-func (a *applier) applyCache(c *Cache, vars templateVars) {
-	claim, _ := expandTemplate(c.ClaimName, vars)
+func (a *applier) applyCache(c *v1alpha1.Cache, vars v1alpha1.TemplateVars) {
+	claim, _ := v1alpha1.ExpandTemplate(c.ClaimName, vars)
 	if msgs := validation.IsDNS1123Subdomain(claim); len(msgs) > 0 {
 		a.dec.warn(fmt.Sprintf("cache %s skipped: claim name %q is invalid: %s", c.Name, claim, msgs[0]))
 		return
 	}
-	subPath, _ := expandTemplate(c.SubPath, vars)
+	subPath, _ := v1alpha1.ExpandTemplate(c.SubPath, vars)
 	volIdx := slices.IndexFunc(a.pod.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == c.Name })
 	if volIdx >= 0 {
 		v := a.pod.Spec.Volumes[volIdx]
@@ -72,10 +74,10 @@ func (a *applier) applyCache(c *Cache, vars templateVars) {
 	a.dec.add(MutCache, c.Name+"="+claim+" at "+c.MountPath, "caches", changed)
 }
 
-func cacheTargets(c *Cache, container string) bool {
+func cacheTargets(c *v1alpha1.Cache, container string) bool {
 	kind := container
-	if container != ContainerBuild && container != ContainerHelper {
-		kind = ContainerServices
+	if container != v1alpha1.ContainerBuild && container != v1alpha1.ContainerHelper {
+		kind = v1alpha1.ContainerServices
 	}
 	return slices.Contains(c.Containers, kind)
 }

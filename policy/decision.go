@@ -2,9 +2,12 @@ package policy
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Mutation names, as recorded in jobfit.dev/applied and counted by the
@@ -97,7 +100,7 @@ type Record struct {
 // ReadRecord returns the jobfit.dev/applied record of a pod, if it has a
 // readable one.
 func ReadRecord(annotations map[string]string) (Record, bool) {
-	raw, ok := annotations[AppliedAnnotation]
+	raw, ok := annotations[v1alpha1.AppliedAnnotation]
 	if !ok {
 		return Record{}, false
 	}
@@ -118,3 +121,11 @@ func (r Record) owns(mutation, value string) bool {
 	}
 	return false
 }
+
+// sortedKeys returns a map's keys in order, so that warnings and decisions
+// come out the same on every run.
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func ptrTo[T any](v T) *T { return &v }

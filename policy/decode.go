@@ -122,12 +122,12 @@ func docError(what, msg string) *field.Error {
 	return &field.Error{Type: field.ErrorTypeInvalid, BadValue: what, Detail: msg}
 }
 
-// stringKinds are the named string types of this package, which the JSON
+// stringKinds are the named string types of the API, which the JSON
 // decoder reports by their Go names.
 var stringKinds = map[string]bool{
-	"policy.Platform": true, "policy.TraitSource": true, "policy.HelperImageMode": true,
-	"policy.Enforcement": true, "policy.Fallback": true, "policy.DoNotDisrupt": true,
-	"policy.Duration": true, "v1.ResourceName": true,
+	"v1alpha1.Platform": true, "v1alpha1.TraitSource": true, "v1alpha1.HelperImageMode": true,
+	"v1alpha1.Enforcement": true, "v1alpha1.Fallback": true, "v1alpha1.DoNotDisrupt": true,
+	"policy.Duration": true, "v1alpha1.Duration": true, "v1.ResourceName": true,
 }
 
 func humanType(goType string) string {
@@ -142,7 +142,7 @@ func humanType(goType string) string {
 		return "a boolean"
 	case strings.Contains(goType, "int"):
 		return "an integer"
-	case strings.HasPrefix(goType, "policy.") || strings.HasPrefix(goType, "*policy."):
+	case strings.HasPrefix(strings.TrimPrefix(goType, "*"), "policy.") || strings.HasPrefix(strings.TrimPrefix(goType, "*"), "v1alpha1."):
 		return "a mapping"
 	}
 	return "a " + goType

@@ -8,7 +8,19 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
+
+// Policy is a loaded placement policy: the jobfit.dev/v1alpha1 Policy
+// document, defaulted and validated, with what Apply needs precomputed.
+// Only a Policy from Load, LoadDocument, Prepare or Merge may be passed to
+// Apply.
+type Policy struct {
+	v1alpha1.Policy
+	// idx is built by Load: alias tables and parsed values Apply needs.
+	idx *index
+}
 
 // index holds what Apply needs precomputed: alias tables and parsed values.
 type index struct {
@@ -34,15 +46,15 @@ func Load(data []byte) (*Policy, field.ErrorList) {
 
 // LoadDocument is Load for a document already read by ReadDocument.
 func LoadDocument(doc Document) (*Policy, field.ErrorList) {
-	if doc.Kind != KindPolicy {
-		return nil, field.ErrorList{requiredOrUnsupported(field.NewPath("kind"), doc.Kind, KindPolicy)}
+	if doc.Kind != v1alpha1.KindPolicy {
+		return nil, field.ErrorList{v1alpha1.RequiredOrUnsupported(field.NewPath("kind"), doc.Kind, v1alpha1.KindPolicy)}
 	}
 	p, errs := decodePolicy(doc)
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	SetDefaults(p)
-	if errs := Validate(p); len(errs) > 0 {
+	p.SetDefaults()
+	if errs := p.Validate(); len(errs) > 0 {
 		return nil, errs
 	}
 	p.idx = buildIndex(p)
@@ -51,7 +63,7 @@ func LoadDocument(doc Document) (*Policy, field.ErrorList) {
 
 func decodePolicy(doc Document) (*Policy, field.ErrorList) {
 	p := &Policy{}
-	if errs := DecodeStrict(doc.JSON, p); len(errs) > 0 {
+	if errs := DecodeStrict(doc.JSON, &p.Policy); len(errs) > 0 {
 		return nil, errs
 	}
 	if p.Metadata.Name == "" {
@@ -62,8 +74,8 @@ func decodePolicy(doc Document) (*Policy, field.ErrorList) {
 
 // Prepare defaults, validates and indexes a policy built in code.
 func Prepare(p *Policy) field.ErrorList {
-	SetDefaults(p)
-	if errs := Validate(p); len(errs) > 0 {
+	p.SetDefaults()
+	if errs := p.Validate(); len(errs) > 0 {
 		return errs
 	}
 	p.idx = buildIndex(p)
@@ -88,15 +100,15 @@ func (p *Policy) Loaded() bool { return p.idx != nil }
 func buildIndex(p *Policy) *index {
 	idx := &index{
 		helperSets: map[string]int{},
-		aliases:    make([]map[string]string, len(TraitKinds)),
+		aliases:    make([]map[string]string, len(v1alpha1.TraitKinds)),
 		platform:   platformOf(p.Platform),
 		envWanted:  map[string]bool{VarRunnerTags: true, VarRunnerID: true, VarJobTimeout: true, VarRootNamespace: true, VarProjectID: true},
 	}
-	for i := range TraitKinds {
-		k := &TraitKinds[i]
+	for i := range v1alpha1.TraitKinds {
+		k := &v1alpha1.TraitKinds[i]
 		idx.aliases[i] = aliasTable(*k.Tags(&p.Traits.Tags))
 		if k.Values != nil {
-			for _, v := range k.Values(p) {
+			for _, v := range k.Values(&p.Policy) {
 				if _, ok := idx.aliases[i][v]; !ok {
 					idx.aliases[i][v] = v
 				}

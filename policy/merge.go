@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Merge returns the effective policy for a namespace: the cluster policy
@@ -21,27 +23,24 @@ func Merge(cluster *Policy, nsData []byte) (*Policy, []string, field.ErrorList) 
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	if doc.Kind != KindPolicy {
-		return nil, nil, field.ErrorList{requiredOrUnsupported(field.NewPath("kind"), doc.Kind, KindPolicy)}
+	if doc.Kind != v1alpha1.KindPolicy {
+		return nil, nil, field.ErrorList{v1alpha1.RequiredOrUnsupported(field.NewPath("kind"), doc.Kind, v1alpha1.KindPolicy)}
 	}
 	ns, errs := decodePolicy(doc)
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	errs = validateNamespaceScope(cluster, ns)
-	// The namespace's caps are only compared, never copied, so check them here.
-	errs = append(errs, validateQuantities(ns.Resources.Max, field.NewPath("resources", "max"))...)
-	if len(errs) > 0 {
+	if errs := ns.ValidateNamespaceScope(&cluster.Policy); len(errs) > 0 {
 		return nil, nil, errs
 	}
 	eff := clonePolicy(cluster)
 	eff.Metadata.Name = mergedName(cluster.Name(), ns.Name())
-	for _, s := range sections {
-		if !slices.Contains(cluster.NamespaceOverrides, s.name) {
+	for _, s := range v1alpha1.Sections {
+		if !slices.Contains(cluster.NamespaceOverrides, s.Name) {
 			continue
 		}
-		if v := reflect.ValueOf(s.of(ns)).Elem(); !v.IsZero() {
-			reflect.ValueOf(s.of(eff)).Elem().Set(v)
+		if v := reflect.ValueOf(s.Of(&ns.Policy)).Elem(); !v.IsZero() {
+			reflect.ValueOf(s.Of(&eff.Policy)).Elem().Set(v)
 		}
 	}
 	// What namespaces may use stays the cluster's to say.
@@ -75,37 +74,19 @@ func mergedName(cluster, ns string) string {
 	return strings.Trim(cluster+"."+ns, ".")
 }
 
-func validateNamespaceScope(cluster, ns *Policy) field.ErrorList {
-	var errs field.ErrorList
-	errs = append(errs, validateHeader(ns)...)
-	if ns.Platform != "" || !reflect.ValueOf(ns.Selector).IsZero() || ns.PodOptOut || len(ns.NamespaceOverrides) > 0 {
-		errs = append(errs, field.Forbidden(field.NewPath("platform"), "platform, selector, podOptOut and namespaceOverrides are set by the cluster policy only"))
-	}
-	for _, s := range sections {
-		if reflect.ValueOf(s.of(ns)).Elem().IsZero() || slices.Contains(cluster.NamespaceOverrides, s.name) {
-			continue
-		}
-		errs = append(errs, field.Forbidden(field.NewPath(s.name), "the cluster policy does not let namespaces override "+s.name+" (namespaceOverrides)"))
-	}
-	if slices.Contains(cluster.NamespaceOverrides, "scheduling") {
-		errs = append(errs, validateNamespaceScheduling(cluster, ns)...)
-	}
-	return errs
-}
-
 // lowerCaps returns the cluster caps, lowered where the namespace asks.
-func lowerCaps(cluster, ns map[corev1.ResourceName]Quantity) (map[corev1.ResourceName]Quantity, []string) {
-	out := make(map[corev1.ResourceName]Quantity, len(cluster))
+func lowerCaps(cluster, ns map[corev1.ResourceName]v1alpha1.Quantity) (map[corev1.ResourceName]v1alpha1.Quantity, []string) {
+	out := make(map[corev1.ResourceName]v1alpha1.Quantity, len(cluster))
 	for k, v := range cluster {
 		out[k] = v
 	}
 	var warns []string
 	for _, k := range sortedKeys(ns) {
-		q, ok := quantityOf(ns, k)
+		q, ok := v1alpha1.QuantityOf(ns, k)
 		if !ok {
 			continue
 		}
-		if c, capped := quantityOf(cluster, k); capped && q.Cmp(c) > 0 {
+		if c, capped := v1alpha1.QuantityOf(cluster, k); capped && q.Cmp(c) > 0 {
 			warns = append(warns, fmt.Sprintf("resources.max.%s=%s is above the cluster cap %s; the cluster cap applies", k, q.String(), c.String()))
 			continue
 		}
@@ -115,20 +96,20 @@ func lowerCaps(cluster, ns map[corev1.ResourceName]Quantity) (map[corev1.Resourc
 }
 
 // clampToCaps lowers defaults and sizes above the caps.
-func clampToCaps(r *ResourcePolicy) []string {
+func clampToCaps(r *v1alpha1.ResourcePolicy) []string {
 	var warns []string
-	clamp := func(m map[corev1.ResourceName]Quantity, path string) {
+	clamp := func(m map[corev1.ResourceName]v1alpha1.Quantity, path string) {
 		for _, k := range sortedKeys(m) {
-			q, ok := quantityOf(m, k)
-			mx, capped := quantityOf(r.Max, k)
+			q, ok := v1alpha1.QuantityOf(m, k)
+			mx, capped := v1alpha1.QuantityOf(r.Max, k)
 			if ok && capped && q.Cmp(mx) > 0 {
 				warns = append(warns, fmt.Sprintf("%s.%s=%s clamped to the cluster cap %s", path, k, q.String(), mx.String()))
 				m[k] = r.Max[k]
 			}
 		}
 	}
-	each := func(cr *ContainerResources, path string) {
-		for _, c := range []string{ContainerBuild, ContainerHelper, ContainerServices} {
+	each := func(cr *v1alpha1.ContainerResources, path string) {
+		for _, c := range []string{v1alpha1.ContainerBuild, v1alpha1.ContainerHelper, v1alpha1.ContainerServices} {
 			res := kindOf(cr, c)
 			clamp(res.Requests, path+"."+c+".requests")
 			clamp(res.Limits, path+"."+c+".limits")

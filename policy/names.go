@@ -1,11 +1,8 @@
 package policy
 
-// Container names GitLab Runner's Kubernetes executor uses.
+// Init container names GitLab Runner's Kubernetes executor uses (the
+// build, helper and services containers are in policy/api/v1alpha1).
 const (
-	ContainerBuild    = "build"
-	ContainerHelper   = "helper"
-	ContainerServices = "services"
-
 	InitPermissions    = "init-permissions"
 	InitStepsBootstrap = "init-steps-bootstrap"
 	InitBuildUIDGID    = "init-build-uid-gid-collector"
@@ -26,15 +23,10 @@ const (
 
 // Labels and annotations of jobfit's own (the jobfit.dev/ prefix).
 const (
-	InjectLabel         = "jobfit.dev/inject"
-	InjectEnabled       = "enabled"
-	InjectDisabled      = "disabled"
-	HeadroomLabel       = "jobfit.dev/headroom"
-	AppliedAnnotation   = "jobfit.dev/applied"
-	TraitArchKey        = "jobfit.dev/arch"
-	TraitCapacityKey    = "jobfit.dev/capacity-type"
-	TraitSizeKey        = "jobfit.dev/size"
-	HeadroomPriorityCls = "jobfit-headroom"
+	InjectLabel    = "jobfit.dev/inject"
+	InjectEnabled  = "enabled"
+	InjectDisabled = "disabled"
+	HeadroomLabel  = "jobfit.dev/headroom"
 )
 
 // Node labels and annotations of the platforms jobfit targets.

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 func (b *podBuilder) requireNode(key string, values ...string) *podBuilder {
@@ -24,7 +25,7 @@ func (b *podBuilder) requireNode(key string, values ...string) *podBuilder {
 func TestRunnerPins(t *testing.T) {
 	base := mustLoad(karpenterPolicy)
 	override := mustLoad(karpenterPolicy + "capacity: {overrideRunnerPin: true}\n")
-	degraded := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "amd64", CapacityType: policy.CapacitySpot}}}
+	degraded := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "amd64", CapacityType: v1alpha1.CapacitySpot}}}
 	const ct, arch = "karpenter.sh/capacity-type", "kubernetes.io/arch"
 	cases := []struct {
 		name         string

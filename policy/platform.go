@@ -1,26 +1,16 @@
 package policy
 
 import (
-	"k8s.io/apimachinery/pkg/util/validation/field"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
-// platform is everything jobfit does differently on one kind of cluster.
-// Each platform is one file (platform_<name>.go) that fills in one of
-// these, and one row of platforms; nothing else switches on the platform.
+// platform is everything jobfit does differently on one kind of cluster:
+// the API's part (its section, defaults and validation, in
+// policy/api/v1alpha1) and how it places and mutates pods. Each platform is
+// one file here (platform_<name>.go) and one row of platforms; nothing else
+// switches on the platform.
 type platform struct {
-	name Platform
-	// section is the platform's own policy section ("" for none);
-	// sectionSet says whether a policy sets it, which only that platform's
-	// policies may.
-	section    string
-	sectionSet func(p *Policy) bool
-	// setDefaults fills the platform's section; validate checks it, and
-	// whatever the platform cannot do elsewhere in the policy.
-	setDefaults func(p *Policy)
-	validate    func(p *Policy) field.ErrorList
-	// choosesCapacity says whether the platform places pods by capacity
-	// type (spot or on-demand), so scheduling.byCapacityType means something.
-	choosesCapacity bool
+	*v1alpha1.PlatformSpec
 	// capacity decides the pod's capacity type and places it (a.cap).
 	capacity func(a *applier)
 	// disruption protects a running job from the platform's consolidation.
@@ -30,8 +20,7 @@ type platform struct {
 	apply func(a *applier)
 }
 
-// platforms lists every platform jobfit supports, in the order error
-// messages name them. Adding a platform is a file and a row here.
+// platforms has a row for each of v1alpha1.Platforms.
 var platforms = []*platform{
 	karpenterPlatform,
 	eciPlatform,
@@ -39,39 +28,12 @@ var platforms = []*platform{
 	genericPlatform,
 }
 
-// platformOf returns the policy's platform, or nil for an unknown name.
-func platformOf(name Platform) *platform {
+// platformOf returns the named platform, or nil for an unknown name.
+func platformOf(name v1alpha1.Platform) *platform {
 	for _, pl := range platforms {
-		if pl.name == name {
+		if pl.Name == name {
 			return pl
 		}
 	}
 	return nil
-}
-
-func platformNames() []Platform {
-	names := make([]Platform, len(platforms))
-	for i, pl := range platforms {
-		names[i] = pl.name
-	}
-	return names
-}
-
-// validatePlatform checks the platform name, that no other platform's
-// section is set, and the platform's own rules.
-func validatePlatform(p *Policy) field.ErrorList {
-	var errs field.ErrorList
-	own := platformOf(p.Platform)
-	if own == nil {
-		errs = append(errs, field.NotSupported(field.NewPath("platform"), p.Platform, platformNames()))
-	}
-	for _, pl := range platforms {
-		if pl != own && pl.sectionSet != nil && pl.sectionSet(p) {
-			errs = append(errs, field.Forbidden(field.NewPath(pl.section), "only used with platform: "+string(pl.name)+", not "+string(p.Platform)))
-		}
-	}
-	if own != nil && own.validate != nil {
-		errs = append(errs, own.validate(p)...)
-	}
-	return errs
 }

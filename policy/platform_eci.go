@@ -1,24 +1,19 @@
 package policy
 
 import (
-	"reflect"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // eciPlatform is Alibaba Cloud ECI (ACK Serverless): a capacity type is
 // chosen as on Karpenter, but ECI takes it, and the image cache and
 // instance spec, as pod annotations.
 var eciPlatform = &platform{
-	name:            PlatformECI,
-	section:         "eci",
-	sectionSet:      func(p *Policy) bool { return !reflect.DeepEqual(p.ECI, ECIPolicy{}) },
-	setDefaults:     func(p *Policy) { defaultECI(&p.ECI) },
-	validate:        func(p *Policy) field.ErrorList { return validateECI(&p.ECI, field.NewPath("eci")) },
-	choosesCapacity: true,
+	PlatformSpec: v1alpha1.ECI,
 	capacity: func(a *applier) {
 		// ECI places by annotation, in its apply step.
 		ct, _ := a.chooseCapacity()
@@ -46,7 +41,7 @@ const (
 func (a *applier) applyECI() {
 	e := &a.p.ECI
 	a.eciImageCache(e)
-	if a.cap == CapacitySpot {
+	if a.cap == v1alpha1.CapacitySpot {
 		changed := a.addAnnotation(ECISpotStrategy, e.Spot.Strategy, "eci.spot")
 		if e.Spot.Strategy == "SpotWithPriceLimit" {
 			changed = a.addAnnotation(ECISpotPriceLimit, e.Spot.PriceLimit, "eci.spot") || changed
@@ -73,9 +68,9 @@ func (a *applier) applyECI() {
 	}
 }
 
-func (a *applier) eciImageCache(e *ECIPolicy) {
+func (a *applier) eciImageCache(e *v1alpha1.ECIPolicy) {
 	for _, c := range a.pod.Spec.Containers {
-		if id, ok := e.ImageCacheIDs[c.Image]; ok && c.Name == ContainerBuild {
+		if id, ok := e.ImageCacheIDs[c.Image]; ok && c.Name == v1alpha1.ContainerBuild {
 			a.dec.add(MutECIImageCache, id, "eci.imageCacheIDs["+c.Image+"]", a.addAnnotation(ECIImageCacheID, id, "eci.imageCacheIDs"))
 			return
 		}
@@ -126,56 +121,4 @@ func podTotals(spec *corev1.PodSpec) (cpu, mem resource.Quantity) {
 		}
 	}
 	return cpu, mem
-}
-
-func defaultECI(e *ECIPolicy) {
-	if e.ImageCache == "" {
-		e.ImageCache = "auto"
-	}
-	if e.Specs == "" {
-		e.Specs = "auto"
-	}
-	if e.VirtualNode == nil {
-		e.VirtualNode = ptrTo(true)
-	}
-	if e.Spot.Strategy == "" {
-		e.Spot.Strategy = "SpotAsPriceGo"
-	}
-	if e.Spot.Fallback == nil {
-		e.Spot.Fallback = ptrTo(true)
-	}
-}
-
-func validateECI(e *ECIPolicy, p *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	switch e.ImageCache {
-	case "auto", "legacy", "off":
-	default:
-		errs = append(errs, field.NotSupported(p.Child("imageCache"), e.ImageCache, []string{"auto", "legacy", "off"}))
-	}
-	for _, img := range sortedKeys(e.ImageCacheIDs) {
-		if e.ImageCacheIDs[img] == "" {
-			errs = append(errs, field.Required(p.Child("imageCacheIDs").Key(img), "an image cache id such as imc-2zebxkiifuyzzlhl****"))
-		}
-	}
-	if e.Specs != "auto" && e.Specs != "off" {
-		errs = append(errs, field.NotSupported(p.Child("specs"), e.Specs, []string{"auto", "off"}))
-	}
-	sp := p.Child("spot")
-	switch e.Spot.Strategy {
-	case "SpotAsPriceGo":
-		if e.Spot.PriceLimit != "" {
-			errs = append(errs, field.Forbidden(sp.Child("priceLimit"), "only used with strategy SpotWithPriceLimit"))
-		}
-	case "SpotWithPriceLimit":
-		if f, err := strconv.ParseFloat(e.Spot.PriceLimit, 64); err != nil || f <= 0 {
-			errs = append(errs, field.Invalid(sp.Child("priceLimit"), e.Spot.PriceLimit, "must be a positive hourly price such as 0.25"))
-		}
-	default:
-		errs = append(errs, field.NotSupported(sp.Child("strategy"), e.Spot.Strategy, []string{"SpotAsPriceGo", "SpotWithPriceLimit"}))
-	}
-	if d := e.Spot.Duration; d != nil && *d != 0 && *d != 1 {
-		errs = append(errs, field.NotSupported(sp.Child("duration"), *d, []string{"0", "1"}))
-	}
-	return errs
 }

@@ -2,27 +2,22 @@ package policy
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // fargatePlatform is EKS Fargate: one pod per micro-VM, selected by a
 // Fargate profile's labels, amd64 and on-demand only, billed by the size
 // rounded up from the pod's requests.
 var fargatePlatform = &platform{
-	name:        PlatformFargate,
-	section:     "fargate",
-	sectionSet:  func(p *Policy) bool { return !reflect.DeepEqual(p.Fargate, FargatePolicy{}) },
-	setDefaults: func(p *Policy) { defaultFargate(&p.Fargate) },
-	validate:    func(p *Policy) field.ErrorList { return validateFargate(p, field.NewPath("fargate")) },
+	PlatformSpec: v1alpha1.Fargate,
 	capacity: func(a *applier) {
-		if asked := a.traits.Of(TraitCapacityType); asked.Value == CapacitySpot {
+		if asked := a.traits.Of(v1alpha1.TraitCapacityType); asked.Value == v1alpha1.CapacitySpot {
 			a.dec.warn("EKS Fargate has no spot capacity; " + asked.Source + " asked for spot")
 		}
 	},
@@ -40,7 +35,7 @@ func (a *applier) applyFargate() {
 		return
 	}
 	if found := fargateUnsupported(&a.pod.Spec); len(found) > 0 {
-		if f.Unsupported == FargateSkip {
+		if f.Unsupported == v1alpha1.FargateSkip {
 			a.dec.warn("pod uses " + strings.Join(found, ", ") + ", which EKS Fargate does not support; left for EC2 nodes (fargate.unsupported: skip)")
 			return
 		}
@@ -52,35 +47,6 @@ func (a *applier) applyFargate() {
 	if f.RoundResources != nil && *f.RoundResources {
 		a.fargateRound()
 	}
-}
-
-func defaultFargate(f *FargatePolicy) {
-	if f.Unsupported == "" {
-		f.Unsupported = FargateStrip
-	}
-	if f.RoundResources == nil {
-		f.RoundResources = ptrTo(true)
-	}
-}
-
-func validateFargate(pol *Policy, p *field.Path) field.ErrorList {
-	f := &pol.Fargate
-	var errs field.ErrorList
-	if f.Unsupported != FargateStrip && f.Unsupported != FargateSkip {
-		errs = append(errs, field.NotSupported(p.Child("unsupported"), f.Unsupported, []string{FargateStrip, FargateSkip}))
-	}
-	for _, k := range sortedKeys(f.ProfileLabels) {
-		for _, msg := range validation.IsQualifiedName(k) {
-			errs = append(errs, field.Invalid(p.Child("profileLabels").Key(k), k, msg))
-		}
-		for _, msg := range validation.IsValidLabelValue(f.ProfileLabels[k]) {
-			errs = append(errs, field.Invalid(p.Child("profileLabels").Key(k), f.ProfileLabels[k], msg))
-		}
-	}
-	if _, ok := pol.Traits.Tags.Arch["amd64"]; !ok || pol.Arch.Default != "amd64" {
-		errs = append(errs, field.Invalid(field.NewPath("arch", "default"), pol.Arch.Default, "EKS Fargate runs only amd64"))
-	}
-	return errs
 }
 
 // fargateUnsupported lists what a pod uses that Fargate rejects.
@@ -153,7 +119,7 @@ func (a *applier) fargateRound() {
 	for i := range spec.Containers {
 		c := &spec.Containers[i]
 		for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-			if _, ok := c.Resources.Requests[name]; !ok && c.Name != ContainerBuild {
+			if _, ok := c.Resources.Requests[name]; !ok && c.Name != v1alpha1.ContainerBuild {
 				a.dec.warn(c.Name + " has no " + string(name) + " request, and EKS Fargate sizes the pod from requests; set resources.defaults." + containerKind(c.Name))
 			}
 		}
@@ -165,7 +131,7 @@ func (a *applier) fargateRound() {
 		return
 	}
 	changed := false
-	if b := containerIndex(spec.Containers, ContainerBuild); b >= 0 {
+	if b := containerIndex(spec.Containers, v1alpha1.ContainerBuild); b >= 0 {
 		var sumCPU, sumMem int64
 		for i := range spec.Containers {
 			sumCPU += spec.Containers[i].Resources.Requests.Cpu().MilliValue()
@@ -191,9 +157,9 @@ func (a *applier) fargateRound() {
 // the Fargate size larger. Without a value, Fargate would leave it unbounded.
 func (a *applier) sizeInitContainers() {
 	spec := &a.pod.Spec
-	from := containerIndex(spec.Containers, ContainerHelper)
+	from := containerIndex(spec.Containers, v1alpha1.ContainerHelper)
 	if from < 0 {
-		from = containerIndex(spec.Containers, ContainerBuild)
+		from = containerIndex(spec.Containers, v1alpha1.ContainerBuild)
 	}
 	if from < 0 {
 		return

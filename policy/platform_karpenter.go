@@ -6,16 +6,17 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // karpenterPlatform is Karpenter: the capacity type is a node selector
 // (or a preferred node affinity) that NodePools act on, and
 // karpenter.sh/do-not-disrupt keeps consolidation away from running jobs.
 var karpenterPlatform = &platform{
-	name:            PlatformKarpenter,
-	choosesCapacity: true,
-	capacity:        (*applier).placeCapacity,
-	disruption:      (*applier).applyDisruption,
+	PlatformSpec: v1alpha1.Karpenter,
+	capacity:     (*applier).placeCapacity,
+	disruption:   (*applier).applyDisruption,
 }
 
 func (a *applier) placeCapacity() {
@@ -25,7 +26,7 @@ func (a *applier) placeCapacity() {
 		return
 	}
 	var changed bool
-	if a.p.Capacity.Enforcement == EnforcementRequired || a.traits.CapacityPin.Values != nil {
+	if a.p.Capacity.Enforcement == v1alpha1.EnforcementRequired || a.traits.CapacityPin.Values != nil {
 		// A replaced or narrowed runner pin stays a nodeSelector.
 		changed = a.setNodeSelector(LabelCapacityType, ct.Value, true)
 	} else {
@@ -70,7 +71,7 @@ func (a *applier) preferCapacity(value string) bool {
 }
 
 func (a *applier) applyDisruption() {
-	if a.p.Disruption.DoNotDisrupt == DoNotDisruptOff {
+	if a.p.Disruption.DoNotDisrupt == v1alpha1.DoNotDisruptOff {
 		return
 	}
 	if old, ok := a.pod.Annotations[AnnotationDoNotDisrupt]; ok {
@@ -78,7 +79,7 @@ func (a *applier) applyDisruption() {
 		return
 	}
 	value, source := "true", "disruption.doNotDisrupt"
-	if a.p.Disruption.DoNotDisrupt == DoNotDisruptJobTimeout {
+	if a.p.Disruption.DoNotDisrupt == v1alpha1.DoNotDisruptJobTimeout {
 		if t, from := jobTimeout(a.pod, a.env); t > 0 {
 			value = (t + a.p.idx.margin).String()
 			source = "job timeout " + t.String() + " from " + from + " + margin " + a.p.Disruption.Margin

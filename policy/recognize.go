@@ -3,6 +3,8 @@ package policy
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // IsJobPod reports whether pod is a job pod created by GitLab Runner's
@@ -35,7 +37,7 @@ func IsJobPod(pod *corev1.Pod) (bool, string) {
 		return true, "label " + LabelJobPod
 	}
 	if _, ok := labels[LabelLegacyPod]; ok {
-		if hasContainer(pod.Spec.Containers, ContainerBuild) && hasContainer(pod.Spec.Containers, ContainerHelper) {
+		if hasContainer(pod.Spec.Containers, v1alpha1.ContainerBuild) && hasContainer(pod.Spec.Containers, v1alpha1.ContainerHelper) {
 			return true, "label pod with build and helper containers"
 		}
 		return false, "label pod without both build and helper containers"

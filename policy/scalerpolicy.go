@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // KindScalerPolicy is the kind of the scaler's policy document.
@@ -25,9 +27,9 @@ const (
 // ScalerPolicy tunes Karpenter NodePools and keeps warm headroom
 // (apiVersion jobfit.dev/v1alpha1, kind ScalerPolicy). See docs/scaler.md.
 type ScalerPolicy struct {
-	APIVersion string `json:"apiVersion,omitempty"`
-	Kind       string `json:"kind,omitempty"`
-	Metadata   Meta   `json:"metadata,omitempty"`
+	APIVersion string        `json:"apiVersion,omitempty"`
+	Kind       string        `json:"kind,omitempty"`
+	Metadata   v1alpha1.Meta `json:"metadata,omitempty"`
 
 	// DryRun computes and reports (Events, metrics) without writing.
 	DryRun bool `json:"dryRun,omitempty"`
@@ -84,9 +86,9 @@ type LimitsPolicy struct {
 // LimitRange is a floor and a ceiling per resource (cpu, memory).
 type LimitRange struct {
 	// Floor is the lowest limit the scaler writes.
-	Floor map[corev1.ResourceName]Quantity `json:"floor,omitempty"`
+	Floor map[corev1.ResourceName]v1alpha1.Quantity `json:"floor,omitempty"`
 	// Ceiling is the highest limit the scaler writes.
-	Ceiling map[corev1.ResourceName]Quantity `json:"ceiling,omitempty"`
+	Ceiling map[corev1.ResourceName]v1alpha1.Quantity `json:"ceiling,omitempty"`
 }
 
 // ConsolidationPolicy switches consolidateAfter between busy and idle values.
@@ -147,8 +149,8 @@ type HeadroomSchedule struct {
 type HeadroomPodTemplate struct {
 	// CPU and Memory size a placeholder when no job pods are running to
 	// copy a typical size from.
-	CPU    Quantity `json:"cpu,omitempty"`
-	Memory Quantity `json:"memory,omitempty"`
+	CPU    v1alpha1.Quantity `json:"cpu,omitempty"`
+	Memory v1alpha1.Quantity `json:"memory,omitempty"`
 	// Image is the placeholder image (default registry.k8s.io/pause:3.10).
 	Image string `json:"image,omitempty"`
 	// CapacityType pins the placeholders (default spot).
@@ -211,7 +213,7 @@ func LoadScalerPolicy(data []byte) (*ScalerPolicy, field.ErrorList) {
 		return nil, errs
 	}
 	if doc.Kind != KindScalerPolicy {
-		return nil, field.ErrorList{requiredOrUnsupported(field.NewPath("kind"), doc.Kind, KindScalerPolicy)}
+		return nil, field.ErrorList{v1alpha1.RequiredOrUnsupported(field.NewPath("kind"), doc.Kind, KindScalerPolicy)}
 	}
 	p := &ScalerPolicy{}
 	if errs := DecodeStrict(doc.JSON, p); len(errs) > 0 {

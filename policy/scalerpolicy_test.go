@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const goodScaler = `apiVersion: jobfit.dev/v1alpha1
@@ -41,7 +42,7 @@ func TestLoadScalerPolicyDefaults(t *testing.T) {
 	assert.InDelta(t, 0.9, p.Headroom.PerArch["amd64"].Quantile, 1e-9)
 	assert.Equal(t, time.Hour, p.Headroom.PerArch["amd64"].Window.Value())
 	assert.Equal(t, policy.DefaultHeadroomImage, p.Headroom.PodTemplate.Image)
-	assert.Equal(t, policy.CapacitySpot, p.Headroom.PodTemplate.CapacityType)
+	assert.Equal(t, v1alpha1.CapacitySpot, p.Headroom.PodTemplate.CapacityType)
 	assert.True(t, p.FallbackEnabled())
 }
 

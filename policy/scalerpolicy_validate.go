@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Defaults of a ScalerPolicy, documented in docs/scaler.md.
@@ -61,13 +63,13 @@ func (p *ScalerPolicy) SetDefaults() {
 		t.Image = DefaultHeadroomImage
 	}
 	if t.CapacityType == "" {
-		t.CapacityType = CapacitySpot
+		t.CapacityType = v1alpha1.CapacitySpot
 	}
 	if t.CPU.String() == "" && t.CPU.Err() == nil {
-		t.CPU = MustQuantity("1")
+		t.CPU = v1alpha1.MustQuantity("1")
 	}
 	if t.Memory.String() == "" && t.Memory.Err() == nil {
-		t.Memory = MustQuantity("2Gi")
+		t.Memory = v1alpha1.MustQuantity("2Gi")
 	}
 }
 
@@ -81,11 +83,11 @@ func defaultDuration(d *Duration, def string) {
 // its field path.
 func (p *ScalerPolicy) Validate() field.ErrorList {
 	var errs field.ErrorList
-	if p.APIVersion != GroupVersion {
-		errs = append(errs, requiredOrUnsupported(field.NewPath("apiVersion"), p.APIVersion, GroupVersion))
+	if p.APIVersion != v1alpha1.GroupVersion {
+		errs = append(errs, v1alpha1.RequiredOrUnsupported(field.NewPath("apiVersion"), p.APIVersion, v1alpha1.GroupVersion))
 	}
 	if p.Kind != KindScalerPolicy {
-		errs = append(errs, requiredOrUnsupported(field.NewPath("kind"), p.Kind, KindScalerPolicy))
+		errs = append(errs, v1alpha1.RequiredOrUnsupported(field.NewPath("kind"), p.Kind, KindScalerPolicy))
 	}
 	errs = append(errs, p.validateNodePools(field.NewPath("nodePools"))...)
 	errs = append(errs, p.validateFallback(field.NewPath("fallback"))...)
@@ -200,7 +202,7 @@ func validateLimitRange(r LimitRange, path *field.Path) field.ErrorList {
 	return errs
 }
 
-func limitQuantities(m map[corev1.ResourceName]Quantity, path *field.Path) field.ErrorList {
+func limitQuantities(m map[corev1.ResourceName]v1alpha1.Quantity, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for _, res := range sets.List(sets.KeySet(m)) {
 		q := m[res]
@@ -244,15 +246,15 @@ func (p *ScalerPolicy) validateHeadroom(path *field.Path) field.ErrorList {
 		errs = append(errs, validateArchHeadroom(h.PerArch[arch], ap)...)
 	}
 	tp := path.Child("podTemplate")
-	for name, q := range map[string]Quantity{"cpu": h.PodTemplate.CPU, "memory": h.PodTemplate.Memory} {
+	for name, q := range map[string]v1alpha1.Quantity{"cpu": h.PodTemplate.CPU, "memory": h.PodTemplate.Memory} {
 		if q.Err() != nil {
 			errs = append(errs, field.Invalid(tp.Child(name), q.String(), q.Err().Error()))
 		} else if quantitySign(q) <= 0 {
 			errs = append(errs, field.Invalid(tp.Child(name), q.String(), "must be positive"))
 		}
 	}
-	if ct := h.PodTemplate.CapacityType; ct != CapacitySpot && ct != CapacityOnDemand {
-		errs = append(errs, field.NotSupported(tp.Child("capacityType"), ct, []string{CapacitySpot, CapacityOnDemand}))
+	if ct := h.PodTemplate.CapacityType; ct != v1alpha1.CapacitySpot && ct != v1alpha1.CapacityOnDemand {
+		errs = append(errs, field.NotSupported(tp.Child("capacityType"), ct, []string{v1alpha1.CapacitySpot, v1alpha1.CapacityOnDemand}))
 	}
 	return errs
 }
@@ -288,7 +290,7 @@ func validateArchHeadroom(a ArchHeadroom, path *field.Path) field.ErrorList {
 	return errs
 }
 
-func quantitySign(q Quantity) int {
+func quantitySign(q v1alpha1.Quantity) int {
 	v := q.Value()
 	return v.Sign()
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const (
@@ -67,7 +69,7 @@ func ParseCapacityStatus(data []byte) (CapacityStatus, error) {
 		return CapacityStatus{}, fmt.Errorf("decoding capacity status: %w", err)
 	}
 	for i, d := range s.Degraded {
-		if d.Arch == "" || (d.CapacityType != CapacitySpot && d.CapacityType != CapacityOnDemand) {
+		if d.Arch == "" || (d.CapacityType != v1alpha1.CapacitySpot && d.CapacityType != v1alpha1.CapacityOnDemand) {
 			return CapacityStatus{}, fmt.Errorf("degraded[%d]: needs an arch and a capacityType of spot or on-demand", i)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Trait is one resolved job trait and where it came from.
@@ -20,14 +22,14 @@ type Trait struct {
 type JobTraits struct {
 	// Asked holds what the job asked for, one per row of TraitKinds,
 	// through the policy's trait sources; empty when it did not ask.
-	Asked [len(TraitKinds)]Trait
+	Asked [len(v1alpha1.TraitKinds)]Trait
 	// ArchPin and CapacityPin are the values the runner's config fixed in
 	// the pod's nodeSelector or required node affinity. The runner wins.
 	ArchPin, CapacityPin Pin
 }
 
 // Of returns the named trait (a TraitKinds name) the job asked for.
-func (t *JobTraits) Of(name string) Trait { return t.Asked[traitIndex(name)] }
+func (t *JobTraits) Of(name string) Trait { return t.Asked[v1alpha1.TraitIndex(name)] }
 
 type traitSpec struct {
 	key     string            // jobfit.dev/<trait> label and annotation
@@ -52,8 +54,8 @@ func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string, prior Reco
 		warns = append(warns, w...)
 		return tr
 	}
-	for i := range TraitKinds {
-		k := &TraitKinds[i]
+	for i := range v1alpha1.TraitKinds {
+		k := &v1alpha1.TraitKinds[i]
 		t.Asked[i] = resolve(traitSpec{k.Key, *k.Variables(&p.Traits.Variables), p.idx.aliases[i]})
 	}
 	t.ArchPin = runnerPin(pod, LabelArch, MutArch, prior)
@@ -61,11 +63,11 @@ func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string, prior Reco
 	return t, warns
 }
 
-func resolveTrait(pod *corev1.Pod, sources []TraitSource, spec traitSpec, env map[string]string, tags []string) (Trait, []string) {
+func resolveTrait(pod *corev1.Pod, sources []v1alpha1.TraitSource, spec traitSpec, env map[string]string, tags []string) (Trait, []string) {
 	var warns []string
 	for _, src := range sources {
 		switch src {
-		case SourceLabel:
+		case v1alpha1.SourceLabel:
 			for _, kind := range []struct {
 				name string
 				m    map[string]string
@@ -77,7 +79,7 @@ func resolveTrait(pod *corev1.Pod, sources []TraitSource, spec traitSpec, env ma
 					warns = append(warns, kind.name+" "+spec.key+"="+raw+" is not a known value; ignored")
 				}
 			}
-		case SourceVariable:
+		case v1alpha1.SourceVariable:
 			for _, name := range spec.vars {
 				if raw, ok := env[name]; ok && raw != "" {
 					if v, ok := spec.aliases[strings.ToLower(raw)]; ok {
@@ -86,7 +88,7 @@ func resolveTrait(pod *corev1.Pod, sources []TraitSource, spec traitSpec, env ma
 					warns = append(warns, "variable "+name+"="+raw+" is not a known value; ignored")
 				}
 			}
-		case SourceRunnerTags:
+		case v1alpha1.SourceRunnerTags:
 			if v, w := fromTags(tags, spec.aliases); v != "" {
 				return Trait{v, "runner tags"}, warns
 			} else if w != "" {
@@ -142,7 +144,7 @@ func parseRunnerTags(s string) []string {
 // jobEnv returns the wanted variables of the build container's literal env:
 // the job's public variables. Values from valueFrom are not job variables.
 func jobEnv(pod *corev1.Pod, wanted map[string]bool) map[string]string {
-	i := containerIndex(pod.Spec.Containers, ContainerBuild)
+	i := containerIndex(pod.Spec.Containers, v1alpha1.ContainerBuild)
 	if i < 0 {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const header = "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nmetadata: {name: t}\n"
@@ -132,7 +133,7 @@ func TestLoadConfigMapAndBareDocument(t *testing.T) {
 	p2, errs := policy.Load([]byte(cm))
 	require.Empty(t, errs)
 	assert.Equal(t, "jobfit-cluster-policy", p2.Name(), "a policy without a name takes its ConfigMap's")
-	assert.Equal(t, policy.PlatformKarpenter, p2.Platform)
+	assert.Equal(t, v1alpha1.PlatformKarpenter, p2.Platform)
 	assert.Len(t, p1.Hash(), 12)
 
 	_, errs = policy.Load([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {other.yaml: x}\n"))
@@ -143,13 +144,13 @@ func TestLoadConfigMapAndBareDocument(t *testing.T) {
 func TestDefaults(t *testing.T) {
 	p, errs := policy.Load([]byte(header))
 	require.Empty(t, errs)
-	assert.Equal(t, policy.PlatformGeneric, p.Platform)
-	assert.Equal(t, policy.DefaultSources, p.Traits.Sources)
+	assert.Equal(t, v1alpha1.PlatformGeneric, p.Platform)
+	assert.Equal(t, v1alpha1.DefaultSources, p.Traits.Sources)
 	assert.Equal(t, []string{"JOBFIT_ARCH"}, p.Traits.Variables.Arch)
 	assert.Equal(t, "amd64", p.Arch.Default)
 	assert.Equal(t, "linux", p.Arch.OS)
-	assert.Equal(t, policy.CapacitySpot, p.Capacity.Default)
-	assert.Equal(t, policy.DoNotDisruptJobTimeout, p.Disruption.DoNotDisrupt)
+	assert.Equal(t, v1alpha1.CapacitySpot, p.Capacity.Default)
+	assert.Equal(t, v1alpha1.DoNotDisruptJobTimeout, p.Disruption.DoNotDisrupt)
 	assert.Equal(t, "15m", p.Disruption.Margin)
 
 	eci, errs := policy.Load([]byte(header + "platform: eci\n"))

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/headroom"
@@ -82,7 +83,7 @@ func BenchmarkPlanningPass(b *testing.B) {
 	pods, pools := benchPods(10_000), benchPools()
 	p := &policy.ScalerPolicy{Headroom: policy.HeadroomPolicy{PerArch: map[string]policy.ArchHeadroom{"amd64": {Max: 10}, "arm64": {Max: 10}}}}
 	p.SetDefaults()
-	rng := policy.LimitRange{Ceiling: map[corev1.ResourceName]policy.Quantity{corev1.ResourceCPU: policy.MustQuantity("2000"), corev1.ResourceMemory: policy.MustQuantity("8000Gi")}}
+	rng := policy.LimitRange{Ceiling: map[corev1.ResourceName]v1alpha1.Quantity{corev1.ResourceCPU: v1alpha1.MustQuantity("2000"), corev1.ResourceMemory: v1alpha1.MustQuantity("8000Gi")}}
 	hist := headroom.NewHistory()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
 	"jobfit.dev/jobfit/scaler/pressure"
 )
@@ -181,8 +182,8 @@ func (c *HeadroomController) converge(ctx context.Context, p *policy.ScalerPolic
 // while the fallback says arch's spot is degraded.
 func (c *HeadroomController) template(p *policy.ScalerPolicy, arch string) policy.HeadroomPodTemplate {
 	t := p.Headroom.PodTemplate
-	if st, _ := c.fallback.Get(); t.CapacityType == policy.CapacitySpot && st.Status().IsDegraded(arch, policy.CapacitySpot) {
-		t.CapacityType = policy.CapacityOnDemand
+	if st, _ := c.fallback.Get(); t.CapacityType == v1alpha1.CapacitySpot && st.Status().IsDegraded(arch, v1alpha1.CapacitySpot) {
+		t.CapacityType = v1alpha1.CapacityOnDemand
 	}
 	return t
 }

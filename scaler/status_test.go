@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // TestCapacityStatusRoundTrip: what the scaler writes, cause and node
@@ -16,7 +17,7 @@ import (
 func TestCapacityStatusRoundTrip(t *testing.T) {
 	since := time.Date(2026, 3, 2, 9, 12, 31, 0, time.UTC)
 	st := policy.CapacityStatus{
-		Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: policy.CapacitySpot, Since: since,
+		Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot, Since: since,
 			Cause: "InsufficientCapacity", Reason: "NodeClaim ci-spot-x7k2p of NodePool ci-spot was deleted before launch: insufficient spot capacity"}},
 		NodeClassesNotReady: []policy.NodeClassCondition{{Name: "ci", NodePools: []string{"ci-on-demand", "ci-spot"},
 			Reason: "SubnetsNotReady", Message: "SubnetSelector did not match any Subnets", Since: since}},
@@ -30,7 +31,7 @@ func TestCapacityStatusRoundTrip(t *testing.T) {
 	newer := append([]byte("observedBy: jobfit-scaler-7d9f\n"), body...)
 	got, err = policy.ParseCapacityStatus(newer)
 	require.NoError(t, err, "an unknown field is ignored")
-	assert.True(t, got.IsDegraded("arm64", policy.CapacitySpot))
+	assert.True(t, got.IsDegraded("arm64", v1alpha1.CapacitySpot))
 
 	noSince, err := policy.CapacityStatus{NodeClassesNotReady: []policy.NodeClassCondition{{Name: "ci", Reason: "NotFound"}}}.Marshal()
 	require.NoError(t, err)

@@ -16,11 +16,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 func TestHandlerMutatesJobPods(t *testing.T) {
 	p := loadPolicy(t)
-	degraded := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: policy.CapacitySpot}}}
+	degraded := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot}}}
 	tests := []struct {
 		name         string
 		pod          func(*corev1.Pod)
@@ -60,7 +61,7 @@ func TestHandlerMutatesJobPods(t *testing.T) {
 			assert.Equal(t, "arm64", got.Spec.NodeSelector[policy.LabelArch], "arch from the runner's tags")
 			assert.Equal(t, tt.wantCapacity, got.Spec.NodeSelector[policy.LabelCapacityType])
 			assert.True(t, strings.HasSuffix(got.Spec.Containers[1].Image, ":arm64-v18.11.4"), "helper image %s", got.Spec.Containers[1].Image)
-			assert.Contains(t, got.Annotations, policy.AppliedAnnotation)
+			assert.Contains(t, got.Annotations, v1alpha1.AppliedAnnotation)
 			assert.Equal(t, pod.ManagedFields, got.ManagedFields)
 			assert.Equal(t, []string{"gitlab-runner"}, src.asked)
 			assert.Equal(t, before+1, testutil.ToFloat64(admissionRequests.WithLabelValues(ResultMutated)))
@@ -170,7 +171,7 @@ func TestHandlerReturnsMergeWarnings(t *testing.T) {
 func TestHandlerReportsRunnerPinConflicts(t *testing.T) {
 	src := &staticSource{eff: Effective{Policy: loadPolicy(t)}, ok: true}
 	pod := readPod(t, "job-pod-v18.11.yaml")
-	pod.Spec.NodeSelector = map[string]string{policy.LabelCapacityType: policy.CapacitySpot}
+	pod.Spec.NodeSelector = map[string]string{policy.LabelCapacityType: v1alpha1.CapacitySpot}
 	pod.Spec.Containers[0].Env = append(pod.Spec.Containers[0].Env, corev1.EnvVar{Name: "JOBFIT_CAPACITY_TYPE", Value: "on-demand"})
 	before := testutil.ToFloat64(runnerPinConflicts.WithLabelValues(policy.PinTraitCapacityType))
 
@@ -179,7 +180,7 @@ func TestHandlerReportsRunnerPinConflicts(t *testing.T) {
 
 	require.True(t, resp.Allowed)
 	got := patched(t, req, resp)
-	assert.Equal(t, policy.CapacitySpot, got.Spec.NodeSelector[policy.LabelCapacityType], "the runner's pin wins")
+	assert.Equal(t, v1alpha1.CapacitySpot, got.Spec.NodeSelector[policy.LabelCapacityType], "the runner's pin wins")
 	assert.Contains(t, resp.Warnings, warningPrefix+"runner pin nodeSelector karpenter.sh/capacity-type=spot kept; variable JOBFIT_CAPACITY_TYPE wanted on-demand (the runner's config wins: remove the pin from its config.toml to let jobfit choose)")
 	assert.Equal(t, before+1, testutil.ToFloat64(runnerPinConflicts.WithLabelValues(policy.PinTraitCapacityType)))
 

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const nsPolicyLargeBuild = `apiVersion: jobfit.dev/v1alpha1
@@ -115,9 +116,9 @@ func TestStore(t *testing.T) {
 	t.Run("capacity status", func(t *testing.T) {
 		s := NewStore()
 		s.SetCluster(cluster)
-		st := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: policy.CapacitySpot}}}
+		st := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot}}}
 		s.SetStatus(st)
 		got, _ := s.Lookup("team-a")
-		assert.True(t, got.Status.IsDegraded("arm64", policy.CapacitySpot))
+		assert.True(t, got.Status.IsDegraded("arm64", v1alpha1.CapacitySpot))
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/webhookenv"
 )
 
@@ -103,7 +104,7 @@ func measureCreates(ctx context.Context, c client.Client, pod *corev1.Pod, pods 
 		p.Namespace, p.Name = ns, fmt.Sprintf("runner-zx8kqw2nv-project-4711-concurrent-0-%08d", i)
 		t0 := time.Now()
 		err := c.Create(ctx, p)
-		_, applied := p.Annotations[policy.AppliedAnnotation]
+		_, applied := p.Annotations[v1alpha1.AppliedAnnotation]
 		return time.Since(t0), applied, err
 	}
 	for i := range warmup + pods {

@@ -20,6 +20,7 @@ import (
 	"jobfit.dev/jobfit/hack/sim/report"
 	"jobfit.dev/jobfit/hack/sim/trace"
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/test/stack"
 	"jobfit.dev/jobfit/test/webhookenv"
@@ -154,7 +155,7 @@ func waitForWebhook(ctx context.Context, c client.Client, probe *corev1.Pod) err
 	for {
 		p := probe.DeepCopy()
 		err := c.Create(ctx, p, client.DryRunAll)
-		if err == nil && p.Annotations[policy.AppliedAnnotation] != "" {
+		if err == nil && p.Annotations[v1alpha1.AppliedAnnotation] != "" {
 			return nil
 		}
 		if time.Now().After(deadline) {

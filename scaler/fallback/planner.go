@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/pressure"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -38,7 +39,7 @@ type State struct {
 func Seed(status policy.CapacityStatus, now time.Time) State {
 	s := State{LastPressure: map[string]time.Time{}}
 	for _, d := range status.Degraded {
-		if d.CapacityType != policy.CapacitySpot {
+		if d.CapacityType != v1alpha1.CapacitySpot {
 			continue
 		}
 		s.Degraded = append(s.Degraded, d)
@@ -71,7 +72,7 @@ func Next(cfg policy.FallbackPolicy, prev State, snap *pressure.Snapshot, failur
 	next := State{LastPressure: map[string]time.Time{}}
 	recent := recentFailures(failures, now, cfg.PendingAfter.Value())
 	for _, arch := range arches(prev, snap, recent) {
-		spot := snap.Sum(func(k pressure.Key) bool { return k.Arch == arch && k.CapacityType == policy.CapacitySpot })
+		spot := snap.Sum(func(k pressure.Key) bool { return k.Arch == arch && k.CapacityType == v1alpha1.CapacitySpot })
 		fails := recent[arch]
 		i := slices.IndexFunc(prev.Degraded, func(d policy.DegradedCapacity) bool { return d.Arch == arch })
 		if i >= 0 {
@@ -94,7 +95,7 @@ func Next(cfg policy.FallbackPolicy, prev State, snap *pressure.Snapshot, failur
 			aged := spot.PendingLongerThan(now, cfg.PendingAfter.Value())
 			cause, reason := explain(arch, aged, n-aged, cfg.PendingAfter.String(), fails)
 			next.Degraded = append(next.Degraded, policy.DegradedCapacity{
-				Arch: arch, CapacityType: policy.CapacitySpot, Since: now.UTC().Truncate(time.Second),
+				Arch: arch, CapacityType: v1alpha1.CapacitySpot, Since: now.UTC().Truncate(time.Second),
 				Reason: reason, Cause: cause,
 			})
 			next.LastPressure[arch] = now

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/pressure"
 )
@@ -75,7 +76,7 @@ func TestNextHysteresis(t *testing.T) {
 					since = append(since, t0.Add(p))
 				}
 				st = fallback.Next(cfg(), st, snap(now, since...), nil)
-				assert.Equal(t, s.degraded, st.Status().IsDegraded("arm64", policy.CapacitySpot), "at %s", s.at)
+				assert.Equal(t, s.degraded, st.Status().IsDegraded("arm64", v1alpha1.CapacitySpot), "at %s", s.at)
 			}
 		})
 	}

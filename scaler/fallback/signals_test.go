@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/types"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -78,7 +78,7 @@ func TestNextSpotFailures(t *testing.T) {
 			}
 			st := fallback.Next(c, fallback.State{}, snap(t0.Add(tc.at), since...), tc.failures)
 			for arch, want := range tc.degraded {
-				assert.Equal(t, want, st.Status().IsDegraded(arch, policy.CapacitySpot), arch)
+				assert.Equal(t, want, st.Status().IsDegraded(arch, v1alpha1.CapacitySpot), arch)
 			}
 			if tc.cause != "" {
 				require.NotEmpty(t, st.Degraded)
@@ -109,6 +109,6 @@ func TestRecoveryAfterSpotFailures(t *testing.T) {
 	var st fallback.State
 	for _, s := range steps {
 		st = fallback.Next(cfg(), st, snap(t0.Add(s.at)), s.failures)
-		assert.Equal(t, s.degraded, st.Status().IsDegraded("arm64", policy.CapacitySpot), "at %s", s.at)
+		assert.Equal(t, s.degraded, st.Status().IsDegraded("arm64", v1alpha1.CapacitySpot), "at %s", s.at)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/pressure"
 )
 
@@ -23,7 +24,7 @@ const PriorityValue = -10
 // pods (default PreemptLowerPriority) still preempt placeholders.
 func PriorityClass() *schedulingv1.PriorityClass {
 	return &schedulingv1.PriorityClass{
-		ObjectMeta:       metav1.ObjectMeta{Name: policy.HeadroomPriorityCls},
+		ObjectMeta:       metav1.ObjectMeta{Name: v1alpha1.HeadroomPriorityCls},
 		Value:            PriorityValue,
 		PreemptionPolicy: ptr.To(corev1.PreemptNever),
 		Description:      "jobfit headroom placeholders; preempted by GitLab job pods",
@@ -56,7 +57,7 @@ func Pod(t policy.HeadroomPodTemplate, arch, namespace string, size corev1.Resou
 			OwnerReferences: []metav1.OwnerReference{owner},
 		},
 		Spec: corev1.PodSpec{
-			PriorityClassName:             policy.HeadroomPriorityCls,
+			PriorityClassName:             v1alpha1.HeadroomPriorityCls,
 			PreemptionPolicy:              ptr.To(corev1.PreemptNever),
 			TerminationGracePeriodSeconds: ptr.To[int64](0),
 			AutomountServiceAccountToken:  ptr.To(false),

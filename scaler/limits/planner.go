@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Input is one NodePool as the planner sees it.
@@ -82,7 +83,7 @@ func milli(l corev1.ResourceList, name corev1.ResourceName) int64 {
 	return q.MilliValue()
 }
 
-func quantityMilli(q policy.Quantity) int64 {
+func quantityMilli(q v1alpha1.Quantity) int64 {
 	v := q.Value()
 	return v.MilliValue()
 }

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/limits"
 )
 
@@ -16,8 +17,8 @@ var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func TestPlan(t *testing.T) {
 	rng := policy.LimitRange{
-		Floor:   map[corev1.ResourceName]policy.Quantity{corev1.ResourceCPU: policy.MustQuantity("64")},
-		Ceiling: map[corev1.ResourceName]policy.Quantity{corev1.ResourceCPU: policy.MustQuantity("512"), corev1.ResourceMemory: policy.MustQuantity("2048Gi")},
+		Floor:   map[corev1.ResourceName]v1alpha1.Quantity{corev1.ResourceCPU: v1alpha1.MustQuantity("64")},
+		Ceiling: map[corev1.ResourceName]v1alpha1.Quantity{corev1.ResourceCPU: v1alpha1.MustQuantity("512"), corev1.ResourceMemory: v1alpha1.MustQuantity("2048Gi")},
 	}
 	list := func(cpu, mem string) corev1.ResourceList {
 		l := corev1.ResourceList{}

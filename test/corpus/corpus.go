@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Case is one <case>.yaml: a job pod and, optionally, its own policy and
@@ -57,7 +58,7 @@ func Read(t testing.TB, path string) Case {
 		case "Pod":
 			tc.Pod, err = policy.DecodePod(doc)
 			require.NoError(t, err, "pod in %s must decode as the API server decodes it", path)
-		case policy.KindPolicy:
+		case v1alpha1.KindPolicy:
 			p, errs := policy.Load(doc)
 			require.Empty(t, errs, "policy in %s", path)
 			tc.Policy = p

@@ -34,6 +34,7 @@ import (
 
 	"jobfit.dev/jobfit/hack/sim/cluster"
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
 	"jobfit.dev/jobfit/test/stack"
 	"jobfit.dev/jobfit/test/webhookenv"
@@ -123,7 +124,7 @@ func TestJobPodsGetNodesOfTheirArch(t *testing.T) {
 			if !running {
 				t.Fatalf("pod %s on %q, conditions %+v\n%s", got.Status.Phase, got.Spec.NodeName, got.Status.Conditions, s.Logs())
 			}
-			require.Contains(t, got.Annotations, policy.AppliedAnnotation)
+			require.Contains(t, got.Annotations, v1alpha1.AppliedAnnotation)
 			require.NotEmpty(t, got.Annotations["karpenter.sh/do-not-disrupt"], "consolidation must not evict the job")
 			require.Equal(t, tc.arch, got.Spec.NodeSelector[corev1.LabelArchStable])
 			require.Contains(t, got.Spec.InitContainers[0].Image, "gitlab-runner-helper:"+map[string]string{"arm64": "arm64", "amd64": "x86_64"}[tc.arch]+"-v18.11.4")

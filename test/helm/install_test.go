@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/webhookenv"
 )
 
@@ -128,13 +129,13 @@ func (cl *cluster) requireMutated(ctx context.Context, t *testing.T, name string
 		if err := cl.c.Create(ctx, pod, client.DryRunAll); err != nil {
 			return false
 		}
-		_, ok := pod.Annotations[policy.AppliedAnnotation]
+		_, ok := pod.Annotations[v1alpha1.AppliedAnnotation]
 		return ok
 	}, timeout, poll, "the webhook mutates job pods once its certificate is in place and the policy is loaded")
 
 	pod := jobPod(t, name)
 	require.NoError(t, cl.c.Create(ctx, pod))
-	assert.Contains(t, pod.Annotations[policy.AppliedAnnotation], "eks-karpenter", "the record names the chart's policy")
+	assert.Contains(t, pod.Annotations[v1alpha1.AppliedAnnotation], "eks-karpenter", "the record names the chart's policy")
 	assert.Equal(t, "arm64", pod.Spec.NodeSelector["kubernetes.io/arch"], "arch from the runner's tags")
 	assert.Equal(t, "spot", pod.Spec.NodeSelector["karpenter.sh/capacity-type"])
 	assert.Equal(t, "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:arm64-v18.11.4", pod.Spec.Containers[1].Image,
@@ -217,7 +218,7 @@ func TestHelmUpgradeKeepsCABundle(t *testing.T) {
 
 	pod := jobPod(t, "runner-zx8kqw2nv-project-4711-concurrent-0-upgr0002")
 	require.NoError(t, cl.c.Create(ctx, pod), "no replica serves: the pod is admitted (failurePolicy Ignore)")
-	assert.NotContains(t, pod.Annotations, policy.AppliedAnnotation)
+	assert.NotContains(t, pod.Annotations, v1alpha1.AppliedAnnotation)
 
 	cl.replica(t, port)
 	cl.requireMutated(ctx, t, "runner-zx8kqw2nv-project-4711-concurrent-0-upgr0003")

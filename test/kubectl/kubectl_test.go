@@ -22,6 +22,7 @@ import (
 
 	"jobfit.dev/jobfit/cmd/kubectl-jobfit/app"
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
 )
 
@@ -86,7 +87,7 @@ func TestKubectlJobfit(t *testing.T) {
 	require.Eventually(t, func() bool {
 		pod := examplePod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-ready001", nil)
 		require.NoError(t, c.Create(ctx, pod, client.DryRunAll))
-		_, ok := pod.Annotations[policy.AppliedAnnotation]
+		_, ok := pod.Annotations[v1alpha1.AppliedAnnotation]
 		return ok
 	}, timeout, poll, "the webhook mutates job pods once its certificates and the cluster policy are in place")
 	shipped := shippedClusterPolicy(t)
@@ -248,7 +249,7 @@ func createPlaceholders(ctx context.Context, t *testing.T, c client.Client) {
 	owner := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: app.DefaultHeadroomNamespace, Name: "jobfit-headroom"}}
 	require.NoError(t, c.Create(ctx, owner))
 	ref := metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: owner.Name, UID: owner.UID, Controller: ptr.To(true)}
-	tmpl := policy.HeadroomPodTemplate{Image: "registry.k8s.io/pause:3.10", CapacityType: policy.CapacitySpot}
+	tmpl := policy.HeadroomPodTemplate{Image: "registry.k8s.io/pause:3.10", CapacityType: v1alpha1.CapacitySpot}
 	size := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}
 	for _, node := range []string{"", "ip-10-0-0-1"} {
 		pod := headroom.Pod(tmpl, "arm64", app.DefaultHeadroomNamespace, size, ref)

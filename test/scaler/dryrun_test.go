@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 func TestDryRunWritesNothingAndStillReports(t *testing.T) {
@@ -22,10 +23,10 @@ func TestDryRunWritesNothingAndStillReports(t *testing.T) {
 		before[name] = nodePool(ctx, t, name).ResourceVersion
 	}
 	for range 10 {
-		unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", policy.CapacitySpot, "8"), h.clock.Now())
+		unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", v1alpha1.CapacitySpot, "8"), h.clock.Now())
 	}
 	for range 10 {
-		unschedulable(ctx, t, h.jobPod(ctx, t, "amd64", policy.CapacityOnDemand, "8"), h.clock.Now())
+		unschedulable(ctx, t, h.jobPod(ctx, t, "amd64", v1alpha1.CapacityOnDemand, "8"), h.clock.Now())
 	}
 	h.clock.Step(2 * time.Minute)
 	h.pass(ctx, t)

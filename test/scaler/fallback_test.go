@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const fallbackPolicy = `apiVersion: jobfit.dev/v1alpha1
@@ -28,7 +29,7 @@ func TestSpotFallbackDegradesAndRecovers(t *testing.T) {
 
 	var pods = make([]*podRef, 0, 5)
 	for range 5 {
-		p := h.jobPod(ctx, t, "arm64", policy.CapacitySpot, "1")
+		p := h.jobPod(ctx, t, "arm64", v1alpha1.CapacitySpot, "1")
 		unschedulable(ctx, t, p, start)
 		pods = append(pods, &podRef{p.Namespace, p.Name})
 	}
@@ -43,8 +44,8 @@ func TestSpotFallbackDegradesAndRecovers(t *testing.T) {
 	h.pass(ctx, t)
 	st, written := capacityStatus(ctx, t, h.ns)
 	require.True(t, written)
-	require.True(t, st.IsDegraded("arm64", policy.CapacitySpot), "arm64 spot is degraded: %+v", st)
-	assert.False(t, st.IsDegraded("amd64", policy.CapacitySpot))
+	require.True(t, st.IsDegraded("arm64", v1alpha1.CapacitySpot), "arm64 spot is degraded: %+v", st)
+	assert.False(t, st.IsDegraded("amd64", v1alpha1.CapacitySpot))
 	assert.Contains(t, st.Degraded[0].Reason, "5 spot-pinned arm64 job pods")
 	assert.Equal(t, int32(100), weight(ctx, t, "ci-on-demand"), "the on-demand pool's weight is raised")
 	assert.Equal(t, int32(100), weight(ctx, t, "ci-spot"), "the spot pool is left alone")
@@ -61,7 +62,7 @@ func TestSpotFallbackDegradesAndRecovers(t *testing.T) {
 	h.clock.SetTime(start.Add(10 * time.Minute))
 	h.pass(ctx, t)
 	st, _ = capacityStatus(ctx, t, h.ns)
-	assert.True(t, st.IsDegraded("arm64", policy.CapacitySpot), "no recovery before recoverAfter")
+	assert.True(t, st.IsDegraded("arm64", v1alpha1.CapacitySpot), "no recovery before recoverAfter")
 	assert.Equal(t, int32(100), weight(ctx, t, "ci-on-demand"))
 
 	h.clock.SetTime(start.Add(3*time.Minute + time.Second + 15*time.Minute))

@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 )
 
@@ -27,7 +27,7 @@ func TestGitOpsCoexistence(t *testing.T) {
 	applyExamples(ctx, t)
 	h := newHarness(ctx, t, limitsPolicy)
 	for range 10 {
-		unschedulable(ctx, t, h.jobPod(ctx, t, "amd64", policy.CapacityOnDemand, "8"), h.clock.Now())
+		unschedulable(ctx, t, h.jobPod(ctx, t, "amd64", v1alpha1.CapacityOnDemand, "8"), h.clock.Now())
 	}
 	h.pass(ctx, t)
 	require.Equal(t, "80", cpu(ctx, t, "ci-on-demand"), "the scaler raised the limit from the manifest's 64")

@@ -15,6 +15,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const arrivalsPolicy = `apiVersion: jobfit.dev/v1alpha1
@@ -58,7 +59,7 @@ func (h *harness) jobPodOn(ctx context.Context, t *testing.T, node string) {
 			Annotations: map[string]string{"job.runner.gitlab.com/id": "4243"}},
 		Spec: corev1.PodSpec{
 			NodeName:     node,
-			NodeSelector: map[string]string{policy.LabelArch: "amd64", policy.LabelCapacityType: policy.CapacitySpot},
+			NodeSelector: map[string]string{policy.LabelArch: "amd64", policy.LabelCapacityType: v1alpha1.CapacitySpot},
 			Containers: []corev1.Container{{Name: "build", Image: "alpine",
 				Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi")}}}},
 		},

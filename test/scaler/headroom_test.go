@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 )
 
@@ -56,7 +57,7 @@ func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
 	require.Len(t, pods, 1, "no demand: min placeholders")
 	p := pods[0]
 	assert.Equal(t, "amd64", p.Labels[policy.HeadroomLabel])
-	assert.Equal(t, policy.HeadroomPriorityCls, p.Spec.PriorityClassName)
+	assert.Equal(t, v1alpha1.HeadroomPriorityCls, p.Spec.PriorityClassName)
 	require.NotNil(t, p.Spec.Priority)
 	assert.Equal(t, int32(-10), *p.Spec.Priority, "the API server resolved the PriorityClass")
 	assert.Equal(t, "amd64", p.Spec.NodeSelector[policy.LabelArch])
@@ -66,13 +67,13 @@ func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
 	q := p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]
 	assert.Equal(t, "500m", q.String(), "sized from the template while no jobs run")
 	var pc schedulingv1.PriorityClass
-	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: policy.HeadroomPriorityCls}, &pc))
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Name: v1alpha1.HeadroomPriorityCls}, &pc))
 	assert.Equal(t, int32(-10), pc.Value)
 	require.NotNil(t, pc.PreemptionPolicy)
 	assert.Equal(t, corev1.PreemptNever, *pc.PreemptionPolicy)
 
 	for range 2 {
-		running(ctx, t, h.jobPod(ctx, t, "amd64", policy.CapacitySpot, "2"))
+		running(ctx, t, h.jobPod(ctx, t, "amd64", v1alpha1.CapacitySpot, "2"))
 	}
 	h.clock.Step(time.Minute)
 	h.reconcileHeadroom(ctx, t)
@@ -85,7 +86,7 @@ func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
 	assert.Len(t, placeholders(ctx, t, h.ns), 3, "the schedule raises the count")
 
 	for range 6 {
-		running(ctx, t, h.jobPod(ctx, t, "amd64", policy.CapacitySpot, "2"))
+		running(ctx, t, h.jobPod(ctx, t, "amd64", v1alpha1.CapacitySpot, "2"))
 	}
 	h.clock.Step(time.Minute)
 	h.reconcileHeadroom(ctx, t)
@@ -115,13 +116,13 @@ headroom: {enabled: true, perArch: {arm64: {min: 1, max: 1}}}
 	h.reconcileHeadroom(ctx, t)
 	pods := placeholders(ctx, t, h.ns)
 	require.Len(t, pods, 1)
-	assert.Equal(t, policy.CapacitySpot, pods[0].Spec.NodeSelector[policy.LabelCapacityType])
+	assert.Equal(t, v1alpha1.CapacitySpot, pods[0].Spec.NodeSelector[policy.LabelCapacityType])
 
-	unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", policy.CapacitySpot, "1"), h.clock.Now())
+	unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", v1alpha1.CapacitySpot, "1"), h.clock.Now())
 	h.clock.Step(4 * time.Minute)
 	h.pass(ctx, t)
 	h.reconcileHeadroom(ctx, t)
 	pods = placeholders(ctx, t, h.ns)
 	require.Len(t, pods, 1, "the pending spot placeholder is replaced, not added to")
-	assert.Equal(t, policy.CapacityOnDemand, pods[0].Spec.NodeSelector[policy.LabelCapacityType], "arm64 spot is degraded")
+	assert.Equal(t, v1alpha1.CapacityOnDemand, pods[0].Spec.NodeSelector[policy.LabelCapacityType], "arm64 spot is degraded")
 }

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/fallback"
 )
 
@@ -48,9 +49,9 @@ func TestKarpenterUnschedulableDegradesAtOnce(t *testing.T) {
 	h := newHarness(ctx, t, signalsPolicy)
 	now := h.clock.Now()
 
-	arm := h.jobPod(ctx, t, "arm64", policy.CapacitySpot, "1")
+	arm := h.jobPod(ctx, t, "arm64", v1alpha1.CapacitySpot, "1")
 	unschedulable(ctx, t, arm, now)
-	amd := h.jobPod(ctx, t, "amd64", policy.CapacitySpot, "1")
+	amd := h.jobPod(ctx, t, "amd64", v1alpha1.CapacitySpot, "1")
 	unschedulable(ctx, t, amd, now)
 	// kube-scheduler says FailedScheduling for every pod waiting for a node.
 	karpenterEvent(ctx, t, arm, "default-scheduler", "FailedScheduling", now)
@@ -68,8 +69,8 @@ func TestKarpenterUnschedulableDegradesAtOnce(t *testing.T) {
 	h.pass(ctx, t)
 	st, written := capacityStatus(ctx, t, h.ns)
 	require.True(t, written)
-	require.True(t, st.IsDegraded("arm64", policy.CapacitySpot), "arm64 spot is degraded 10 s in, not after 3m: %+v", st)
-	assert.False(t, st.IsDegraded("amd64", policy.CapacitySpot), "a nominated pod is no evidence")
+	require.True(t, st.IsDegraded("arm64", v1alpha1.CapacitySpot), "arm64 spot is degraded 10 s in, not after 3m: %+v", st)
+	assert.False(t, st.IsDegraded("amd64", v1alpha1.CapacitySpot), "a nominated pod is no evidence")
 	assert.Equal(t, fallback.CauseUnschedulable, st.Degraded[0].Cause)
 	assert.Contains(t, st.Degraded[0].Reason, "Karpenter could not schedule 1 spot-pinned arm64 job pods")
 	assert.Equal(t, int32(100), weight(ctx, t, "ci-on-demand"), "the on-demand pool's weight is raised")
@@ -97,7 +98,7 @@ func TestWatchSeesKarpenterEvents(t *testing.T) {
 	}, 30*time.Second, 50*time.Millisecond, "the scaler has made a pass")
 
 	h := &harness{ciNS: ciNS}
-	pod := h.jobPod(ctx, t, "arm64", policy.CapacitySpot, "1")
+	pod := h.jobPod(ctx, t, "arm64", v1alpha1.CapacitySpot, "1")
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), pod) })
 	unschedulable(ctx, t, pod, time.Now())
 	karpenterEvent(ctx, t, pod, "karpenter", "FailedScheduling", time.Now())
@@ -105,7 +106,7 @@ func TestWatchSeesKarpenterEvents(t *testing.T) {
 	var st policy.CapacityStatus
 	require.Eventually(t, func() bool {
 		st, _ = capacityStatus(ctx, t, ns)
-		return st.IsDegraded("arm64", policy.CapacitySpot)
+		return st.IsDegraded("arm64", v1alpha1.CapacitySpot)
 	}, 30*time.Second, 100*time.Millisecond, "arm64 spot is degraded from Karpenter's Event")
 	assert.Equal(t, fallback.CauseUnschedulable, st.Degraded[0].Cause)
 }

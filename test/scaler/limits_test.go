@@ -6,7 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const limitsPolicy = `apiVersion: jobfit.dev/v1alpha1
@@ -28,7 +28,7 @@ func TestLimitsRiseWithDemandUpToTheCeiling(t *testing.T) {
 	assert.Equal(t, "64", cpu(ctx, t, "ci-on-demand"), "no demand: the limit stays at the floor")
 
 	for range 10 {
-		unschedulable(ctx, t, h.jobPod(ctx, t, "amd64", policy.CapacityOnDemand, "8"), h.clock.Now())
+		unschedulable(ctx, t, h.jobPod(ctx, t, "amd64", v1alpha1.CapacityOnDemand, "8"), h.clock.Now())
 	}
 	h.pass(ctx, t)
 	assert.Equal(t, "80", cpu(ctx, t, "ci-on-demand"), "80 CPUs of pending demand raise the limit")
@@ -36,7 +36,7 @@ func TestLimitsRiseWithDemandUpToTheCeiling(t *testing.T) {
 	assertEvent(ctx, t, "ci-on-demand", "NodePoolTuned", "limits.cpu 64→80")
 
 	for range 10 {
-		unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", policy.CapacityOnDemand, "8"), h.clock.Now())
+		unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", v1alpha1.CapacityOnDemand, "8"), h.clock.Now())
 	}
 	h.pass(ctx, t)
 	assert.Equal(t, "100", cpu(ctx, t, "ci-on-demand"), "160 CPUs of demand stop at the 100 CPU ceiling")

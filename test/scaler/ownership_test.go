@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/sets"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 )
 
@@ -20,7 +20,7 @@ func TestFieldOwnershipOnlyBehaviouralFields(t *testing.T) {
 	h := newHarness(ctx, t, doc)
 	before := nodePool(ctx, t, "ci-on-demand")
 	for range 12 {
-		unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", policy.CapacitySpot, "8"), h.clock.Now())
+		unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", v1alpha1.CapacitySpot, "8"), h.clock.Now())
 	}
 	h.clock.Step(2 * 60 * 1e9)
 	h.pass(ctx, t)

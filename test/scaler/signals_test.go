@@ -17,6 +17,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
@@ -91,8 +92,8 @@ func TestNodeClaimLaunchFailureDegradesSpotAtOnce(t *testing.T) {
 	h.pass(ctx, t)
 	st, written := capacityStatus(ctx, t, h.ns)
 	require.True(t, written)
-	require.True(t, st.IsDegraded("arm64", policy.CapacitySpot), "degraded long before pendingAfter (3m): %+v", st)
-	assert.False(t, st.IsDegraded("amd64", policy.CapacitySpot))
+	require.True(t, st.IsDegraded("arm64", v1alpha1.CapacitySpot), "degraded long before pendingAfter (3m): %+v", st)
+	assert.False(t, st.IsDegraded("amd64", v1alpha1.CapacitySpot))
 	assert.Equal(t, string(signals.CauseInsufficientCapacity), st.Degraded[0].Cause)
 	assert.Contains(t, st.Degraded[0].Reason, "NodeClaim "+nc.Name+" of NodePool ci-spot was deleted before launch: insufficient spot capacity")
 	assert.Equal(t, int32(100), weight(ctx, t, "ci-on-demand"), "the on-demand pool's weight is raised")
@@ -103,7 +104,7 @@ func TestNodeClaimLaunchFailureDegradesSpotAtOnce(t *testing.T) {
 	h.clock.SetTime(start.Add(15 * time.Minute))
 	h.pass(ctx, t)
 	st, _ = capacityStatus(ctx, t, h.ns)
-	assert.True(t, st.IsDegraded("arm64", policy.CapacitySpot), "no recovery before recoverAfter")
+	assert.True(t, st.IsDegraded("arm64", v1alpha1.CapacitySpot), "no recovery before recoverAfter")
 	h.clock.SetTime(start.Add(30*time.Second + 15*time.Minute))
 	h.pass(ctx, t)
 	st, _ = capacityStatus(ctx, t, h.ns)
@@ -138,7 +139,7 @@ func TestNodeClaimInterruptionDegradesSpotAtOnce(t *testing.T) {
 	h.pass(ctx, t)
 	st, written := capacityStatus(ctx, t, h.ns)
 	require.True(t, written)
-	require.True(t, st.IsDegraded("arm64", policy.CapacitySpot), "%+v", st)
+	require.True(t, st.IsDegraded("arm64", v1alpha1.CapacitySpot), "%+v", st)
 	assert.Equal(t, string(signals.CauseSpotInterruption), st.Degraded[0].Cause)
 	assert.Contains(t, st.Degraded[0].Reason, "NodeClaim "+interrupted.Name+" of NodePool ci-spot was deleted after a spot interruption")
 	assertEvent(ctx, t, policy.CapacityStatusName, "CapacityDegraded", "(SpotInterruption)")

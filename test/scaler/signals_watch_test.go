@@ -15,6 +15,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
@@ -51,7 +52,7 @@ func TestWatchSeesNodeClaimsThatAreGone(t *testing.T) {
 	var st policy.CapacityStatus
 	require.Eventually(t, func() bool {
 		st, _ = capacityStatus(ctx, t, ns)
-		return st.IsDegraded("arm64", policy.CapacitySpot)
+		return st.IsDegraded("arm64", v1alpha1.CapacitySpot)
 	}, 30*time.Second, 100*time.Millisecond, "arm64 spot is degraded from the deleted NodeClaim alone")
 	assert.Equal(t, string(signals.CauseInsufficientCapacity), st.Degraded[0].Cause)
 	assert.Contains(t, st.Degraded[0].Reason, nc.Name)

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const (
@@ -74,7 +75,7 @@ func createDryRun(ctx context.Context, t *testing.T, c client.Client, pod *corev
 }
 
 func mutated(pod *corev1.Pod) bool {
-	_, ok := pod.Annotations[policy.AppliedAnnotation]
+	_, ok := pod.Annotations[v1alpha1.AppliedAnnotation]
 	return ok
 }
 

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/webhookenv"
 	"jobfit.dev/jobfit/webhook"
 )
@@ -63,7 +64,7 @@ func TestWebhook(t *testing.T) {
 		assert.Equal(t, "spot", pod.Spec.NodeSelector["karpenter.sh/capacity-type"])
 		assert.Equal(t, "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:arm64-v18.11.4", pod.Spec.Containers[1].Image)
 		assert.Equal(t, "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:arm64-v18.11.4", pod.Spec.InitContainers[0].Image)
-		assert.True(t, mutated(pod), "carries %s", policy.AppliedAnnotation)
+		assert.True(t, mutated(pod), "carries %s", v1alpha1.AppliedAnnotation)
 		assert.Equal(t, "runner", pod.Labels["gitlab-role"])
 
 		other := jobPod(t, unlabeled, "runner-zx8kqw2nv-project-4711-concurrent-0-sel00002")

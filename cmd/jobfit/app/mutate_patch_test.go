@@ -23,7 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
 	"jobfit.dev/jobfit/webhook"
 )
@@ -121,7 +121,7 @@ func splitCase(t *testing.T, path, dir string) (policyFile, statusFile string) {
 		var meta metav1.TypeMeta
 		require.NoError(t, yaml.Unmarshal(doc, &meta))
 		switch meta.Kind {
-		case policy.KindPolicy:
+		case v1alpha1.KindPolicy:
 			policyFile = filepath.Join(dir, "policy.yaml")
 			require.NoError(t, os.WriteFile(policyFile, doc, 0o600))
 		case "ConfigMap":

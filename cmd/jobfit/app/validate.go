@@ -13,6 +13,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // ValidateOptions are the arguments of `jobfit policy validate`.
@@ -86,7 +87,7 @@ func validateDocument(doc []byte) (string, string, field.ErrorList) {
 		return "", "", errs
 	}
 	switch d.Kind {
-	case policy.KindPolicy:
+	case v1alpha1.KindPolicy:
 		p, errs := policy.LoadDocument(d)
 		if len(errs) > 0 {
 			return d.Kind, d.Name, errs
@@ -99,7 +100,7 @@ func validateDocument(doc []byte) (string, string, field.ErrorList) {
 		}
 		return d.Kind, d.Name, nil
 	}
-	return d.Kind, d.Name, field.ErrorList{field.NotSupported(field.NewPath("kind"), d.Kind, []string{policy.KindPolicy, policy.KindScalerPolicy})}
+	return d.Kind, d.Name, field.ErrorList{field.NotSupported(field.NewPath("kind"), d.Kind, []string{v1alpha1.KindPolicy, policy.KindScalerPolicy})}
 }
 
 func splitDocuments(raw []byte) ([][]byte, error) {

@@ -13,6 +13,7 @@ import (
 
 	jobfitapp "jobfit.dev/jobfit/cmd/jobfit/app"
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Verdicts of kubectl jobfit explain: what happened to the pod at admission.
@@ -173,12 +174,12 @@ func (e *Explanation) notMutated(pod *corev1.Pod, notSent string, havePolicy boo
 		e.Verdict, e.Why = VerdictSkipped, "the policy leaves it alone: "+e.Today.Reason
 	default:
 		e.Verdict = VerdictNotMutated
-		e.Why = "no " + policy.AppliedAnnotation + " record, though jobfit selects this pod: the webhook failed open " +
+		e.Why = "no " + v1alpha1.AppliedAnnotation + " record, though jobfit selects this pod: the webhook failed open " +
 			"(unreachable, timed out or failed; see apiserver_admission_webhook_fail_open_count and " +
 			"jobfit_admission_requests_total{result=\"error\"}), had no valid policy yet, or the pod was created " +
 			"before its namespace was opted in"
 		if !havePolicy {
-			e.Why = "no " + policy.AppliedAnnotation + " record, and there is no valid policy to apply"
+			e.Why = "no " + v1alpha1.AppliedAnnotation + " record, and there is no valid policy to apply"
 		}
 	}
 }
@@ -239,7 +240,7 @@ func sortedUnion(a, b map[string]string) []string {
 func (e *Explanation) write(w io.Writer) error {
 	fmt.Fprintf(w, "pod %s: %s\n  %s\n", e.Pod, e.Verdict, e.Why)
 	if e.Applied != nil {
-		fmt.Fprintf(w, "\napplied at admission (%s): policy %s (hash %s)\n", policy.AppliedAnnotation, e.Applied.Policy, e.Applied.Hash)
+		fmt.Fprintf(w, "\napplied at admission (%s): policy %s (hash %s)\n", v1alpha1.AppliedAnnotation, e.Applied.Policy, e.Applied.Hash)
 		if err := jobfitapp.WriteDecisions(w, e.Applied.Decisions); err != nil {
 			return err
 		}

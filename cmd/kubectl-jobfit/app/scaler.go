@@ -12,6 +12,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
 )
 
@@ -120,7 +121,7 @@ func nodePoolStatus(ctx context.Context, c client.Client, p *policy.ScalerPolicy
 	return st, nil
 }
 
-func quantities(m map[corev1.ResourceName]policy.Quantity) map[string]string {
+func quantities(m map[corev1.ResourceName]v1alpha1.Quantity) map[string]string {
 	if len(m) == 0 {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import (
 	"slices"
@@ -24,7 +24,7 @@ func validateScheduling(pol *Policy, p *field.Path) field.ErrorList {
 		if ct != CapacitySpot && ct != CapacityOnDemand {
 			errs = append(errs, field.NotSupported(cp, ct, []string{CapacitySpot, CapacityOnDemand}))
 		}
-		if pl := platformOf(pol.Platform); pl != nil && !pl.choosesCapacity {
+		if pl := PlatformOf(pol.Platform); pl != nil && !pl.ChoosesCapacity {
 			errs = append(errs, field.Forbidden(cp, "platform "+string(pol.Platform)+" places no capacity type; use scheduling.tolerations"))
 		}
 		errs = append(errs, validateTolerations(s.ByCapacityType[ct].Tolerations, cp.Child("tolerations"))...)
@@ -74,7 +74,7 @@ func validateNamespaceScheduling(cluster, ns *Policy) field.ErrorList {
 	allowed := append(allTolerations(&cluster.Scheduling), cluster.Scheduling.AllowedTolerations...)
 	check := func(ts []corev1.Toleration, tp *field.Path) {
 		for i := range ts {
-			if !slices.ContainsFunc(allowed, func(a corev1.Toleration) bool { return covers(&a, &ts[i]) }) {
+			if !slices.ContainsFunc(allowed, func(a corev1.Toleration) bool { return Covers(&a, &ts[i]) }) {
 				errs = append(errs, field.Forbidden(tp.Index(i), "toleration "+FormatToleration(ts[i])+
 					" is not in the cluster policy's scheduling section nor in its scheduling.allowedTolerations"))
 			}

@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ var knownArches = sets.New("amd64", "arm64", "arm", "386", "ppc64le", "s390x", "
 
 // Validate checks a defaulted policy and returns every problem with the path
 // of the field a user would edit.
-func Validate(p *Policy) field.ErrorList {
+func (p *Policy) Validate() field.ErrorList {
 	var errs field.ErrorList
 	errs = append(errs, validateHeader(p)...)
 	errs = append(errs, validateSelector(&p.Selector, field.NewPath("selector"))...)
@@ -39,10 +39,10 @@ func Validate(p *Policy) field.ErrorList {
 func validateHeader(p *Policy) field.ErrorList {
 	var errs field.ErrorList
 	if p.APIVersion != GroupVersion {
-		errs = append(errs, requiredOrUnsupported(field.NewPath("apiVersion"), p.APIVersion, GroupVersion))
+		errs = append(errs, RequiredOrUnsupported(field.NewPath("apiVersion"), p.APIVersion, GroupVersion))
 	}
 	if p.Kind != KindPolicy {
-		errs = append(errs, requiredOrUnsupported(field.NewPath("kind"), p.Kind, KindPolicy))
+		errs = append(errs, RequiredOrUnsupported(field.NewPath("kind"), p.Kind, KindPolicy))
 	}
 	if p.Metadata.Name != "" {
 		for _, msg := range validation.IsDNS1123Subdomain(p.Metadata.Name) {
@@ -52,7 +52,7 @@ func validateHeader(p *Policy) field.ErrorList {
 	return errs
 }
 
-func requiredOrUnsupported(p *field.Path, got, want string) *field.Error {
+func RequiredOrUnsupported(p *field.Path, got, want string) *field.Error {
 	if got == "" {
 		return field.Required(p, fmt.Sprintf("must be %q", want))
 	}
@@ -225,8 +225,8 @@ func validateOverrides(sections []string, p *field.Path) field.ErrorList {
 	seen := sets.New[string]()
 	for i, s := range sections {
 		switch {
-		case !slices.Contains(overridableSections, s):
-			errs = append(errs, field.NotSupported(p.Index(i), s, overridableSections))
+		case !slices.Contains(OverridableSections, s):
+			errs = append(errs, field.NotSupported(p.Index(i), s, OverridableSections))
 		case seen.Has(s):
 			errs = append(errs, field.Duplicate(p.Index(i), s))
 		}

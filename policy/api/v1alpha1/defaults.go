@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 // Default values, exported so that docs and tests can name them.
 var (
@@ -22,7 +22,7 @@ const DefaultMargin = "15m"
 
 // SetDefaults fills every field the user left unset. Platform sections
 // (eci, fargate) are defaulted only for their own platform.
-func SetDefaults(p *Policy) {
+func (p *Policy) SetDefaults() {
 	if p.Platform == "" {
 		p.Platform = PlatformGeneric
 	}
@@ -56,8 +56,8 @@ func SetDefaults(p *Policy) {
 			p.Caches[i].Containers = append([]string(nil), DefaultCacheContainers...)
 		}
 	}
-	if pl := platformOf(p.Platform); pl != nil && pl.setDefaults != nil {
-		pl.setDefaults(p)
+	if pl := PlatformOf(p.Platform); pl != nil && pl.SetDefaults != nil {
+		pl.SetDefaults(p)
 	}
 }
 

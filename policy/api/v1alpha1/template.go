@@ -1,15 +1,15 @@
-package policy
+package v1alpha1
 
 import "strings"
 
-// templateVars are the values a cache template may use.
-type templateVars struct {
+// TemplateVars are the values a cache template may use.
+type TemplateVars struct {
 	Arch, CapacityType, Namespace, ProjectID, RootNamespace string
 }
 
-// expandTemplate replaces {placeholders}; it returns the name of the first
+// ExpandTemplate replaces {placeholders}; it returns the name of the first
 // unknown placeholder, if any.
-func expandTemplate(tmpl string, v templateVars) (string, string) {
+func ExpandTemplate(tmpl string, v TemplateVars) (string, string) {
 	if !strings.Contains(tmpl, "{") {
 		return tmpl, ""
 	}

@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import (
 	"slices"
@@ -19,11 +19,11 @@ func tolerationOp(t *corev1.Toleration) corev1.TolerationOperator {
 	return t.Operator
 }
 
-// covers reports whether have tolerates every taint that want tolerates:
+// Covers reports whether have tolerates every taint that want tolerates:
 // then adding want to a pod that has have changes nothing the scheduler
 // sees. It compares semantically: an empty operator is Equal, an empty
 // effect matches every effect, Exists matches every value.
-func covers(have, want *corev1.Toleration) bool {
+func Covers(have, want *corev1.Toleration) bool {
 	if have.Effect != "" && have.Effect != want.Effect {
 		return false
 	}
@@ -36,7 +36,7 @@ func covers(have, want *corev1.Toleration) bool {
 		return false
 	}
 	// A toleration with seconds lets the pod stay only that long on a
-	// NoExecute taint; it covers only a toleration that stays no longer.
+	// NoExecute taint; it Covers only a toleration that stays no longer.
 	if have.TolerationSeconds != nil {
 		return want.TolerationSeconds != nil && *want.TolerationSeconds <= *have.TolerationSeconds
 	}
@@ -77,7 +77,7 @@ func validateTolerations(ts []corev1.Toleration, p *field.Path) field.ErrorList 
 	for i := range ts {
 		errs = append(errs, validateToleration(&ts[i], p.Index(i))...)
 		for j := range i {
-			if covers(&ts[j], &ts[i]) && covers(&ts[i], &ts[j]) {
+			if Covers(&ts[j], &ts[i]) && Covers(&ts[i], &ts[j]) {
 				errs = append(errs, field.Duplicate(p.Index(i), FormatToleration(ts[i])))
 				break
 			}

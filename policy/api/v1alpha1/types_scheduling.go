@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"

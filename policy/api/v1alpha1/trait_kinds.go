@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import "slices"
 
@@ -72,9 +72,9 @@ var TraitKinds = [...]TraitKind{
 	},
 }
 
-// traitIndex returns the row of the named trait; it panics on a name that
+// TraitIndex returns the row of the named trait; it panics on a name that
 // is not a row, which is a programming error.
-func traitIndex(name string) int {
+func TraitIndex(name string) int {
 	i := slices.IndexFunc(TraitKinds[:], func(k TraitKind) bool { return k.Name == name })
 	if i < 0 {
 		panic("policy: no trait " + name)

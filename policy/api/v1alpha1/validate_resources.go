@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import (
 	"fmt"
@@ -100,8 +100,8 @@ func withinCaps(m, maxes map[corev1.ResourceName]Quantity, p *field.Path) field.
 	return errs
 }
 
-// quantityOf returns the parsed value of m[name] and whether it is set.
-func quantityOf(m map[corev1.ResourceName]Quantity, name corev1.ResourceName) (resource.Quantity, bool) {
+// QuantityOf returns the parsed value of m[name] and whether it is set.
+func QuantityOf(m map[corev1.ResourceName]Quantity, name corev1.ResourceName) (resource.Quantity, bool) {
 	q, ok := m[name]
 	if !ok || q.Err() != nil {
 		return resource.Quantity{}, false

@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import (
 	"path"
@@ -46,7 +46,7 @@ func validateTemplate(tmpl string, p *field.Path, claim bool) field.ErrorList {
 	if tmpl == "" {
 		return field.ErrorList{field.Required(p, "a name template such as gitlab-cache-{arch}")}
 	}
-	out, bad := expandTemplate(tmpl, templateVars{Arch: "arm64", CapacityType: "on-demand", Namespace: "gitlab-runner", ProjectID: "4711", RootNamespace: "acme"})
+	out, bad := ExpandTemplate(tmpl, TemplateVars{Arch: "arm64", CapacityType: "on-demand", Namespace: "gitlab-runner", ProjectID: "4711", RootNamespace: "acme"})
 	if bad != "" {
 		return field.ErrorList{field.Invalid(p, tmpl, "unknown placeholder {"+bad+"}; use {arch}, {capacityType}, {namespace}, {projectID} or {rootNamespace}")}
 	}

@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import (
 	"bytes"

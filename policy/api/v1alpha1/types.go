@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import (
 	"bytes"
@@ -29,8 +29,8 @@ const (
 // Policy is the placement policy for GitLab Runner job pods
 // (apiVersion jobfit.dev/v1alpha1, kind Policy).
 //
-// Load decodes, defaults, validates and indexes a Policy; only a loaded
-// Policy may be passed to Apply.
+// SetDefaults and Validate prepare it; the engine (package policy) loads
+// it from a document and applies it.
 type Policy struct {
 	APIVersion string `json:"apiVersion,omitempty"`
 	Kind       string `json:"kind,omitempty"`
@@ -69,9 +69,6 @@ type Policy struct {
 	Fargate FargatePolicy `json:"fargate,omitempty"`
 	// NamespaceOverrides lists the sections a namespace policy may override.
 	NamespaceOverrides []string `json:"namespaceOverrides,omitempty"`
-
-	// idx is built by Load: alias tables and parsed values Apply needs.
-	idx *index
 }
 
 // Meta is the part of Kubernetes object metadata a policy document uses.
@@ -272,47 +269,4 @@ type Cache struct {
 type SecretMode struct {
 	SecretName  string `json:"secretName"`
 	DefaultMode *int32 `json:"defaultMode"`
-}
-
-// ECIPolicy holds Alibaba Cloud ECI (ACK Serverless) rules.
-type ECIPolicy struct {
-	// ImageCache is auto (eci-auto-imc), legacy (eci-image-cache) or off.
-	ImageCache string `json:"imageCache,omitempty"`
-	// ImageCacheIDs maps a job image to an image cache id (eci-imc-id).
-	ImageCacheIDs map[string]string `json:"imageCacheIDs,omitempty"`
-	// Spot holds the spot annotations used when the pod goes on spot.
-	Spot ECISpot `json:"spot,omitempty"`
-	// Specs is auto (derive eci-use-specs from requests and arch) or off.
-	Specs string `json:"specs,omitempty"`
-	// VirtualNode adds the virtual-kubelet selector and tolerations.
-	VirtualNode *bool `json:"virtualNode,omitempty"`
-}
-
-// ECISpot holds ECI's spot settings.
-type ECISpot struct {
-	// Strategy is SpotAsPriceGo or SpotWithPriceLimit.
-	Strategy string `json:"strategy,omitempty"`
-	// PriceLimit is the hourly price limit for SpotWithPriceLimit.
-	PriceLimit string `json:"priceLimit,omitempty"`
-	// Duration is the protected duration in hours (0 or 1).
-	Duration *int32 `json:"duration,omitempty"`
-	// Fallback lets ECI fall back to on-demand when spot is out of stock.
-	Fallback *bool `json:"fallback,omitempty"`
-}
-
-// Fargate unsupported-field modes.
-const (
-	FargateStrip = "strip"
-	FargateSkip  = "skip"
-)
-
-// FargatePolicy holds EKS Fargate rules.
-type FargatePolicy struct {
-	// ProfileLabels are the labels the Fargate profile selects on.
-	ProfileLabels map[string]string `json:"profileLabels,omitempty"`
-	// Unsupported is strip (remove privileged, hostPath, hostNetwork, hostPort)
-	// or skip (leave the pod for EC2 nodes).
-	Unsupported string `json:"unsupported,omitempty"`
-	// RoundResources sets requests equal to limits, rounded to the Fargate table.
-	RoundResources *bool `json:"roundResources,omitempty"`
 }
