@@ -1,17 +1,19 @@
 package v1alpha1
 
 import (
-	"reflect"
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
+// PlatformECI is Alibaba Cloud ECI (ACK Serverless).
+const PlatformECI Platform = "eci"
+
 // ECI is Alibaba Cloud ECI (ACK Serverless): its section is eci.
 var ECI = &PlatformSpec{
 	Name:            PlatformECI,
 	Section:         "eci",
-	SectionSet:      func(p *Policy) bool { return !reflect.DeepEqual(p.ECI, ECIPolicy{}) },
+	SectionOf:       func(p *Policy) any { return &p.ECI },
 	SetDefaults:     func(p *Policy) { p.ECI.SetDefaults() },
 	Validate:        func(p *Policy) field.ErrorList { return p.ECI.Validate(field.NewPath("eci")) },
 	ChoosesCapacity: true,

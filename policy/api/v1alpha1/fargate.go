@@ -1,17 +1,18 @@
 package v1alpha1
 
 import (
-	"reflect"
-
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
+
+// PlatformFargate is EKS Fargate.
+const PlatformFargate Platform = "fargate"
 
 // Fargate is EKS Fargate: its section is fargate.
 var Fargate = &PlatformSpec{
 	Name:        PlatformFargate,
 	Section:     "fargate",
-	SectionSet:  func(p *Policy) bool { return !reflect.DeepEqual(p.Fargate, FargatePolicy{}) },
+	SectionOf:   func(p *Policy) any { return &p.Fargate },
 	SetDefaults: func(p *Policy) { p.Fargate.SetDefaults() },
 	Validate:    func(p *Policy) field.ErrorList { return p.Fargate.Validate(p, field.NewPath("fargate")) },
 }

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"reflect"
+
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -10,11 +12,11 @@ import (
 // section is one file here (eci.go, fargate.go) and one row of Platforms.
 type PlatformSpec struct {
 	Name Platform
-	// Section is the platform's own policy section ("" for none);
-	// SectionSet says whether a policy sets it, which only that platform's
-	// policies may.
-	Section    string
-	SectionSet func(p *Policy) bool
+	// Section is the platform's own policy section ("" for none), and
+	// SectionOf returns a pointer to it. Only that platform's policies may
+	// set it; it is overridable by namespace policies like any section.
+	Section   string
+	SectionOf func(p *Policy) any
 	// SetDefaults fills the platform's section; Validate checks it, and
 	// whatever the platform cannot do elsewhere in the policy. Nil: nothing.
 	SetDefaults func(p *Policy)
@@ -61,7 +63,7 @@ func validatePlatform(p *Policy) field.ErrorList {
 		errs = append(errs, field.NotSupported(field.NewPath("platform"), p.Platform, platformNames()))
 	}
 	for _, pl := range Platforms {
-		if pl != own && pl.SectionSet != nil && pl.SectionSet(p) {
+		if pl != own && pl.SectionOf != nil && !reflect.ValueOf(pl.SectionOf(p)).Elem().IsZero() {
 			errs = append(errs, field.Forbidden(field.NewPath(pl.Section), "only used with platform: "+string(pl.Name)+", not "+string(p.Platform)))
 		}
 	}

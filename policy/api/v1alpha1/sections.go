@@ -16,7 +16,10 @@ type Section struct {
 
 // Sections lists the overridable sections, once: validation of
 // namespaceOverrides, the namespace-scope check and Merge all read it.
-var Sections = []Section{
+// Each platform's own section (PlatformSpec.SectionOf) follows these.
+var Sections = append(commonSections, platformSections()...)
+
+var commonSections = []Section{
 	{"traits", func(p *Policy) any { return &p.Traits }},
 	{"arch", func(p *Policy) any { return &p.Arch }},
 	{"capacity", func(p *Policy) any { return &p.Capacity }},
@@ -27,8 +30,16 @@ var Sections = []Section{
 	{"secrets", func(p *Policy) any { return &p.Secrets }},
 	{"labels", func(p *Policy) any { return &p.Labels }},
 	{"annotations", func(p *Policy) any { return &p.Annotations }},
-	{"eci", func(p *Policy) any { return &p.ECI }},
-	{"fargate", func(p *Policy) any { return &p.Fargate }},
+}
+
+func platformSections() []Section {
+	var out []Section
+	for _, pl := range Platforms {
+		if pl.SectionOf != nil {
+			out = append(out, Section{pl.Section, pl.SectionOf})
+		}
+	}
+	return out
 }
 
 // OverridableSections are the names of sections, for error messages.

@@ -47,7 +47,7 @@ func TestPlatformSpecs(t *testing.T) {
 			names = append(names, pl.Name)
 			if pl.Section != "" {
 				assert.Contains(t, OverridableSections, pl.Section)
-				assert.NotNil(t, pl.SectionSet)
+				assert.NotNil(t, pl.SectionOf)
 			}
 			p := &Policy{APIVersion: GroupVersion, Kind: KindPolicy, Platform: pl.Name}
 			p.SetDefaults()

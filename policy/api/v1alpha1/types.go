@@ -18,11 +18,10 @@ const (
 // Platform names the kind of cluster a policy targets.
 type Platform string
 
-// The platforms jobfit knows how to place pods on.
+// The platforms without a section of their own (the others are in their
+// files: eci.go, fargate.go); Platforms lists them all.
 const (
 	PlatformKarpenter Platform = "karpenter"
-	PlatformECI       Platform = "eci"
-	PlatformFargate   Platform = "fargate"
 	PlatformGeneric   Platform = "generic"
 )
 
