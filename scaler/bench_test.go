@@ -81,9 +81,9 @@ func benchPods(n int) []*corev1.Pod {
 // and the headroom count for both arches.
 func BenchmarkPlanningPass(b *testing.B) {
 	pods, pools := benchPods(10_000), benchPools()
-	p := &policy.ScalerPolicy{Headroom: policy.HeadroomPolicy{PerArch: map[string]policy.ArchHeadroom{"amd64": {Max: 10}, "arm64": {Max: 10}}}}
+	p := &v1alpha1.ScalerPolicy{Headroom: v1alpha1.HeadroomPolicy{PerArch: map[string]v1alpha1.ArchHeadroom{"amd64": {Max: 10}, "arm64": {Max: 10}}}}
 	p.SetDefaults()
-	rng := policy.LimitRange{Ceiling: map[corev1.ResourceName]v1alpha1.Quantity{corev1.ResourceCPU: v1alpha1.MustQuantity("2000"), corev1.ResourceMemory: v1alpha1.MustQuantity("8000Gi")}}
+	rng := v1alpha1.LimitRange{Ceiling: map[corev1.ResourceName]v1alpha1.Quantity{corev1.ResourceCPU: v1alpha1.MustQuantity("2000"), corev1.ResourceMemory: v1alpha1.MustQuantity("8000Gi")}}
 	hist := headroom.NewHistory()
 	b.ReportAllocs()
 	for b.Loop() {

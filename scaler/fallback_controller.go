@@ -21,6 +21,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -140,7 +141,7 @@ func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request)
 }
 
 // nodeClassStates reads the node classes of the managed pools.
-func (c *FallbackController) nodeClassStates(ctx context.Context, p *policy.ScalerPolicy) ([]signals.NodeClassState, error) {
+func (c *FallbackController) nodeClassStates(ctx context.Context, p *v1alpha1.ScalerPolicy) ([]signals.NodeClassState, error) {
 	pools, err := c.observer.NodePools(ctx)
 	if err != nil {
 		return nil, err

@@ -107,7 +107,7 @@ func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request)
 }
 
 // plan returns the placeholder count per arch; none when headroom is off.
-func (c *HeadroomController) plan(ctx context.Context, p *policy.ScalerPolicy) (map[string]int, *pressure.Snapshot, error) {
+func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[string]int, *pressure.Snapshot, error) {
 	now := c.clock.Now()
 	snap, _, err := c.observer.Snapshot(ctx, now)
 	if err != nil {
@@ -152,7 +152,7 @@ func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*co
 	return out, nil
 }
 
-func (c *HeadroomController) converge(ctx context.Context, p *policy.ScalerPolicy, snap *pressure.Snapshot,
+func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPolicy, snap *pressure.Snapshot,
 	arch string, existing []*corev1.Pod, want int, owner *metav1.OwnerReference) error {
 	tmpl := c.template(p, arch)
 	keep, remove := headroom.SplitStale(existing, tmpl.CapacityType)
@@ -180,7 +180,7 @@ func (c *HeadroomController) converge(ctx context.Context, p *policy.ScalerPolic
 
 // template is the placeholder template for arch: on-demand instead of spot
 // while the fallback says arch's spot is degraded.
-func (c *HeadroomController) template(p *policy.ScalerPolicy, arch string) policy.HeadroomPodTemplate {
+func (c *HeadroomController) template(p *v1alpha1.ScalerPolicy, arch string) v1alpha1.HeadroomPodTemplate {
 	t := p.Headroom.PodTemplate
 	if st, _ := c.fallback.Get(); t.CapacityType == v1alpha1.CapacitySpot && st.Status().IsDegraded(arch, v1alpha1.CapacitySpot) {
 		t.CapacityType = v1alpha1.CapacityOnDemand

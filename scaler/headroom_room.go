@@ -9,7 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
 	"jobfit.dev/jobfit/scaler/pressure"
 )
@@ -22,7 +22,7 @@ type roomKey struct{ arch, capacityType string }
 // NodePools, grouped by arch and capacity type. Nodes are known through
 // their NodeClaims (allocatable, arch and capacity-type labels), which the
 // scaler already watches, and used room through the pods bound to them.
-func (c *HeadroomController) nodeRooms(ctx context.Context, p *policy.ScalerPolicy) (map[roomKey][]headroom.NodeRoom, error) {
+func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[roomKey][]headroom.NodeRoom, error) {
 	managed := sets.New[string]()
 	for _, np := range p.NodePools {
 		managed.Insert(np.Name)

@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
@@ -88,7 +88,7 @@ func (c *FallbackController) nodeClaimEvents(key types.NamespacedName) handler.T
 // spotFailures classifies the NodeClaims that are terminating now or were
 // deleted since the last pass, and returns every spot failure of the last
 // pendingAfter (the planner decides what counts).
-func (c *FallbackController) spotFailures(ctx context.Context, p *policy.ScalerPolicy, classes []signals.NodeClassState, now time.Time) ([]signals.SpotFailure, error) {
+func (c *FallbackController) spotFailures(ctx context.Context, p *v1alpha1.ScalerPolicy, classes []signals.NodeClassState, now time.Time) ([]signals.SpotFailure, error) {
 	terminating, err := c.observer.TerminatingNodeClaims(ctx)
 	if err != nil {
 		return nil, err
@@ -132,10 +132,10 @@ func (c *FallbackController) spotFailures(ctx context.Context, p *policy.ScalerP
 
 // failurePools are the spot pools of the policy, and those of them whose
 // node class is not Ready.
-func failurePools(p *policy.ScalerPolicy, classes []signals.NodeClassState) signals.Pools {
+func failurePools(p *v1alpha1.ScalerPolicy, classes []signals.NodeClassState) signals.Pools {
 	pools := signals.Pools{Spot: sets.New[string](), NodeClassNotReady: sets.New[string]()}
 	for _, np := range p.NodePools {
-		if np.Role == policy.RoleSpot {
+		if np.Role == v1alpha1.RoleSpot {
 			pools.Spot.Insert(np.Name)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
@@ -28,7 +29,7 @@ type nodeClasses struct {
 
 // check returns the readiness of every EC2NodeClass a managed pool uses,
 // sorted by name; nil when none is used or the API is not served.
-func (n *nodeClasses) check(ctx context.Context, p *policy.ScalerPolicy, pools []*karpv1.NodePool) ([]signals.NodeClassState, error) {
+func (n *nodeClasses) check(ctx context.Context, p *v1alpha1.ScalerPolicy, pools []*karpv1.NodePool) ([]signals.NodeClassState, error) {
 	users := map[string][]string{}
 	for _, np := range pools {
 		if _, managed := p.Pool(np.Name); !managed {

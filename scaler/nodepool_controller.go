@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/consolidation"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/limits"
@@ -99,10 +99,10 @@ func (c *NodePoolController) Reconcile(ctx context.Context, np *karpv1.NodePool)
 }
 
 // plan computes the desired managed fields; false means it cannot yet.
-func (c *NodePoolController) plan(p *policy.ScalerPolicy, entry policy.ScalerNodePool, np *karpv1.NodePool,
+func (c *NodePoolController) plan(p *v1alpha1.ScalerPolicy, entry v1alpha1.ScalerNodePool, np *karpv1.NodePool,
 	snap *pressure.Snapshot, pods []*corev1.Pod) (poolFields, bool) {
 	var f poolFields
-	if entry.Role == policy.RoleOnDemand && p.FallbackEnabled() && entry.Weight != nil {
+	if entry.Role == v1alpha1.RoleOnDemand && p.FallbackEnabled() && entry.Weight != nil {
 		st, ready := c.fallback.Get()
 		if !ready {
 			return f, false

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // noPolicyRetry is how soon a controller looks again while no good policy
@@ -26,18 +27,18 @@ const noPolicyRetry = time.Second
 // previous policy in force; before any good policy the scaler does nothing.
 type PolicyStore struct {
 	mu sync.RWMutex
-	p  *policy.ScalerPolicy
+	p  *v1alpha1.ScalerPolicy
 }
 
 // Get returns the policy in force, or nil.
-func (s *PolicyStore) Get() *policy.ScalerPolicy {
+func (s *PolicyStore) Get() *v1alpha1.ScalerPolicy {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.p
 }
 
 // Set puts p in force.
-func (s *PolicyStore) Set(p *policy.ScalerPolicy) {
+func (s *PolicyStore) Set(p *v1alpha1.ScalerPolicy) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.p = p

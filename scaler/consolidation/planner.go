@@ -9,7 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Arrivals remembers when job pods were created, so that pods that already
@@ -40,7 +40,7 @@ func (a *Arrivals) Count(now time.Time, window time.Duration) int {
 // Busy decides whether the cluster is busy. It enters busy when arrivals
 // reach the threshold and leaves only when they fall below half of it, so
 // that a rate hovering at the threshold does not flap.
-func Busy(cfg policy.ConsolidationPolicy, wasBusy bool, arrivals int) bool {
+func Busy(cfg v1alpha1.ConsolidationPolicy, wasBusy bool, arrivals int) bool {
 	if arrivals >= cfg.BusyThreshold {
 		return true
 	}
@@ -48,7 +48,7 @@ func Busy(cfg policy.ConsolidationPolicy, wasBusy bool, arrivals int) bool {
 }
 
 // ConsolidateAfter returns the consolidateAfter for the busy state.
-func ConsolidateAfter(cfg policy.ConsolidationPolicy, busy bool) time.Duration {
+func ConsolidateAfter(cfg v1alpha1.ConsolidationPolicy, busy bool) time.Duration {
 	if busy {
 		return cfg.Busy.Value()
 	}

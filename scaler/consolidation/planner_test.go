@@ -7,12 +7,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"k8s.io/apimachinery/pkg/types"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/consolidation"
 )
 
 func TestBusyHysteresis(t *testing.T) {
-	p := &policy.ScalerPolicy{Consolidation: policy.ConsolidationPolicy{BusyThreshold: 6}}
+	p := &v1alpha1.ScalerPolicy{Consolidation: v1alpha1.ConsolidationPolicy{BusyThreshold: 6}}
 	p.SetDefaults()
 	cases := []struct {
 		name     string

@@ -67,7 +67,7 @@ func (s State) AnyDegraded() bool { return len(s.Degraded) > 0 }
 // failure. A pod that comes and goes therefore neither degrades an arch (it
 // never waits long enough) nor lets a degraded arch recover (it restarts the
 // quiet period).
-func Next(cfg policy.FallbackPolicy, prev State, snap *pressure.Snapshot, failures []signals.SpotFailure) State {
+func Next(cfg v1alpha1.FallbackPolicy, prev State, snap *pressure.Snapshot, failures []signals.SpotFailure) State {
 	now := snap.Now
 	next := State{LastPressure: map[string]time.Time{}}
 	recent := recentFailures(failures, now, cfg.PendingAfter.Value())
@@ -144,7 +144,7 @@ func recentFailures(failures []signals.SpotFailure, now time.Time, window time.D
 
 // Weight returns the weight an on-demand NodePool should have: the raised
 // weight while any arch is degraded, else its normal weight.
-func Weight(cfg policy.FallbackPolicy, s State, normal int32) int32 {
+func Weight(cfg v1alpha1.FallbackPolicy, s State, normal int32) int32 {
 	if s.AnyDegraded() {
 		return cfg.OnDemandWeight
 	}

@@ -15,8 +15,8 @@ import (
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func cfg() policy.FallbackPolicy {
-	p := &policy.ScalerPolicy{}
+func cfg() v1alpha1.FallbackPolicy {
+	p := &v1alpha1.ScalerPolicy{}
 	p.SetDefaults() // pendingAfter 3m, recoverAfter 15m, minPending 1, onDemandWeight 100
 	return p.Fallback
 }

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/schedule"
 )
 
@@ -94,7 +94,7 @@ func Quantile(samples []Sample, q float64) int {
 
 // ScheduledMin returns the largest Min of the schedules whose window is
 // open at now (UTC); see package schedule.
-func ScheduledMin(schedules []policy.HeadroomSchedule, now time.Time) int {
+func ScheduledMin(schedules []v1alpha1.HeadroomSchedule, now time.Time) int {
 	best := 0
 	for _, s := range schedules {
 		if schedule.Active(s.Cron, s.Duration.Value(), now) {
@@ -107,7 +107,7 @@ func ScheduledMin(schedules []policy.HeadroomSchedule, now time.Time) int {
 // Count is the number of placeholders arch should have: the quantile of
 // recent demand or the scheduled minimum, whichever is larger, within
 // [min, max].
-func Count(cfg policy.ArchHeadroom, quantile int, now time.Time) int {
+func Count(cfg v1alpha1.ArchHeadroom, quantile int, now time.Time) int {
 	n := max(quantile, ScheduledMin(cfg.Schedules, now))
 	return min(max(n, cfg.Min), cfg.Max)
 }
@@ -116,6 +116,6 @@ func Count(cfg policy.ArchHeadroom, quantile int, now time.Time) int {
 // quantile less the job slots already free on the arch's nodes (room that
 // placeholders would only duplicate), or the scheduled minimum, whichever
 // is larger, within [min, max].
-func CountByArrivals(cfg policy.ArchHeadroom, growth, free int, now time.Time) int {
+func CountByArrivals(cfg v1alpha1.ArchHeadroom, growth, free int, now time.Time) int {
 	return Count(cfg, max(growth-free, 0), now)
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
 )
 
@@ -19,8 +19,8 @@ func at(s string) time.Time {
 }
 
 func TestScheduledMin(t *testing.T) {
-	weekdays := policy.HeadroomSchedule{Cron: "0 7 * * 1-5", Duration: policy.ParseDuration("11h"), Min: 4}
-	night := policy.HeadroomSchedule{Cron: "0 22 * * *", Duration: policy.ParseDuration("4h"), Min: 2}
+	weekdays := v1alpha1.HeadroomSchedule{Cron: "0 7 * * 1-5", Duration: v1alpha1.ParseDuration("11h"), Min: 4}
+	night := v1alpha1.HeadroomSchedule{Cron: "0 22 * * *", Duration: v1alpha1.ParseDuration("4h"), Min: 2}
 	cases := []struct {
 		name string
 		now  string
@@ -39,13 +39,13 @@ func TestScheduledMin(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, headroom.ScheduledMin([]policy.HeadroomSchedule{weekdays, night}, at(tc.now)))
+			assert.Equal(t, tc.want, headroom.ScheduledMin([]v1alpha1.HeadroomSchedule{weekdays, night}, at(tc.now)))
 		})
 	}
 }
 
 func TestCount(t *testing.T) {
-	cfg := policy.ArchHeadroom{Min: 1, Max: 6, Schedules: []policy.HeadroomSchedule{{Cron: "0 7 * * 1-5", Duration: policy.ParseDuration("11h"), Min: 4}}}
+	cfg := v1alpha1.ArchHeadroom{Min: 1, Max: 6, Schedules: []v1alpha1.HeadroomSchedule{{Cron: "0 7 * * 1-5", Duration: v1alpha1.ParseDuration("11h"), Min: 4}}}
 	cases := []struct {
 		name     string
 		quantile int
@@ -128,8 +128,8 @@ func TestHistoryGrowthAndThinning(t *testing.T) {
 }
 
 func TestCountByArrivals(t *testing.T) {
-	cfg := policy.ArchHeadroom{Min: 1, Max: 8, Schedules: []policy.HeadroomSchedule{
-		{Cron: "0 7 * * 1-5", Duration: policy.ParseDuration("11h"), Min: 4},
+	cfg := v1alpha1.ArchHeadroom{Min: 1, Max: 8, Schedules: []v1alpha1.HeadroomSchedule{
+		{Cron: "0 7 * * 1-5", Duration: v1alpha1.ParseDuration("11h"), Min: 4},
 	}}
 	night, day := at("2026-03-02T03:00:00Z"), at("2026-03-02T09:00:00Z")
 	cases := []struct {

@@ -33,7 +33,7 @@ func PriorityClass() *schedulingv1.PriorityClass {
 
 // Size returns the placeholder size for arch: a typical job of that arch in
 // snap, or the template's size when none is counted.
-func Size(t policy.HeadroomPodTemplate, snap *pressure.Snapshot, arch string) corev1.ResourceList {
+func Size(t v1alpha1.HeadroomPodTemplate, snap *pressure.Snapshot, arch string) corev1.ResourceList {
 	if s, ok := snap.TypicalSize(arch); ok && s.MilliCPU > 0 && s.Memory > 0 {
 		return corev1.ResourceList{
 			corev1.ResourceCPU:    *resource.NewMilliQuantity(s.MilliCPU, resource.DecimalSI),
@@ -44,7 +44,7 @@ func Size(t policy.HeadroomPodTemplate, snap *pressure.Snapshot, arch string) co
 }
 
 // Pod returns a placeholder pod for arch in namespace, owned by owner.
-func Pod(t policy.HeadroomPodTemplate, arch, namespace string, size corev1.ResourceList, owner metav1.OwnerReference) *corev1.Pod {
+func Pod(t v1alpha1.HeadroomPodTemplate, arch, namespace string, size corev1.ResourceList, owner metav1.OwnerReference) *corev1.Pod {
 	sel := map[string]string{policy.LabelArch: arch, policy.LabelCapacityType: t.CapacityType, policy.LabelOS: "linux"}
 	for k, v := range t.NodeSelector {
 		sel[k] = v

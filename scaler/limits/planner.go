@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
@@ -35,7 +34,7 @@ type Result struct {
 }
 
 // Plan computes the limits of one pool at now.
-func Plan(r policy.LimitRange, shrinkAfter time.Duration, in Input, now time.Time) Result {
+func Plan(r v1alpha1.LimitRange, shrinkAfter time.Duration, in Input, now time.Time) Result {
 	res := Result{Limits: corev1.ResourceList{}, AtCeiling: map[corev1.ResourceName]bool{}}
 	idle := now.Sub(in.LastBusy) >= shrinkAfter
 	for name, ceiling := range r.Ceiling {

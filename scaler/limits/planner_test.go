@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/limits"
 )
@@ -16,7 +15,7 @@ import (
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func TestPlan(t *testing.T) {
-	rng := policy.LimitRange{
+	rng := v1alpha1.LimitRange{
 		Floor:   map[corev1.ResourceName]v1alpha1.Quantity{corev1.ResourceCPU: v1alpha1.MustQuantity("64")},
 		Ceiling: map[corev1.ResourceName]v1alpha1.Quantity{corev1.ResourceCPU: v1alpha1.MustQuantity("512"), corev1.ResourceMemory: v1alpha1.MustQuantity("2048Gi")},
 	}

@@ -249,7 +249,7 @@ func createPlaceholders(ctx context.Context, t *testing.T, c client.Client) {
 	owner := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: app.DefaultHeadroomNamespace, Name: "jobfit-headroom"}}
 	require.NoError(t, c.Create(ctx, owner))
 	ref := metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: owner.Name, UID: owner.UID, Controller: ptr.To(true)}
-	tmpl := policy.HeadroomPodTemplate{Image: "registry.k8s.io/pause:3.10", CapacityType: v1alpha1.CapacitySpot}
+	tmpl := v1alpha1.HeadroomPodTemplate{Image: "registry.k8s.io/pause:3.10", CapacityType: v1alpha1.CapacitySpot}
 	size := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}
 	for _, node := range []string{"", "ip-10-0-0-1"} {
 		pod := headroom.Pod(tmpl, "arm64", app.DefaultHeadroomNamespace, size, ref)

@@ -93,14 +93,14 @@ func validateDocument(doc []byte) (string, string, field.ErrorList) {
 			return d.Kind, d.Name, errs
 		}
 		return d.Kind, p.Name(), nil
-	case policy.KindScalerPolicy:
+	case v1alpha1.KindScalerPolicy:
 		// d.JSON is the bare document, already unwrapped from its ConfigMap.
 		if _, errs := policy.LoadScalerPolicy(d.JSON); len(errs) > 0 {
 			return d.Kind, d.Name, errs
 		}
 		return d.Kind, d.Name, nil
 	}
-	return d.Kind, d.Name, field.ErrorList{field.NotSupported(field.NewPath("kind"), d.Kind, []string{v1alpha1.KindPolicy, policy.KindScalerPolicy})}
+	return d.Kind, d.Name, field.ErrorList{field.NotSupported(field.NewPath("kind"), d.Kind, []string{v1alpha1.KindPolicy, v1alpha1.KindScalerPolicy})}
 }
 
 func splitDocuments(raw []byte) ([][]byte, error) {

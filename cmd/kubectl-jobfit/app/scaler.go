@@ -93,7 +93,7 @@ func scalerStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS str
 	return s, err
 }
 
-func nodePoolStatus(ctx context.Context, c client.Client, p *policy.ScalerPolicy, np policy.ScalerNodePool) (NodePoolStatus, error) {
+func nodePoolStatus(ctx context.Context, c client.Client, p *v1alpha1.ScalerPolicy, np v1alpha1.ScalerNodePool) (NodePoolStatus, error) {
 	st := NodePoolStatus{Name: np.Name, Role: string(np.Role)}
 	if r, ok := p.Limits.NodePools[np.Name]; ok {
 		st.Floor, st.Ceiling = quantities(r.Floor), quantities(r.Ceiling)
@@ -134,7 +134,7 @@ func quantities(m map[corev1.ResourceName]v1alpha1.Quantity) map[string]string {
 
 // headroomStatus counts placeholders per arch (labelled jobfit.dev/headroom
 // with their arch, in the headroom namespace) against the policy.
-func headroomStatus(ctx context.Context, c client.Client, headroomNS string, p *policy.ScalerPolicy, now time.Time) ([]HeadroomStatus, error) {
+func headroomStatus(ctx context.Context, c client.Client, headroomNS string, p *v1alpha1.ScalerPolicy, now time.Time) ([]HeadroomStatus, error) {
 	var pods corev1.PodList
 	if err := c.List(ctx, &pods, client.InNamespace(headroomNS), client.HasLabels{policy.HeadroomLabel}); err != nil {
 		return nil, fmt.Errorf("listing headroom pods: %w", err)

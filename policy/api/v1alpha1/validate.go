@@ -52,6 +52,8 @@ func validateHeader(p *Policy) field.ErrorList {
 	return errs
 }
 
+// RequiredOrUnsupported is the error for a field that must be want: Required
+// when it is empty, NotSupported otherwise.
 func RequiredOrUnsupported(p *field.Path, got, want string) *field.Error {
 	if got == "" {
 		return field.Required(p, fmt.Sprintf("must be %q", want))

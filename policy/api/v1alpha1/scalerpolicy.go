@@ -1,4 +1,4 @@
-package policy
+package v1alpha1
 
 import (
 	"bytes"
@@ -7,9 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation/field"
-
-	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // KindScalerPolicy is the kind of the scaler's policy document.
@@ -27,9 +24,9 @@ const (
 // ScalerPolicy tunes Karpenter NodePools and keeps warm headroom
 // (apiVersion jobfit.dev/v1alpha1, kind ScalerPolicy). See docs/scaler.md.
 type ScalerPolicy struct {
-	APIVersion string        `json:"apiVersion,omitempty"`
-	Kind       string        `json:"kind,omitempty"`
-	Metadata   v1alpha1.Meta `json:"metadata,omitempty"`
+	APIVersion string `json:"apiVersion,omitempty"`
+	Kind       string `json:"kind,omitempty"`
+	Metadata   Meta   `json:"metadata,omitempty"`
 
 	// DryRun computes and reports (Events, metrics) without writing.
 	DryRun bool `json:"dryRun,omitempty"`
@@ -86,9 +83,9 @@ type LimitsPolicy struct {
 // LimitRange is a floor and a ceiling per resource (cpu, memory).
 type LimitRange struct {
 	// Floor is the lowest limit the scaler writes.
-	Floor map[corev1.ResourceName]v1alpha1.Quantity `json:"floor,omitempty"`
+	Floor map[corev1.ResourceName]Quantity `json:"floor,omitempty"`
 	// Ceiling is the highest limit the scaler writes.
-	Ceiling map[corev1.ResourceName]v1alpha1.Quantity `json:"ceiling,omitempty"`
+	Ceiling map[corev1.ResourceName]Quantity `json:"ceiling,omitempty"`
 }
 
 // ConsolidationPolicy switches consolidateAfter between busy and idle values.
@@ -149,8 +146,8 @@ type HeadroomSchedule struct {
 type HeadroomPodTemplate struct {
 	// CPU and Memory size a placeholder when no job pods are running to
 	// copy a typical size from.
-	CPU    v1alpha1.Quantity `json:"cpu,omitempty"`
-	Memory v1alpha1.Quantity `json:"memory,omitempty"`
+	CPU    Quantity `json:"cpu,omitempty"`
+	Memory Quantity `json:"memory,omitempty"`
 	// Image is the placeholder image (default registry.k8s.io/pause:3.10).
 	Image string `json:"image,omitempty"`
 	// CapacityType pins the placeholders (default spot).
@@ -204,30 +201,6 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes the duration as written.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.raw) }
-
-// LoadScalerPolicy decodes a bare ScalerPolicy or a ConfigMap carrying one,
-// defaults and validates it. A policy with errors is never returned.
-func LoadScalerPolicy(data []byte) (*ScalerPolicy, field.ErrorList) {
-	doc, errs := ReadDocument(data)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	if doc.Kind != KindScalerPolicy {
-		return nil, field.ErrorList{v1alpha1.RequiredOrUnsupported(field.NewPath("kind"), doc.Kind, KindScalerPolicy)}
-	}
-	p := &ScalerPolicy{}
-	if errs := DecodeStrict(doc.JSON, p); len(errs) > 0 {
-		return nil, errs
-	}
-	if p.Metadata.Name == "" {
-		p.Metadata.Name = doc.Name
-	}
-	p.SetDefaults()
-	if errs := p.Validate(); len(errs) > 0 {
-		return nil, errs
-	}
-	return p, nil
-}
 
 // Pool returns the entry for the NodePool name, if listed.
 func (p *ScalerPolicy) Pool(name string) (ScalerNodePool, bool) {

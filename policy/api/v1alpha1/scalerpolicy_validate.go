@@ -1,17 +1,15 @@
-package policy
+package v1alpha1
 
 import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
-	"github.com/robfig/cron/v3"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-
-	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Defaults of a ScalerPolicy, documented in docs/scaler.md.
@@ -19,9 +17,6 @@ const (
 	DefaultHeadroomImage = "registry.k8s.io/pause:3.10"
 	maxNodePoolWeight    = 100
 )
-
-// CronParser parses headroom schedules: five standard fields, UTC.
-var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // ScalerArches are the arches the scaler can keep capacity for: the
 // architectures Karpenter's well-known labels allow and the AWS provider
@@ -63,13 +58,13 @@ func (p *ScalerPolicy) SetDefaults() {
 		t.Image = DefaultHeadroomImage
 	}
 	if t.CapacityType == "" {
-		t.CapacityType = v1alpha1.CapacitySpot
+		t.CapacityType = CapacitySpot
 	}
 	if t.CPU.String() == "" && t.CPU.Err() == nil {
-		t.CPU = v1alpha1.MustQuantity("1")
+		t.CPU = MustQuantity("1")
 	}
 	if t.Memory.String() == "" && t.Memory.Err() == nil {
-		t.Memory = v1alpha1.MustQuantity("2Gi")
+		t.Memory = MustQuantity("2Gi")
 	}
 }
 
@@ -83,11 +78,11 @@ func defaultDuration(d *Duration, def string) {
 // its field path.
 func (p *ScalerPolicy) Validate() field.ErrorList {
 	var errs field.ErrorList
-	if p.APIVersion != v1alpha1.GroupVersion {
-		errs = append(errs, v1alpha1.RequiredOrUnsupported(field.NewPath("apiVersion"), p.APIVersion, v1alpha1.GroupVersion))
+	if p.APIVersion != GroupVersion {
+		errs = append(errs, RequiredOrUnsupported(field.NewPath("apiVersion"), p.APIVersion, GroupVersion))
 	}
 	if p.Kind != KindScalerPolicy {
-		errs = append(errs, v1alpha1.RequiredOrUnsupported(field.NewPath("kind"), p.Kind, KindScalerPolicy))
+		errs = append(errs, RequiredOrUnsupported(field.NewPath("kind"), p.Kind, KindScalerPolicy))
 	}
 	errs = append(errs, p.validateNodePools(field.NewPath("nodePools"))...)
 	errs = append(errs, p.validateFallback(field.NewPath("fallback"))...)
@@ -202,7 +197,7 @@ func validateLimitRange(r LimitRange, path *field.Path) field.ErrorList {
 	return errs
 }
 
-func limitQuantities(m map[corev1.ResourceName]v1alpha1.Quantity, path *field.Path) field.ErrorList {
+func limitQuantities(m map[corev1.ResourceName]Quantity, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for _, res := range sets.List(sets.KeySet(m)) {
 		q := m[res]
@@ -246,15 +241,15 @@ func (p *ScalerPolicy) validateHeadroom(path *field.Path) field.ErrorList {
 		errs = append(errs, validateArchHeadroom(h.PerArch[arch], ap)...)
 	}
 	tp := path.Child("podTemplate")
-	for name, q := range map[string]v1alpha1.Quantity{"cpu": h.PodTemplate.CPU, "memory": h.PodTemplate.Memory} {
+	for name, q := range map[string]Quantity{"cpu": h.PodTemplate.CPU, "memory": h.PodTemplate.Memory} {
 		if q.Err() != nil {
 			errs = append(errs, field.Invalid(tp.Child(name), q.String(), q.Err().Error()))
 		} else if quantitySign(q) <= 0 {
 			errs = append(errs, field.Invalid(tp.Child(name), q.String(), "must be positive"))
 		}
 	}
-	if ct := h.PodTemplate.CapacityType; ct != v1alpha1.CapacitySpot && ct != v1alpha1.CapacityOnDemand {
-		errs = append(errs, field.NotSupported(tp.Child("capacityType"), ct, []string{v1alpha1.CapacitySpot, v1alpha1.CapacityOnDemand}))
+	if ct := h.PodTemplate.CapacityType; ct != CapacitySpot && ct != CapacityOnDemand {
+		errs = append(errs, field.NotSupported(tp.Child("capacityType"), ct, []string{CapacitySpot, CapacityOnDemand}))
 	}
 	return errs
 }
@@ -275,8 +270,10 @@ func validateArchHeadroom(a ArchHeadroom, path *field.Path) field.ErrorList {
 	}
 	for i, s := range a.Schedules {
 		sp := path.Child("schedules").Index(i)
-		if _, err := CronParser.Parse(s.Cron); err != nil {
-			errs = append(errs, field.Invalid(sp.Child("cron"), s.Cron, err.Error()))
+		if strings.TrimSpace(s.Cron) == "" {
+			// The syntax is checked where the policy is loaded
+			// (policy.LoadScalerPolicy), which has the cron library.
+			errs = append(errs, field.Required(sp.Child("cron"), "a schedule needs a cron expression"))
 		}
 		if s.Duration.Err() != nil {
 			errs = append(errs, field.Invalid(sp.Child("duration"), s.Duration.String(), s.Duration.Err().Error()))
@@ -290,7 +287,7 @@ func validateArchHeadroom(a ArchHeadroom, path *field.Path) field.ErrorList {
 	return errs
 }
 
-func quantitySign(q v1alpha1.Quantity) int {
+func quantitySign(q Quantity) int {
 	v := q.Value()
 	return v.Sign()
 }

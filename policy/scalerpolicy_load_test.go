@@ -41,7 +41,7 @@ func TestLoadScalerPolicyDefaults(t *testing.T) {
 	assert.Equal(t, time.Minute, p.Consolidation.Idle.Value())
 	assert.InDelta(t, 0.9, p.Headroom.PerArch["amd64"].Quantile, 1e-9)
 	assert.Equal(t, time.Hour, p.Headroom.PerArch["amd64"].Window.Value())
-	assert.Equal(t, policy.DefaultHeadroomImage, p.Headroom.PodTemplate.Image)
+	assert.Equal(t, v1alpha1.DefaultHeadroomImage, p.Headroom.PodTemplate.Image)
 	assert.Equal(t, v1alpha1.CapacitySpot, p.Headroom.PodTemplate.CapacityType)
 	assert.True(t, p.FallbackEnabled())
 }
@@ -74,6 +74,7 @@ func TestScalerPolicyValidation(t *testing.T) {
 		{"floor without ceiling", [2]string{`ceiling: {cpu: "512", memory: 2048Gi}`, `ceiling: {memory: 2048Gi}`}, []string{"limits.nodePools[ci-on-demand].ceiling[cpu]: Required value"}},
 		{"limits for unlisted pool", [2]string{"ci-on-demand: {floor", "ci-other: {floor"}, []string{"limits.nodePools[ci-other]: Not found"}},
 		{"bad cron", [2]string{`cron: "0 7 * * 1-5"`, `cron: "0 7 * *"`}, []string{"headroom.perArch[amd64].schedules[0].cron: Invalid value"}},
+		{"empty cron", [2]string{`cron: "0 7 * * 1-5"`, `cron: ""`}, []string{"headroom.perArch[amd64].schedules[0].cron: Required value"}},
 		{"schedule min above max", [2]string{"min: 4}", "min: 9}"}, []string{"headroom.perArch[amd64].schedules[0].min: Invalid value: 9"}},
 		{"bad lead time", [2]string{"max: 8", "max: 8, leadTime: soon"}, []string{"headroom.perArch[amd64].leadTime: Invalid value: \"soon\""}},
 		{"lead time not shorter than window", [2]string{"max: 8", "max: 8, window: 10m, leadTime: 10m"}, []string{"headroom.perArch[amd64].leadTime: Invalid value: \"10m\": must be positive and shorter than window (10m)"}},
@@ -103,10 +104,10 @@ func TestScalerPolicyValidation(t *testing.T) {
 }
 
 func TestDurationDecoding(t *testing.T) {
-	d := policy.ParseDuration("90s")
+	d := v1alpha1.ParseDuration("90s")
 	require.NoError(t, d.Err())
 	assert.Equal(t, 90*time.Second, d.Value())
-	assert.Error(t, policy.ParseDuration("x").Err())
+	assert.Error(t, v1alpha1.ParseDuration("x").Err())
 	js, err := d.MarshalJSON()
 	require.NoError(t, err)
 	assert.Equal(t, `"90s"`, string(js))
