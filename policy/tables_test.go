@@ -28,3 +28,14 @@ func TestPlatforms(t *testing.T) {
 		})
 	}
 }
+
+// TestStepOrder holds Apply's order to the one docs/development.md
+// explains (arch and capacity feed what follows; resources feed the
+// platform step; the record lists every decision).
+func TestStepOrder(t *testing.T) {
+	var names []string
+	for _, s := range steps {
+		names = append(names, s.name)
+	}
+	assert.Equal(t, []string{"arch", "capacity", "scheduling", "disruption", "resources", "platform", "caches", "secrets", "metadata", "record"}, names)
+}
