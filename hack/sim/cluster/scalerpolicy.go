@@ -43,18 +43,11 @@ func ScalerPolicy(path string, speed float64) (cm *unstructured.Unstructured, dr
 	}
 	arches, _, _ := unstructured.NestedMap(p, "headroom", "perArch")
 	for arch := range arches {
-		if err := scaleField(p, speed, "1h", "headroom", "perArch", arch, "window"); err != nil {
+		d, err := scaleHeadroom(p, speed, arch)
+		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
-		if _, found, _ := unstructured.NestedString(p, "headroom", "perArch", arch, "leadTime"); found {
-			if err := scaleField(p, speed, "", "headroom", "perArch", arch, "leadTime"); err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", path, err)
-			}
-		}
-		if s, found, _ := unstructured.NestedSlice(p, "headroom", "perArch", arch, "schedules"); found && len(s) > 0 {
-			dropped = append(dropped, fmt.Sprintf("headroom.perArch.%s.schedules (%d)", arch, len(s)))
-			unstructured.RemoveNestedField(p, "headroom", "perArch", arch, "schedules")
-		}
+		dropped = append(dropped, d...)
 	}
 	out, err := yaml.Marshal(p)
 	if err != nil {
@@ -67,6 +60,24 @@ func ScalerPolicy(path string, speed float64) (cm *unstructured.Unstructured, dr
 		return nil, nil, fmt.Errorf("setting data.policy.yaml: %w", err)
 	}
 	return cm, dropped, nil
+}
+
+// scaleHeadroom scales arch's headroom window and lead time, and removes
+// its schedules, returning what it removed.
+func scaleHeadroom(p map[string]any, speed float64, arch string) (dropped []string, err error) {
+	if err := scaleField(p, speed, "1h", "headroom", "perArch", arch, "window"); err != nil {
+		return nil, err
+	}
+	if _, found, _ := unstructured.NestedString(p, "headroom", "perArch", arch, "leadTime"); found {
+		if err := scaleField(p, speed, "", "headroom", "perArch", arch, "leadTime"); err != nil {
+			return nil, err
+		}
+	}
+	if s, found, _ := unstructured.NestedSlice(p, "headroom", "perArch", arch, "schedules"); found && len(s) > 0 {
+		dropped = append(dropped, fmt.Sprintf("headroom.perArch.%s.schedules (%d)", arch, len(s)))
+		unstructured.RemoveNestedField(p, "headroom", "perArch", arch, "schedules")
+	}
+	return dropped, nil
 }
 
 // scaleField scales the duration at path, or its default (policy's
