@@ -26,17 +26,26 @@ func NewObserver(c client.Client) *Observer { return &Observer{client: c} }
 
 // JobPods returns every GitLab job pod in the cluster.
 func (o *Observer) JobPods(ctx context.Context) ([]*corev1.Pod, error) {
+	jobs, _, err := o.pods(ctx)
+	return jobs, err
+}
+
+// pods returns every GitLab job pod and every headroom placeholder.
+func (o *Observer) pods(ctx context.Context) (jobs, placeholders []*corev1.Pod, err error) {
 	var list corev1.PodList
 	if err := o.client.List(ctx, &list); err != nil {
-		return nil, fmt.Errorf("listing pods: %w", err)
+		return nil, nil, fmt.Errorf("listing pods: %w", err)
 	}
-	pods := make([]*corev1.Pod, 0, len(list.Items))
+	jobs = make([]*corev1.Pod, 0, len(list.Items))
 	for i := range list.Items {
-		if ok, _ := policy.IsJobPod(&list.Items[i]); ok {
-			pods = append(pods, &list.Items[i])
+		pod := &list.Items[i]
+		if _, ok := pod.Labels[policy.HeadroomLabel]; ok {
+			placeholders = append(placeholders, pod)
+		} else if ok, _ := policy.IsJobPod(pod); ok {
+			jobs = append(jobs, pod)
 		}
 	}
-	return pods, nil
+	return jobs, placeholders, nil
 }
 
 // NodePools returns every NodePool.
@@ -68,9 +77,10 @@ func (o *Observer) KarpenterGaveUp(ctx context.Context) (sets.Set[types.UID], er
 	return signals.KarpenterGaveUp(list.Items), nil
 }
 
-// SnapshotWith is Snapshot with the pods Karpenter gave up on marked.
+// SnapshotWith is Snapshot with the pods Karpenter gave up on marked: job
+// pods, and the headroom placeholders (pressure.Karpenter).
 func (o *Observer) SnapshotWith(ctx context.Context, now time.Time, gaveUp sets.Set[types.UID]) (*pressure.Snapshot, []*corev1.Pod, error) {
-	pods, err := o.JobPods(ctx)
+	jobs, placeholders, err := o.pods(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -78,7 +88,7 @@ func (o *Observer) SnapshotWith(ctx context.Context, now time.Time, gaveUp sets.
 	if err != nil {
 		return nil, nil, err
 	}
-	return pressure.BuildWith(now, pods, pools, gaveUp), pods, nil
+	return pressure.BuildWith(now, jobs, pools, pressure.Karpenter{GaveUp: gaveUp, Placeholders: placeholders}), jobs, nil
 }
 
 // TerminatingNodeClaims returns the NodeClaims that are being deleted.

@@ -7,11 +7,18 @@ import (
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
+// podEvidence counts the pods that are evidence against an arch's spot.
+type podEvidence struct {
+	// aged job pods waited pendingAfter; Karpenter gave up on the gaveUp
+	// job pods (younger) and on the placeholders.
+	aged, gaveUp, placeholders int
+}
+
 // explain returns the cause and the human reason of a degradation: the
 // NodeClaim failures first (they are why the scaler acted before
 // pendingAfter), then the pods Karpenter could not schedule, then the pods
 // that waited.
-func explain(arch string, aged, gaveUp int, pendingAfter string, fails []signals.SpotFailure) (string, string) {
+func explain(arch string, ev podEvidence, pendingAfter string, fails []signals.SpotFailure) (string, string) {
 	var parts []string
 	cause := CausePendingPods
 	switch {
@@ -21,14 +28,17 @@ func explain(arch string, aged, gaveUp int, pendingAfter string, fails []signals
 		if more := len(fails) - 1; more > 0 {
 			parts = append(parts, fmt.Sprintf("%d more spot NodeClaim failure(s)", more))
 		}
-	case gaveUp > 0:
+	case ev.gaveUp > 0 || ev.placeholders > 0:
 		cause = CauseUnschedulable
 	}
-	if gaveUp > 0 {
-		parts = append(parts, fmt.Sprintf("Karpenter could not schedule %d spot-pinned %s job pods (no spot capacity it can launch)", gaveUp, arch))
+	if ev.gaveUp > 0 {
+		parts = append(parts, fmt.Sprintf("Karpenter could not schedule %d spot-pinned %s job pods (no spot capacity it can launch)", ev.gaveUp, arch))
 	}
-	if aged > 0 || len(parts) == 0 {
-		parts = append(parts, fmt.Sprintf("%d spot-pinned %s job pods pending longer than %s", aged, arch, pendingAfter))
+	if ev.placeholders > 0 {
+		parts = append(parts, fmt.Sprintf("Karpenter could not schedule %d spot %s headroom placeholders (no spot capacity it can launch)", ev.placeholders, arch))
+	}
+	if ev.aged > 0 || len(parts) == 0 {
+		parts = append(parts, fmt.Sprintf("%d spot-pinned %s job pods pending longer than %s", ev.aged, arch, pendingAfter))
 	}
 	return cause, strings.Join(parts, "; ")
 }

@@ -59,7 +59,8 @@ func (s State) AnyDegraded() bool { return len(s.Degraded) > 0 }
 // Next computes the state after observing snap and the spot failures that
 // Karpenter's NodeClaims showed. Evidence against an arch's spot is a
 // spot-pinned pod of that arch that has waited PendingAfter or that
-// Karpenter said it could not schedule, or a spot NodeClaim failure of that
+// Karpenter said it could not schedule (a job pod, or a spot headroom
+// placeholder that a job preempted), or a spot NodeClaim failure of that
 // arch in the last PendingAfter; the arch becomes
 // degraded as soon as it has MinPending pieces of evidence, so a NodeClaim
 // failure acts at once, without waiting for pods to age. The arch recovers
@@ -93,7 +94,8 @@ func Next(cfg v1alpha1.FallbackPolicy, prev State, snap *pressure.Snapshot, fail
 		}
 		if n := spot.Evidence(now, cfg.PendingAfter.Value()); n+len(fails) >= cfg.MinPending {
 			aged := spot.PendingLongerThan(now, cfg.PendingAfter.Value())
-			cause, reason := explain(arch, aged, n-aged, cfg.PendingAfter.String(), fails)
+			ev := podEvidence{aged: aged, placeholders: spot.PlaceholdersGaveUp, gaveUp: n - aged - spot.PlaceholdersGaveUp}
+			cause, reason := explain(arch, ev, cfg.PendingAfter.String(), fails)
 			next.Degraded = append(next.Degraded, policy.DegradedCapacity{
 				Arch: arch, CapacityType: v1alpha1.CapacitySpot, Since: now.UTC().Truncate(time.Second),
 				Reason: reason, Cause: cause,

@@ -115,16 +115,20 @@ func TestNextKarpenterGaveUp(t *testing.T) {
 		name          string
 		pending       []time.Duration // waited, at t0+10m
 		gaveUp        []time.Duration // of those, the ones Karpenter gave up on
+		placeholders  int             // spot placeholders Karpenter gave up on
 		degraded      bool
 		cause, reason string
 	}{
-		{"a young pod Karpenter gave up on is not enough alone (minPending 2)", []time.Duration{10 * time.Second}, []time.Duration{10 * time.Second}, false, "", ""},
-		{"two young pods Karpenter gave up on", []time.Duration{10 * time.Second, 20 * time.Second}, []time.Duration{10 * time.Second, 20 * time.Second},
+		{"a young pod Karpenter gave up on is not enough alone (minPending 2)", []time.Duration{10 * time.Second}, []time.Duration{10 * time.Second}, 0, false, "", ""},
+		{"two young pods Karpenter gave up on", []time.Duration{10 * time.Second, 20 * time.Second}, []time.Duration{10 * time.Second, 20 * time.Second}, 0,
 			true, fallback.CauseUnschedulable, "Karpenter could not schedule 2 spot-pinned arm64 job pods (no spot capacity it can launch)"},
-		{"an aged pod and a young one Karpenter gave up on", []time.Duration{4 * time.Minute, 20 * time.Second}, []time.Duration{20 * time.Second},
+		{"an aged pod and a young one Karpenter gave up on", []time.Duration{4 * time.Minute, 20 * time.Second}, []time.Duration{20 * time.Second}, 0,
 			true, fallback.CauseUnschedulable, "Karpenter could not schedule 1 spot-pinned arm64 job pods (no spot capacity it can launch); 1 spot-pinned arm64 job pods pending longer than 3m"},
-		{"an aged pod Karpenter gave up on counts once", []time.Duration{4 * time.Minute}, []time.Duration{4 * time.Minute}, false, "", ""},
-		{"young pods Karpenter did not give up on are only waiting", []time.Duration{10 * time.Second, 20 * time.Second}, nil, false, "", ""},
+		{"an aged pod Karpenter gave up on counts once", []time.Duration{4 * time.Minute}, []time.Duration{4 * time.Minute}, 0, false, "", ""},
+		{"young pods Karpenter did not give up on are only waiting", []time.Duration{10 * time.Second, 20 * time.Second}, nil, 0, false, "", ""},
+		{"a placeholder Karpenter gave up on, with a young job pod", []time.Duration{10 * time.Second}, []time.Duration{10 * time.Second}, 1,
+			true, fallback.CauseUnschedulable, "Karpenter could not schedule 1 spot-pinned arm64 job pods (no spot capacity it can launch); " +
+				"Karpenter could not schedule 1 spot arm64 headroom placeholders (no spot capacity it can launch)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,6 +140,7 @@ func TestNextKarpenterGaveUp(t *testing.T) {
 			for _, w := range tc.gaveUp {
 				b.GaveUpSince = append(b.GaveUpSince, now.Add(-w))
 			}
+			b.PlaceholdersGaveUp = tc.placeholders
 			s := &pressure.Snapshot{Now: now, Buckets: map[pressure.Key]*pressure.Bucket{{Arch: "arm64", CapacityType: "spot", Pool: "ci-spot"}: b}}
 			next := fallback.Next(c, fallback.State{}, s, nil)
 			if !tc.degraded {

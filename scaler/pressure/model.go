@@ -28,13 +28,20 @@ type Bucket struct {
 	// GaveUpSince holds, of those, the pending pods Karpenter said it could
 	// not schedule (see signals.KarpenterGaveUp).
 	GaveUpSince []time.Time
+	// PlaceholdersGaveUp counts jobfit's pending headroom placeholders in
+	// this cell that Karpenter said it could not schedule. They are not
+	// demand, but they are the first pods to need new capacity: a job
+	// preempts one and starts at once, and the placeholder asks Karpenter
+	// for a node before any job has to.
+	PlaceholdersGaveUp int
 }
 
 // Evidence counts the pending pods that show their capacity is missing:
-// those that have waited at least d, and the younger ones Karpenter
-// already said it could not schedule. Each pod counts once.
+// those that have waited at least d, the younger ones Karpenter already
+// said it could not schedule, and the placeholders Karpenter could not
+// schedule. Each pod counts once.
 func (b *Bucket) Evidence(now time.Time, d time.Duration) int {
-	n := b.PendingLongerThan(now, d)
+	n := b.PendingLongerThan(now, d) + b.PlaceholdersGaveUp
 	for _, s := range b.GaveUpSince {
 		if now.Sub(s) < d {
 			n++
@@ -71,12 +78,22 @@ type Size struct{ MilliCPU, Memory int64 }
 // Build computes the snapshot of the job pods at now. pods must already be
 // job pods (see policy.IsJobPod); finished pods are skipped.
 func Build(now time.Time, pods []*corev1.Pod, nodePools []*karpv1.NodePool) *Snapshot {
-	return BuildWith(now, pods, nodePools, nil)
+	return BuildWith(now, pods, nodePools, Karpenter{})
 }
 
-// BuildWith is Build that also marks the pending pods in gaveUp, the UIDs
-// of pods Karpenter said it could not schedule.
-func BuildWith(now time.Time, pods []*corev1.Pod, nodePools []*karpv1.NodePool, gaveUp sets.Set[types.UID]) *Snapshot {
+// Karpenter is what Karpenter said about pods, for BuildWith.
+type Karpenter struct {
+	// GaveUp are the UIDs of the pods Karpenter said it could not schedule
+	// (signals.KarpenterGaveUp).
+	GaveUp sets.Set[types.UID]
+	// Placeholders are jobfit's headroom pods: those pending in GaveUp are
+	// counted (Bucket.PlaceholdersGaveUp), never as demand.
+	Placeholders []*corev1.Pod
+}
+
+// BuildWith is Build that also marks the pending pods Karpenter gave up on,
+// job pods and placeholders.
+func BuildWith(now time.Time, pods []*corev1.Pod, nodePools []*karpv1.NodePool, k Karpenter) *Snapshot {
 	s := &Snapshot{Now: now, Buckets: map[Key]*Bucket{}, Sizes: map[string][]Size{}}
 	m := newMatcher(nodePools)
 	for _, pod := range pods {
@@ -89,11 +106,7 @@ func BuildWith(now time.Time, pods []*corev1.Pod, nodePools []*karpv1.NodePool, 
 		if len(pl.pools) > 0 {
 			key.Pool = pl.pools[0]
 		}
-		b := s.Buckets[key]
-		if b == nil {
-			b = &Bucket{}
-			s.Buckets[key] = b
-		}
+		b := s.bucket(key)
 		cpu, mem := Requests(pod)
 		s.Sizes[pl.arch] = append(s.Sizes[pl.arch], Size{MilliCPU: cpu, Memory: mem})
 		if phase == PhaseRunning {
@@ -105,11 +118,32 @@ func BuildWith(now time.Time, pods []*corev1.Pod, nodePools []*karpv1.NodePool, 
 		b.PendingMemory += mem
 		since := PendingSince(pod)
 		b.PendingSince = append(b.PendingSince, since)
-		if gaveUp.Has(pod.UID) {
+		if k.GaveUp.Has(pod.UID) {
 			b.GaveUpSince = append(b.GaveUpSince, since)
 		}
 	}
+	for _, pod := range k.Placeholders {
+		if !k.GaveUp.Has(pod.UID) || PodPhase(pod) != PhasePending {
+			continue
+		}
+		// A placeholder no pool can serve (a template without the pools'
+		// tolerations, say) is a misconfiguration, not missing capacity.
+		pl := m.place(pod)
+		if len(pl.pools) == 0 {
+			continue
+		}
+		s.bucket(Key{Arch: pl.arch, CapacityType: pl.capacityType, Pool: pl.pools[0]}).PlaceholdersGaveUp++
+	}
 	return s
+}
+
+func (s *Snapshot) bucket(key Key) *Bucket {
+	b := s.Buckets[key]
+	if b == nil {
+		b = &Bucket{}
+		s.Buckets[key] = b
+	}
+	return b
 }
 
 // Sum adds up the buckets whose key satisfies keep.
@@ -125,6 +159,7 @@ func (s *Snapshot) Sum(keep func(Key) bool) Bucket {
 		total.PendingMemory += b.PendingMemory
 		total.PendingSince = append(total.PendingSince, b.PendingSince...)
 		total.GaveUpSince = append(total.GaveUpSince, b.GaveUpSince...)
+		total.PlaceholdersGaveUp += b.PlaceholdersGaveUp
 	}
 	return total
 }

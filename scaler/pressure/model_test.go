@@ -74,10 +74,36 @@ func TestTypicalSizeIsTheMedian(t *testing.T) {
 
 func TestBuildWithMarksThePodsKarpenterGaveUpOn(t *testing.T) {
 	a, b, c := jobPod("a", pinned("arm64", "spot")), jobPod("b", pinned("arm64", "spot")), jobPod("c", pinned("arm64", "spot"), running)
-	snap := pressure.BuildWith(t0.Add(time.Minute), []*corev1.Pod{a, b, c}, nil, sets.New[types.UID]("a", "c"))
+	snap := pressure.BuildWith(t0.Add(time.Minute), []*corev1.Pod{a, b, c}, nil, pressure.Karpenter{GaveUp: sets.New[types.UID]("a", "c")})
 	bucket := snap.Sum(func(k pressure.Key) bool { return k.Arch == "arm64" })
 	assert.Equal(t, 2, bucket.Pending)
 	assert.Len(t, bucket.GaveUpSince, 1, "only pending pods: c runs")
 	assert.Equal(t, 1, bucket.Evidence(t0.Add(time.Minute), 3*time.Minute), "a, young, counts; b only waits")
 	assert.Equal(t, 2, bucket.Evidence(t0.Add(4*time.Minute), 3*time.Minute), "both aged; a counts once")
+}
+
+func TestBuildWithCountsPlaceholdersKarpenterGaveUpOn(t *testing.T) {
+	spot := nodePool("ci-spot", "spot", 100)
+	spot.Spec.Template.Spec.Taints = []corev1.Taint{{Key: "ci", Value: "true", Effect: corev1.TaintEffectNoSchedule}}
+	var tolerates podOpt = func(p *corev1.Pod) {
+		p.Spec.Tolerations = []corev1.Toleration{{Key: "ci", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoSchedule}}
+	}
+	placeholder := func(name string, opts ...podOpt) *corev1.Pod {
+		p := jobPod(name, append([]podOpt{pinned("amd64", "spot")}, opts...)...)
+		p.Labels = map[string]string{"jobfit.dev/headroom": "amd64"}
+		p.Annotations = nil
+		return p
+	}
+	gaveUp := placeholder("p-gave-up", tolerates)
+	waiting := placeholder("p-waiting", tolerates)
+	bound := placeholder("p-bound", tolerates, running)
+	untolerated := placeholder("p-no-toleration")
+	snap := pressure.BuildWith(t0, nil, []*karpv1.NodePool{spot}, pressure.Karpenter{
+		GaveUp:       sets.New[types.UID]("p-gave-up", "p-bound", "p-no-toleration"),
+		Placeholders: []*corev1.Pod{gaveUp, waiting, bound, untolerated},
+	})
+	b := snap.Sum(func(k pressure.Key) bool { return k.Arch == "amd64" && k.CapacityType == "spot" })
+	assert.Equal(t, 1, b.PlaceholdersGaveUp, "pending, given up on, and a pool that could serve it")
+	assert.Equal(t, 0, b.Pending+b.Running, "placeholders are never demand")
+	assert.Equal(t, 1, b.Evidence(t0, 3*time.Minute))
 }

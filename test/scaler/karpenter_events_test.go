@@ -110,3 +110,37 @@ func TestWatchSeesKarpenterEvents(t *testing.T) {
 	}, 30*time.Second, 100*time.Millisecond, "arm64 spot is degraded from Karpenter's Event")
 	assert.Equal(t, fallback.CauseUnschedulable, st.Degraded[0].Cause)
 }
+
+// TestPlaceholderKarpenterCannotRelaunchDegradesAtOnce: a job preempts a
+// spot placeholder and starts at once; the placeholder, pending again,
+// is the first pod to ask Karpenter for spot capacity. When Karpenter says
+// it cannot schedule it, the arch's spot is degraded before any job waits.
+func TestPlaceholderKarpenterCannotRelaunchDegradesAtOnce(t *testing.T) {
+	ctx := t.Context()
+	applyExamples(ctx, t)
+	h := newHarness(ctx, t, signalsPolicy+`headroom:
+  enabled: true
+  perArch:
+    amd64: {min: 1, max: 1}
+  podTemplate: {cpu: 500m, memory: 1Gi, tolerations: [{key: ci.example.com/runner, operator: Exists}]}
+`)
+	h.reconcileHeadroom(ctx, t)
+	pods := placeholders(ctx, t, h.ns)
+	require.Len(t, pods, 1)
+	h.pass(ctx, t)
+	_, written := capacityStatus(ctx, t, h.ns)
+	assert.False(t, written, "a pending placeholder alone is no evidence")
+
+	karpenterEvent(ctx, t, &pods[0], "karpenter", "FailedScheduling", h.clock.Now())
+	h.pass(ctx, t)
+	st, written := capacityStatus(ctx, t, h.ns)
+	require.True(t, written)
+	require.True(t, st.IsDegraded("amd64", v1alpha1.CapacitySpot), "%+v", st)
+	assert.Equal(t, fallback.CauseUnschedulable, st.Degraded[0].Cause)
+	assert.Contains(t, st.Degraded[0].Reason, "Karpenter could not schedule 1 spot amd64 headroom placeholders")
+
+	h.reconcileHeadroom(ctx, t)
+	pods = placeholders(ctx, t, h.ns)
+	require.Len(t, pods, 1)
+	assert.Equal(t, v1alpha1.CapacityOnDemand, pods[0].Spec.NodeSelector[policy.LabelCapacityType], "the pending spot placeholder is replaced by an on-demand one")
+}
