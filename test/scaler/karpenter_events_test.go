@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -85,17 +84,8 @@ func TestWatchSeesKarpenterEvents(t *testing.T) {
 	applyExamples(ctx, t)
 	ns := "jobfit-events-" + rand.String(5)
 	ciNS := "ci-events-" + rand.String(5)
-	for _, n := range []string{ns, ciNS} {
-		require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}))
-	}
-	require.NoError(t, k8s.Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: "jobfit-scaler", Namespace: ns, Labels: map[string]string{policy.PolicyLabel: "scaler"}},
-		Data:       map[string]string{policy.PolicyDataKey: signalsPolicy},
-	}))
-	sp := startScaler(t, ns)
-	require.Eventually(t, func() bool {
-		return testutil.ToFloat64(sp.controllers.Metrics.NodeClassReady.WithLabelValues(exampleNodeClass)) == 1
-	}, 30*time.Second, 50*time.Millisecond, "the scaler has made a pass")
+	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ciNS}}))
+	startScalerWithSignalsPolicy(ctx, t, ns)
 
 	h := &harness{ciNS: ciNS}
 	pod := h.jobPod(ctx, t, "arm64", v1alpha1.CapacitySpot, "1")

@@ -1,6 +1,7 @@
 package scaler_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -28,17 +29,7 @@ func TestWatchSeesNodeClaimsThatAreGone(t *testing.T) {
 	ctx := t.Context()
 	applyExamples(ctx, t)
 	ns := "jobfit-watch-" + rand.String(5)
-	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
-	require.NoError(t, k8s.Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: "jobfit-scaler", Namespace: ns, Labels: map[string]string{policy.PolicyLabel: "scaler"}},
-		Data:       map[string]string{policy.PolicyDataKey: signalsPolicy},
-	}))
-	sp := startScaler(t, ns)
-	// Wait for a first pass (it reports the example EC2NodeClass Ready):
-	// the controller then watches NodeClaims.
-	require.Eventually(t, func() bool {
-		return testutil.ToFloat64(sp.controllers.Metrics.NodeClassReady.WithLabelValues(exampleNodeClass)) == 1
-	}, 30*time.Second, 50*time.Millisecond, "the scaler has made a pass")
+	startScalerWithSignalsPolicy(ctx, t, ns)
 
 	nc := spotNodeClaim(ctx, t, false)
 	nc.Finalizers = nil
@@ -56,4 +47,20 @@ func TestWatchSeesNodeClaimsThatAreGone(t *testing.T) {
 	}, 30*time.Second, 100*time.Millisecond, "arm64 spot is degraded from the deleted NodeClaim alone")
 	assert.Equal(t, string(signals.CauseInsufficientCapacity), st.Degraded[0].Cause)
 	assert.Contains(t, st.Degraded[0].Reason, nc.Name)
+}
+
+// startScalerWithSignalsPolicy runs a whole scaler manager in a new
+// namespace ns with signalsPolicy, and waits for its first pass (it reports
+// the example EC2NodeClass Ready): its watches are then running.
+func startScalerWithSignalsPolicy(ctx context.Context, t *testing.T, ns string) {
+	t.Helper()
+	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
+	require.NoError(t, k8s.Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "jobfit-scaler", Namespace: ns, Labels: map[string]string{policy.PolicyLabel: "scaler"}},
+		Data:       map[string]string{policy.PolicyDataKey: signalsPolicy},
+	}))
+	sp := startScaler(t, ns)
+	require.Eventually(t, func() bool {
+		return testutil.ToFloat64(sp.controllers.Metrics.NodeClassReady.WithLabelValues(exampleNodeClass)) == 1
+	}, 30*time.Second, 50*time.Millisecond, "the scaler has made a pass")
 }
