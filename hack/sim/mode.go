@@ -143,9 +143,43 @@ func installJobfit(ctx context.Context, o *options, s *stack.Stack, tools *tools
 	if err := stack.CreateObjects(ctx, c, cm); err != nil {
 		return err
 	}
+	headroomNS, err := installHeadroom(ctx, c, o.Manifests)
+	if err != nil {
+		return err
+	}
 	period := max(time.Second, time.Duration(float64(30*time.Second)/o.Speed)).Round(time.Second)
 	return s.Run("jobfit-scaler", tools.jobfit, env, "scaler", "--metrics-bind-address=0", "--health-probe-bind-address=0",
-		"--sync-period="+period.String())
+		"--headroom-namespace="+headroomNS, "--sync-period="+period.String())
+}
+
+// installHeadroom creates the shipped headroom objects (manifests/base/
+// headroom: the namespace, its ServiceAccount and the PriorityClass the
+// scaler requires) and returns the namespace, which the scaler is then
+// told, as the shipped Deployment tells it.
+func installHeadroom(ctx context.Context, c client.Client, manifests string) (string, error) {
+	files, err := filepath.Glob(filepath.Join(manifests, "base", "headroom", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		return "", fmt.Errorf("no headroom manifests in %s/base/headroom", manifests)
+	}
+	ns := ""
+	for _, f := range files {
+		objs, err := stack.ReadObjects(f)
+		if err != nil {
+			return "", err
+		}
+		for _, obj := range objs {
+			if obj.GetKind() == "Namespace" {
+				ns = obj.GetName()
+			}
+		}
+		if err := stack.CreateObjects(ctx, c, objs...); err != nil {
+			return "", err
+		}
+	}
+	if ns == "" {
+		return "", fmt.Errorf("%s/base/headroom holds no Namespace", manifests)
+	}
+	return ns, nil
 }
 
 // waitForWebhook dry-runs a job pod until jobfit mutates it: the webhook

@@ -6,11 +6,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/hack/sim/cluster"
 	"jobfit.dev/jobfit/hack/sim/replay"
 	"jobfit.dev/jobfit/hack/sim/report"
 	"jobfit.dev/jobfit/hack/sim/trace"
+	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/test/stack"
 )
 
@@ -30,7 +33,9 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 		return nil, err
 	}
 	if mode == modeJobfit {
-		warmUp(rctx, s, o)
+		if err := warmUp(rctx, s, o); err != nil {
+			return nil, err
+		}
 	}
 	clock := replay.Clock{Start: tr.Start(), Wall0: time.Now().Add(time.Second), Speed: o.Speed}
 	logf("%s: replaying %d jobs (%s of trace time)", mode, len(tr.Jobs), tr.End().Sub(tr.Start()).Round(time.Second))
@@ -56,29 +61,60 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 
 // warmUp gives the scaler the time it would have had before the trace's
 // first job in a real cluster: until its placeholder pods are running, or
-// three boot times.
-func warmUp(ctx context.Context, s *stack.Stack, o *options) {
+// three boot times. A ScalerPolicy with headroom whose scaler made no
+// placeholder at all is an error: the replay would measure jobfit without
+// the headroom it ships with (the scaler's log says why).
+func warmUp(ctx context.Context, s *stack.Stack, o *options) error {
+	wantHeadroom, err := headroomWanted(o)
+	if err != nil {
+		return err
+	}
 	deadline := time.Now().Add(3*time.Duration(float64(o.Boot)/o.Speed) + 5*time.Second)
+	total, running := 0, 0
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		var pods corev1.PodList
-		if err := s.Client.List(ctx, &pods); err == nil {
-			total, running := 0, 0
+		if err := s.Client.List(ctx, &pods, client.HasLabels{policy.HeadroomLabel}); err == nil {
+			total, running = len(pods.Items), 0
 			for _, p := range pods.Items {
-				if _, ok := p.Labels["jobfit.dev/headroom"]; ok {
-					total++
-					if p.Status.Phase == corev1.PodRunning {
-						running++
-					}
+				if p.Status.Phase == corev1.PodRunning {
+					running++
 				}
 			}
 			if total > 0 && running == total {
 				logf("jobfit: %d headroom placeholders running before the first job", running)
-				return
+				return nil
 			}
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	logf("jobfit: warm-up over without every headroom placeholder running")
+	if wantHeadroom && total == 0 && ctx.Err() == nil {
+		return fmt.Errorf("the ScalerPolicy %s enables headroom with a minimum, but the scaler created no placeholder (see jobfit-scaler.log, keep it with --logs)", o.ScalerPolicy)
+	}
+	logf("jobfit: warm-up over with %d of %d headroom placeholders running", running, total)
+	return nil
+}
+
+// headroomWanted reports whether the ScalerPolicy enables headroom with a
+// minimum above zero for some arch, so that placeholders must appear.
+func headroomWanted(o *options) (bool, error) {
+	cm, _, err := cluster.ScalerPolicy(o.ScalerPolicy, o.Speed)
+	if err != nil {
+		return false, err
+	}
+	doc, _, _ := unstructured.NestedString(cm.Object, "data", "policy.yaml")
+	p, errs := policy.LoadScalerPolicy([]byte(doc))
+	if len(errs) > 0 {
+		return false, errs.ToAggregate()
+	}
+	if !p.Headroom.Enabled {
+		return false, nil
+	}
+	for _, a := range p.Headroom.PerArch {
+		if a.Min > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // startProgress prints the replay's progress every 30 s of wall time.
