@@ -129,9 +129,8 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy)
 			}
 			tmpl := c.template(p, arch)
 			size := headroom.Size(tmpl, snap, arch)
-			pending := snap.Sum(func(k pressure.Key) bool { return k.Arch == arch }).Pending
 			free := headroom.FreeSlots(rooms[roomKey{arch: arch, capacityType: tmpl.CapacityType}],
-				pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()}, pending)
+				pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()})
 			want[arch] = headroom.CountByArrivals(cfg, c.history.Growth(arch, cfg.LeadTime.Value(), cfg.Quantile), free, now)
 		}
 	}

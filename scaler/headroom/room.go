@@ -12,10 +12,15 @@ type NodeRoom struct {
 }
 
 // FreeSlots counts the pods of size that fit in the room left on nodes,
-// node by node (room split over two nodes does not fit a pod), less the
-// pending job pods that will take some of it. A size with no CPU or no
-// memory counts nothing: the slots would be unbounded.
-func FreeSlots(nodes []NodeRoom, size pressure.Size, pending int) int {
+// node by node (room split over two nodes does not fit a pod). A size with
+// no CPU or no memory counts nothing: the slots would be unbounded.
+//
+// Pending job pods are not taken off: they are already in the demand
+// whose growth the headroom covers, and the room they take shows once they
+// are bound. Taking them off made the count jump with every burst and
+// fall back a moment later when the burst took the placeholders' room,
+// creating placeholders (and nodes for them) that were deleted at once.
+func FreeSlots(nodes []NodeRoom, size pressure.Size) int {
 	if size.MilliCPU <= 0 || size.Memory <= 0 {
 		return 0
 	}
@@ -28,5 +33,5 @@ func FreeSlots(nodes []NodeRoom, size pressure.Size, pending int) int {
 		}
 		n += int(min(cpu/size.MilliCPU, mem/size.Memory))
 	}
-	return max(n-pending, 0)
+	return n
 }

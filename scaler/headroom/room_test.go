@@ -16,24 +16,21 @@ func TestFreeSlots(t *testing.T) {
 		return headroom.NodeRoom{Allocatable: pressure.Size{MilliCPU: cpu, Memory: mem}, Used: pressure.Size{MilliCPU: usedCPU, Memory: usedMem}}
 	}
 	cases := []struct {
-		name    string
-		nodes   []headroom.NodeRoom
-		size    pressure.Size
-		pending int
-		want    int
+		name  string
+		nodes []headroom.NodeRoom
+		size  pressure.Size
+		want  int
 	}{
-		{"no nodes", nil, job, 0, 0},
-		{"an empty 4-CPU node", []headroom.NodeRoom{node(3920, 6*gi, 0, 0)}, job, 0, 5},
-		{"memory is the tighter bound", []headroom.NodeRoom{node(3920, 2*gi, 0, 0)}, job, 0, 1},
-		{"room split over two nodes does not fit a pod", []headroom.NodeRoom{node(3920, 6*gi, 3500, gi), node(3920, 6*gi, 3500, gi)}, job, 0, 0},
-		{"a full node counts nothing, never negative", []headroom.NodeRoom{node(3920, 6*gi, 4000, 7*gi), node(3920, 6*gi, 0, 0)}, job, 0, 5},
-		{"pending job pods take free slots first", []headroom.NodeRoom{node(3920, 6*gi, 0, 0)}, job, 3, 2},
-		{"more pending than free", []headroom.NodeRoom{node(3920, 6*gi, 0, 0)}, job, 9, 0},
-		{"a size without memory counts nothing", []headroom.NodeRoom{node(3920, 6*gi, 0, 0)}, pressure.Size{MilliCPU: 500}, 0, 0},
+		{"no nodes", nil, job, 0},
+		{"an empty 4-CPU node", []headroom.NodeRoom{node(3920, 6*gi, 0, 0)}, job, 5},
+		{"memory is the tighter bound", []headroom.NodeRoom{node(3920, 2*gi, 0, 0)}, job, 1},
+		{"room split over two nodes does not fit a pod", []headroom.NodeRoom{node(3920, 6*gi, 3500, gi), node(3920, 6*gi, 3500, gi)}, job, 0},
+		{"a full node counts nothing, never negative", []headroom.NodeRoom{node(3920, 6*gi, 4000, 7*gi), node(3920, 6*gi, 0, 0)}, job, 5},
+		{"a size without memory counts nothing", []headroom.NodeRoom{node(3920, 6*gi, 0, 0)}, pressure.Size{MilliCPU: 500}, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, headroom.FreeSlots(tc.nodes, tc.size, tc.pending))
+			assert.Equal(t, tc.want, headroom.FreeSlots(tc.nodes, tc.size))
 		})
 	}
 }
