@@ -17,26 +17,20 @@ import (
 // restart of Karpenter (NudgePending).
 const AnnotationNudged = "sim.jobfit.dev/karpenter-restarted"
 
-// WaitKarpenterSynced pokes Karpenter until its cluster state reads
-// synced (karpenter_cluster_state_synced 1), then pokes it once more.
-// Karpenter only checks that it is synced when something triggers its
-// provisioner, and drops the trigger while it is not; a restarted Karpenter
-// left alone reports synced, and looks at the pods already pending, only at
-// its next 10-second requeue. poke is NudgePending.
-func WaitKarpenterSynced(ctx context.Context, metricsURL string, timeout time.Duration, poke func(context.Context) error) error {
+// WaitKarpenterSynced polls Karpenter's metrics until its cluster state is
+// synced (karpenter_cluster_state_synced 1): before that, its provisioner
+// drops what it is triggered for.
+func WaitKarpenterSynced(ctx context.Context, metricsURL string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		if err := poke(ctx); err != nil {
-			return err
-		}
 		if synced, _ := karpenterSynced(ctx, metricsURL); synced {
-			return poke(ctx)
+			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("karpenter's cluster state not synced within %s (%s)", timeout, metricsURL)
-		case <-time.After(250 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
