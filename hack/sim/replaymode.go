@@ -214,11 +214,5 @@ func restartKarpenter(ctx context.Context, s *stack.Stack) error {
 	if n > 0 {
 		logf("spot outage: %d node launches in flight were lost with the provider's restart; their NodeClaims were deleted so Karpenter replaces them", n)
 	}
-	if err := replay.WaitKarpenterSynced(ctx, s.KarpenterMetrics, time.Minute); err != nil {
-		return err
-	}
-	if _, err := replay.NudgePending(ctx, s.Client, runnerNamespace, time.Now()); err != nil {
-		return err
-	}
 	return nil
 }

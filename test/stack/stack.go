@@ -56,8 +56,6 @@ type Stack struct {
 	Client     client.Client
 	// Karpenter is the Karpenter process, for restarts with other flags.
 	Karpenter *Process
-	// KarpenterMetrics is the URL of Karpenter's Prometheus metrics.
-	KarpenterMetrics string
 
 	env      *envtest.Environment
 	procs    []*Process
@@ -145,7 +143,6 @@ func (s *Stack) startNodeSide(o Options) error {
 		[]string{"KUBECONFIG=" + kc, "SYSTEM_NAMESPACE=" + KarpenterNamespace},
 		append([]string{"--disable-leader-election", fmt.Sprintf("--metrics-port=%d", ports[1]),
 			fmt.Sprintf("--health-probe-port=%d", ports[2])}, o.KarpenterArgs...)...)
-	s.KarpenterMetrics = fmt.Sprintf("http://127.0.0.1:%d/metrics", ports[1])
 	if err := s.Karpenter.Start(); err != nil {
 		return err
 	}
