@@ -42,8 +42,9 @@ func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPo
 		nodes[nc.Status.NodeName] = roomKey{arch: nc.Labels[corev1.LabelArchStable], capacityType: nc.Labels[karpv1.CapacityTypeLabelKey]}
 		alloc[nc.Status.NodeName] = pressure.Size{MilliCPU: nc.Status.Allocatable.Cpu().MilliValue(), Memory: nc.Status.Allocatable.Memory().Value()}
 	}
+	out := map[roomKey][]headroom.NodeRoom{}
 	if len(nodes) == 0 {
-		return nil, nil
+		return out, nil
 	}
 	var pods corev1.PodList
 	// Read-only: the cache's pods are not copied (there may be thousands).
@@ -60,7 +61,6 @@ func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPo
 		u := used[pod.Spec.NodeName]
 		used[pod.Spec.NodeName] = pressure.Size{MilliCPU: u.MilliCPU + cpu, Memory: u.Memory + mem}
 	}
-	out := map[roomKey][]headroom.NodeRoom{}
 	for name, key := range nodes {
 		out[key] = append(out[key], headroom.NodeRoom{Allocatable: alloc[name], Used: used[name]})
 	}

@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
@@ -53,17 +52,8 @@ func initializedSpotNode(ctx context.Context, t *testing.T) string {
 // jobPodOn creates a running amd64 spot job pod of 1 CPU, 2 GiB on node.
 func (h *harness) jobPodOn(ctx context.Context, t *testing.T, node string) {
 	t.Helper()
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "runner-abc123-project-1-concurrent-", Namespace: h.ciNS,
-			Labels:      map[string]string{"job.runner.gitlab.com/pod": "runner-abc123-project-1-concurrent-0"},
-			Annotations: map[string]string{"job.runner.gitlab.com/id": "4243"}},
-		Spec: corev1.PodSpec{
-			NodeName:     node,
-			NodeSelector: map[string]string{policy.LabelArch: "amd64", policy.LabelCapacityType: v1alpha1.CapacitySpot},
-			Containers: []corev1.Container{{Name: "build", Image: "alpine",
-				Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi")}}}},
-		},
-	}
+	pod := h.newJobPod("amd64", v1alpha1.CapacitySpot, "1")
+	pod.Spec.NodeName = node
 	require.NoError(t, k8s.Create(ctx, pod))
 	running(ctx, t, pod)
 }

@@ -175,7 +175,14 @@ func (h *harness) reconcileHeadroom(ctx context.Context, t *testing.T) {
 // jobPod creates a GitLab job pod pinned to arch and capacity type.
 func (h *harness) jobPod(ctx context.Context, t *testing.T, arch, capacityType, cpu string) *corev1.Pod {
 	t.Helper()
-	pod := &corev1.Pod{
+	pod := h.newJobPod(arch, capacityType, cpu)
+	require.NoError(t, k8s.Create(ctx, pod))
+	return pod
+}
+
+// newJobPod is the GitLab job pod jobPod creates, not yet created.
+func (h *harness) newJobPod(arch, capacityType, cpu string) *corev1.Pod {
+	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "runner-abc123-project-1-concurrent-", Namespace: h.ciNS,
 			Labels:      map[string]string{"job.runner.gitlab.com/pod": "runner-abc123-project-1-concurrent-0"},
 			Annotations: map[string]string{"job.runner.gitlab.com/id": "4242"}},
@@ -189,8 +196,6 @@ func (h *harness) jobPod(ctx context.Context, t *testing.T, arch, capacityType, 
 			},
 		},
 	}
-	require.NoError(t, k8s.Create(ctx, pod))
-	return pod
 }
 
 func helperArch(arch string) string {
