@@ -50,10 +50,22 @@ func rows(rep report.Report) []row {
 	if len(rep.Runs) > 0 && rep.Runs[0].SpotOutage != nil {
 		out = append(out,
 			f("outage: first on-demand after (s)", func(r report.Run) string { return opt(r.SpotOutage.FirstOnDemandAfter) }),
+			f("  floor: first need + boot (s)", func(r report.Run) string { return opt(r.SpotOutage.FirstOnDemandFloor) }),
+			f("  ratio to the floor", func(r report.Run) string {
+				return ratio(r.SpotOutage.FirstOnDemandAfter, r.SpotOutage.FirstOnDemandFloor)
+			}),
 			f("outage: wait p95 during (s)", func(r report.Run) string { return opt(r.SpotOutage.WaitP95During) }),
 			f("outage: back to spot after (s)", func(r report.Run) string { return opt(r.SpotOutage.BackToSpotAfter) }))
 	}
 	return out
+}
+
+// ratio is a/b to two places, or "-" where either is missing.
+func ratio(a, b *float64) string {
+	if a == nil || b == nil || *b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", *a / *b)
 }
 
 // printTable prints the runs side by side; times are trace seconds.

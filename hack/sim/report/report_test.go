@@ -124,9 +124,12 @@ func TestSpotOutage(t *testing.T) {
 	jobs := []JobResult{
 		// Before: spot.
 		{Created: 900, Running: at(905), IntentCapacity: "spot", NodeCapacity: "spot"},
-		// During: waits, then on-demand 70 s after the start.
-		{Created: 1010, Running: at(1070), IntentCapacity: "spot", NodeCapacity: "on-demand"},
-		{Created: 1500, Running: at(1502), IntentCapacity: "spot", NodeCapacity: "on-demand"},
+		// During: fits a spot node already up, so it does not show the outage.
+		{Created: 1003, Running: at(1004), IntentCapacity: "spot", NodeCapacity: "spot", NodeLaunched: at(400)},
+		// Finds no room (its node launched after it arrived), waits, then
+		// on-demand 70 s after the start.
+		{Created: 1010, Running: at(1070), IntentCapacity: "spot", NodeCapacity: "on-demand", NodeLaunched: at(1020)},
+		{Created: 1500, Running: at(1502), IntentCapacity: "spot", NodeCapacity: "on-demand", NodeLaunched: at(1020)},
 		// A job asking for on-demand does not count as fallback.
 		{Created: 1001, Running: at(1002), IntentCapacity: "on-demand", NodeCapacity: "on-demand"},
 		// After: still on-demand until recovery, then spot again.
@@ -134,15 +137,18 @@ func TestSpotOutage(t *testing.T) {
 		{Created: 2300, Running: at(2340), IntentCapacity: "spot", NodeCapacity: "spot"},
 		{Created: 2400, Running: at(2401), IntentCapacity: "spot", NodeCapacity: "spot"},
 	}
-	r := Summarise(Input{Mode: "jobfit", Jobs: jobs, To: 3000, PollTimeout: 180, Price: func(string, string) float64 { return 0 }, Outage: &w})
+	r := Summarise(Input{Mode: "jobfit", Jobs: jobs, To: 3000, PollTimeout: 180, Price: func(string, string) float64 { return 0 }, Outage: &w, Boot: 40})
 	require.NotNil(t, r.SpotOutage)
 	assert.Equal(t, 70.0, *r.SpotOutage.FirstOnDemandAfter)
-	assert.Equal(t, 60.0, *r.SpotOutage.WaitP95During, "waits 60, 2, 1 during the window")
+	require.NotNil(t, r.SpotOutage.FirstOnDemandFloor)
+	assert.Equal(t, 50.0, *r.SpotOutage.FirstOnDemandFloor, "the first spot job that found no room came 10 s in; plus a 40 s boot")
+	assert.Equal(t, 60.0, *r.SpotOutage.WaitP95During, "waits 60, 2, 1, 1 during the window")
 	assert.Equal(t, 300.0, *r.SpotOutage.BackToSpotAfter)
 
 	reactive := Summarise(Input{Mode: "reactive", Jobs: jobs[:1], To: 3000, PollTimeout: 180, Price: func(string, string) float64 { return 0 }, Outage: &w})
 	assert.Nil(t, reactive.SpotOutage.FirstOnDemandAfter, "never fell back")
 	assert.Nil(t, reactive.SpotOutage.BackToSpotAfter)
+	assert.Nil(t, reactive.SpotOutage.FirstOnDemandFloor, "no job arrived during the outage")
 	raw, err := json.Marshal(reactive.SpotOutage)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"first_on_demand_after_s":null,"wait_p95_during_s":null,"back_to_spot_after_s":null}`, string(raw))
@@ -160,4 +166,35 @@ func TestTimeline(t *testing.T) {
 	assert.Equal(t, []float64{0, 0, 1, 1, 0}, s.Running)
 	assert.Equal(t, []float64{1, 1, 1, 1, 0}, s.NodesSpot)
 	assert.Equal(t, []float64{0, 1, 1, 1, 1}, s.NodesOD)
+}
+
+func TestOutageFloor(t *testing.T) {
+	w := Window{Start: 1000, End: 2000}
+	for _, tc := range []struct {
+		name string
+		jobs []JobResult
+		want *float64
+	}{
+		{"a job that never ran found no room", []JobResult{
+			{Created: 1030, IntentCapacity: "spot", FailedPoll: true},
+		}, at(70)},
+		{"jobs asking for on-demand do not show a spot outage", []JobResult{
+			{Created: 1005, Running: at(1050), IntentCapacity: "on-demand", NodeCapacity: "on-demand", NodeLaunched: at(1006)},
+		}, nil},
+		{"a node of unknown launch is not counted as new", []JobResult{
+			{Created: 1005, Running: at(1050), IntentCapacity: "spot", NodeCapacity: "on-demand"},
+		}, nil},
+		{"jobs before the outage do not count", []JobResult{
+			{Created: 990, Running: at(1050), IntentCapacity: "spot", NodeCapacity: "spot", NodeLaunched: at(995)},
+		}, nil},
+		{"the earliest need wins", []JobResult{
+			{Created: 1200, Running: at(1250), IntentCapacity: "spot", NodeCapacity: "on-demand", NodeLaunched: at(1201)},
+			{Created: 1100, Running: at(1150), IntentCapacity: "spot", NodeCapacity: "on-demand", NodeLaunched: at(1100)},
+		}, at(140)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Summarise(Input{Mode: "jobfit", Jobs: tc.jobs, To: 3000, PollTimeout: 180, Price: func(string, string) float64 { return 0 }, Outage: &w, Boot: 40})
+			assert.Equal(t, tc.want, r.SpotOutage.FirstOnDemandFloor)
+		})
+	}
 }

@@ -8,7 +8,10 @@ type JobResult struct {
 	// Running is when it started; nil if it never did.
 	Running *float64
 	// Ended is when its pod went away.
-	Ended                      float64
+	Ended float64
+	// NodeLaunched is when the node it ran on was launched (its NodeClaim
+	// created); nil if it never ran or the node is unknown.
+	NodeLaunched               *float64
 	IntentArch, IntentCapacity string
 	NodeArch, NodeCapacity     string
 	FailedPoll, Disrupted      bool
@@ -21,6 +24,12 @@ func (j JobResult) Wait(pollTimeout float64) float64 {
 		return pollTimeout
 	}
 	return *j.Running - j.Created
+}
+
+// neededNode is whether the job found no room when it arrived: it ran on a
+// node launched after its creation, or never ran.
+func (j JobResult) neededNode() bool {
+	return j.Running == nil || (j.NodeLaunched != nil && *j.NodeLaunched >= j.Created)
 }
 
 // Window is a spot outage, in trace seconds.
@@ -36,6 +45,8 @@ type Input struct {
 	PollTimeout float64
 	Price       PriceFunc
 	Outage      *Window
+	// Boot is the node boot time, launch to Ready, in trace seconds.
+	Boot float64
 }
 
 // Summarise computes one run's figures.
@@ -63,18 +74,23 @@ func Summarise(in Input) Run {
 		r.NodeSeconds.ByArch[arch] += 0
 	}
 	if in.Outage != nil {
-		r.SpotOutage = outage(in.Jobs, *in.Outage, in.PollTimeout)
+		r.SpotOutage = outage(in.Jobs, *in.Outage, in.PollTimeout, in.Boot)
 	}
 	return r
 }
 
-func outage(jobs []JobResult, w Window, pollTimeout float64) *SpotOutage {
+func outage(jobs []JobResult, w Window, pollTimeout, boot float64) *SpotOutage {
 	o := &SpotOutage{}
 	var during []float64
 	var after []JobResult
 	for _, j := range jobs {
 		if j.Created >= w.Start && j.Created < w.End {
 			during = append(during, j.Wait(pollTimeout))
+			if j.IntentCapacity == "spot" && j.neededNode() {
+				if d := j.Created - w.Start + boot; o.FirstOnDemandFloor == nil || d < *o.FirstOnDemandFloor {
+					o.FirstOnDemandFloor = ptr(round(d))
+				}
+			}
 		}
 		if j.IntentCapacity != "spot" || j.Running == nil {
 			continue
