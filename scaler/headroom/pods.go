@@ -65,6 +65,7 @@ func Pod(t v1alpha1.HeadroomPodTemplate, arch, namespace string, size corev1.Res
 			// Security profile that the headroom namespace enforces.
 			SecurityContext: &corev1.PodSecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
 			NodeSelector:    sel,
+			Affinity:        packTogether(arch),
 			Tolerations:     slices.Clone(t.Tolerations),
 			Containers: []corev1.Container{{
 				Name:      "pause",
@@ -81,14 +82,35 @@ func Pod(t v1alpha1.HeadroomPodTemplate, arch, namespace string, size corev1.Res
 	}
 }
 
+// packTogether prefers the nodes that already run placeholders of arch.
+// Karpenter's shipped pools consolidate WhenEmpty, and one placeholder keeps
+// a node from being empty: spread by kube-scheduler's default scoring (least
+// allocated first), a handful of placeholders held as many nodes. Packed,
+// they hold as few as their size needs, and the others can empty and go.
+// Preferred, not required: a placeholder still goes wherever there is room.
+func packTogether(arch string) *corev1.Affinity {
+	return &corev1.Affinity{PodAffinity: &corev1.PodAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+			Weight: 100,
+			PodAffinityTerm: corev1.PodAffinityTerm{
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{policy.HeadroomLabel: arch}},
+				TopologyKey:   corev1.LabelHostname,
+			},
+		}},
+	}}
+}
+
 // Diff returns how many placeholders to create and which existing ones to
 // delete so that want remain. Pending placeholders go first (they hold no
-// capacity yet), then the newest.
+// capacity yet), then those on the nodes with the fewest placeholders (so
+// that a node can empty and be consolidated), then the newest.
 func Diff(existing []*corev1.Pod, want int) (create int, remove []*corev1.Pod) {
 	live := make([]*corev1.Pod, 0, len(existing))
+	perNode := map[string]int{}
 	for _, p := range existing {
 		if p.DeletionTimestamp == nil {
 			live = append(live, p)
+			perNode[p.Spec.NodeName]++
 		}
 	}
 	if len(live) <= want {
@@ -101,6 +123,11 @@ func Diff(existing []*corev1.Pod, want int) (create int, remove []*corev1.Pod) {
 				return -1
 			}
 			return 1
+		}
+		if !pa {
+			if c := cmp.Compare(perNode[a.Spec.NodeName], perNode[b.Spec.NodeName]); c != 0 {
+				return c
+			}
 		}
 		return cmp.Or(b.CreationTimestamp.Compare(a.CreationTimestamp.Time), cmp.Compare(a.Name, b.Name))
 	})

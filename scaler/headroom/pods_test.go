@@ -5,22 +5,21 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
 )
 
 func TestDiff(t *testing.T) {
 	t0 := at("2026-03-02T09:00:00Z")
-	pod := func(name string, age time.Duration, bound bool) *corev1.Pod {
-		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(t0.Add(-age))}}
-		if bound {
-			p.Spec.NodeName = "n"
-		}
-		return p
+	pod := func(name string, age time.Duration, node string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(t0.Add(-age))}, Spec: corev1.PodSpec{NodeName: node}}
 	}
-	existing := []*corev1.Pod{pod("old-bound", time.Hour, true), pod("new-bound", time.Minute, true), pod("pending", 2*time.Hour, false)}
+	existing := []*corev1.Pod{pod("old-bound", time.Hour, "n"), pod("new-bound", time.Minute, "n"), pod("pending", 2*time.Hour, "")}
 	cases := []struct {
 		name       string
 		want       int
@@ -44,6 +43,34 @@ func TestDiff(t *testing.T) {
 			assert.Equal(t, tc.wantRemove, names)
 		})
 	}
+}
+
+func TestDiffFreesNodes(t *testing.T) {
+	t0 := at("2026-03-02T09:00:00Z")
+	pod := func(name string, age time.Duration, node string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(t0.Add(-age))}, Spec: corev1.PodSpec{NodeName: node}}
+	}
+	existing := []*corev1.Pod{
+		pod("a1", time.Hour, "a"), pod("a2", time.Hour, "a"), pod("a3", time.Second, "a"),
+		pod("alone", 2*time.Hour, "b"),
+	}
+	_, remove := headroom.Diff(existing, 3)
+	require.Len(t, remove, 1)
+	assert.Equal(t, "alone", remove[0].Name, "the only placeholder on its node goes before newer ones on a shared node, so that node can empty")
+}
+
+func TestPodPacksPlaceholders(t *testing.T) {
+	pod := headroom.Pod(v1alpha1.HeadroomPodTemplate{CapacityType: "spot"}, "arm64", "jobfit-headroom", corev1.ResourceList{}, metav1.OwnerReference{})
+	require.NotNil(t, pod.Spec.Affinity)
+	require.NotNil(t, pod.Spec.Affinity.PodAffinity)
+	terms := pod.Spec.Affinity.PodAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+	require.Len(t, terms, 1)
+	assert.Empty(t, pod.Spec.Affinity.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution, "preferred only: a placeholder still goes wherever there is room")
+	assert.Equal(t, corev1.LabelHostname, terms[0].PodAffinityTerm.TopologyKey)
+	sel, err := metav1.LabelSelectorAsSelector(terms[0].PodAffinityTerm.LabelSelector)
+	require.NoError(t, err)
+	assert.True(t, sel.Matches(labels.Set(pod.Labels)), "it matches placeholders of its own arch")
+	assert.False(t, sel.Matches(labels.Set{"jobfit.dev/headroom": "amd64"}), "and not those of the other arch")
 }
 
 func TestSplitStale(t *testing.T) {
