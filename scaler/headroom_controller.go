@@ -42,7 +42,6 @@ type HeadroomController struct {
 	namespace string
 	period    time.Duration
 	history   *headroom.History
-	stable    *headroom.Stabilizer
 	reported  map[string]int // dry run: the last count reported per arch
 }
 
@@ -58,7 +57,7 @@ type HeadroomController struct {
 func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *PolicyStore, fb *FallbackState,
 	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *HeadroomController {
 	return &HeadroomController{clock: clk, client: c, reader: reader, observer: NewObserver(c), policies: policies, fallback: fb, recorder: recorder,
-		metrics: metrics, namespace: namespace, period: period, history: headroom.NewHistory(), stable: headroom.NewStabilizer(), reported: map[string]int{}}
+		metrics: metrics, namespace: namespace, period: period, history: headroom.NewHistory(), reported: map[string]int{}}
 }
 
 // Name is the controller's name.
@@ -120,9 +119,7 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy)
 		c.history.Add(arch, headroom.Sample{At: now, Demand: snap.Concurrent(arch)}, cfg.Window.Value())
 		switch {
 		case !p.Headroom.Enabled:
-			c.stable.Forget(arch)
 		case cfg.LeadTime.IsZero():
-			c.stable.Forget(arch)
 			want[arch] = headroom.Count(cfg, c.history.Quantile(arch, cfg.Quantile), now)
 		default:
 			if rooms == nil {
@@ -134,9 +131,7 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy)
 			size := headroom.Size(tmpl, snap, arch)
 			free := headroom.FreeSlots(rooms[roomKey{arch: arch, capacityType: tmpl.CapacityType}],
 				pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()})
-			// Held up for one lead time: see headroom.Stabilizer.
-			want[arch] = min(cfg.Max, c.stable.Stabilize(arch, now,
-				headroom.CountByArrivals(cfg, c.history.Growth(arch, cfg.LeadTime.Value(), cfg.Quantile), free, now), cfg.LeadTime.Value()))
+			want[arch] = headroom.CountByArrivals(cfg, c.history.Growth(arch, cfg.LeadTime.Value(), cfg.Quantile), free, now)
 		}
 	}
 	return want, snap, nil
