@@ -50,9 +50,9 @@ func rows(rep report.Report) []row {
 	if len(rep.Runs) > 0 && rep.Runs[0].SpotOutage != nil {
 		out = append(out,
 			f("outage: first on-demand after (s)", func(r report.Run) string { return opt(r.SpotOutage.FirstOnDemandAfter) }),
-			f("  floor: first need + boot (s)", func(r report.Run) string { return opt(r.SpotOutage.FirstOnDemandFloor) }),
-			f("  ratio to the floor", func(r report.Run) string {
-				return ratio(r.SpotOutage.FirstOnDemandAfter, r.SpotOutage.FirstOnDemandFloor)
+			f("  first need + boot (s)", func(r report.Run) string { return opt(r.SpotOutage.FirstNeedPlusBoot) }),
+			f("  ratio to first need + boot", func(r report.Run) string {
+				return ratio(r.SpotOutage.FirstOnDemandAfter, r.SpotOutage.FirstNeedPlusBoot)
 			}),
 			f("outage: wait p95 during (s)", func(r report.Run) string { return opt(r.SpotOutage.WaitP95During) }),
 			f("outage: back to spot after (s)", func(r report.Run) string { return opt(r.SpotOutage.BackToSpotAfter) }))

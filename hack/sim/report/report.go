@@ -53,14 +53,16 @@ type SpotOutage struct {
 	// FirstOnDemandAfter: from the outage start to the first spot-intended
 	// job Running on an on-demand node.
 	FirstOnDemandAfter *float64 `json:"first_on_demand_after_s"`
-	// FirstOnDemandFloor is the least FirstOnDemandAfter could be on this
-	// trace: from the outage start to the creation of the first
-	// spot-intended job that found no room (it ran on a node launched after
-	// it arrived, or never ran), plus one node boot. Nothing the scaler
-	// does before the outage is visible can beat it: a spot outage shows
-	// only when something asks for spot capacity. Not in the JSON, whose
-	// fields are a published format; the table prints it.
-	FirstOnDemandFloor *float64 `json:"-"`
+	// FirstNeedPlusBoot: from the outage start to the creation of the
+	// first spot-intended job that found no room (it ran on a node
+	// launched after it arrived, or never ran), plus one node boot. A
+	// purely reactive fallback cannot beat it: the outage shows only when
+	// something asks for spot capacity, and a node asked for then is
+	// ready a boot later. Headroom can: a burst that preempts placeholders
+	// finds room at once, and the placeholders, pending again, reveal the
+	// outage before any job waits. Not in the JSON, whose fields are a
+	// published format; the table prints it.
+	FirstNeedPlusBoot *float64 `json:"-"`
 	// WaitP95During: p95 start wait of the jobs created during the outage.
 	WaitP95During *float64 `json:"wait_p95_during_s"`
 	// BackToSpotAfter: from the outage end to the creation of the first

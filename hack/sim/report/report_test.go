@@ -140,15 +140,15 @@ func TestSpotOutage(t *testing.T) {
 	r := Summarise(Input{Mode: "jobfit", Jobs: jobs, To: 3000, PollTimeout: 180, Price: func(string, string) float64 { return 0 }, Outage: &w, Boot: 40})
 	require.NotNil(t, r.SpotOutage)
 	assert.Equal(t, 70.0, *r.SpotOutage.FirstOnDemandAfter)
-	require.NotNil(t, r.SpotOutage.FirstOnDemandFloor)
-	assert.Equal(t, 50.0, *r.SpotOutage.FirstOnDemandFloor, "the first spot job that found no room came 10 s in; plus a 40 s boot")
+	require.NotNil(t, r.SpotOutage.FirstNeedPlusBoot)
+	assert.Equal(t, 50.0, *r.SpotOutage.FirstNeedPlusBoot, "the first spot job that found no room came 10 s in; plus a 40 s boot")
 	assert.Equal(t, 60.0, *r.SpotOutage.WaitP95During, "waits 60, 2, 1, 1 during the window")
 	assert.Equal(t, 300.0, *r.SpotOutage.BackToSpotAfter)
 
 	reactive := Summarise(Input{Mode: "reactive", Jobs: jobs[:1], To: 3000, PollTimeout: 180, Price: func(string, string) float64 { return 0 }, Outage: &w})
 	assert.Nil(t, reactive.SpotOutage.FirstOnDemandAfter, "never fell back")
 	assert.Nil(t, reactive.SpotOutage.BackToSpotAfter)
-	assert.Nil(t, reactive.SpotOutage.FirstOnDemandFloor, "no job arrived during the outage")
+	assert.Nil(t, reactive.SpotOutage.FirstNeedPlusBoot, "no job arrived during the outage")
 	raw, err := json.Marshal(reactive.SpotOutage)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"first_on_demand_after_s":null,"wait_p95_during_s":null,"back_to_spot_after_s":null}`, string(raw))
@@ -194,7 +194,7 @@ func TestOutageFloor(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Summarise(Input{Mode: "jobfit", Jobs: tc.jobs, To: 3000, PollTimeout: 180, Price: func(string, string) float64 { return 0 }, Outage: &w, Boot: 40})
-			assert.Equal(t, tc.want, r.SpotOutage.FirstOnDemandFloor)
+			assert.Equal(t, tc.want, r.SpotOutage.FirstNeedPlusBoot)
 		})
 	}
 }

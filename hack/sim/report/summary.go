@@ -87,8 +87,8 @@ func outage(jobs []JobResult, w Window, pollTimeout, boot float64) *SpotOutage {
 		if j.Created >= w.Start && j.Created < w.End {
 			during = append(during, j.Wait(pollTimeout))
 			if j.IntentCapacity == "spot" && j.neededNode() {
-				if d := j.Created - w.Start + boot; o.FirstOnDemandFloor == nil || d < *o.FirstOnDemandFloor {
-					o.FirstOnDemandFloor = ptr(round(d))
+				if d := j.Created - w.Start + boot; o.FirstNeedPlusBoot == nil || d < *o.FirstNeedPlusBoot {
+					o.FirstNeedPlusBoot = ptr(round(d))
 				}
 			}
 		}
