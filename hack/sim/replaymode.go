@@ -144,12 +144,6 @@ func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, c
 	prices := cluster.PriceTable(cluster.Catalog(true))
 	in := report.Input{Mode: mode, Skipped: tr.Skipped, From: 0, To: clock.TraceSeconds(end), PollTimeout: o.PollTimeout.Seconds(),
 		Price: func(it, capacity string) float64 { return prices[it][capacity] }, Boot: o.Boot.Seconds()}
-	launched := make(map[string]float64, len(claims))
-	for _, c := range claims {
-		if c.Node != "" {
-			launched[c.Node] = clock.TraceSeconds(c.Created)
-		}
-	}
 	for _, j := range jobs {
 		r := report.JobResult{Created: clock.TraceSeconds(j.Created), IntentArch: j.Intent.Arch, IntentCapacity: j.Intent.Capacity,
 			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted}
@@ -158,9 +152,6 @@ func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, c
 			r.Running = &at
 			n := nodes[j.Node]
 			r.NodeArch, r.NodeCapacity = n.Arch, n.Capacity
-			if l, ok := launched[j.Node]; ok {
-				r.NodeLaunched = &l
-			}
 		}
 		if !j.Ended.IsZero() {
 			r.Ended = clock.TraceSeconds(j.Ended)

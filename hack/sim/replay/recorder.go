@@ -45,9 +45,7 @@ type NodeInfo struct {
 // ClaimRecord is one NodeClaim's life, in wall time: an instance billed from
 // launch to termination.
 type ClaimRecord struct {
-	Name string
-	// Node is the name of the Node it registered as; empty until then.
-	Node    string
+	Name    string
 	Info    NodeInfo
 	Created time.Time
 	Deleted time.Time
@@ -164,9 +162,6 @@ func (r *Recorder) claim(o any) {
 	if rec == nil {
 		rec = &ClaimRecord{Name: nc.Name, Created: r.now()}
 		r.claims[nc.Name] = rec
-	}
-	if nc.Status.NodeName != "" {
-		rec.Node = nc.Status.NodeName
 	}
 	if it := nc.Labels[corev1.LabelInstanceTypeStable]; it != "" {
 		rec.Info = NodeInfo{Arch: nc.Labels[corev1.LabelArchStable], Capacity: nc.Labels[karpv1.CapacityTypeLabelKey], InstanceType: it}

@@ -54,8 +54,8 @@ type SpotOutage struct {
 	// job Running on an on-demand node.
 	FirstOnDemandAfter *float64 `json:"first_on_demand_after_s"`
 	// FirstNeedPlusBoot: from the outage start to the creation of the
-	// first spot-intended job that found no room (it ran on a node
-	// launched after it arrived, or never ran), plus one node boot. A
+	// first spot-intended job that found no room (it waited longer than a
+	// quarter of a boot, or never ran), plus one node boot. A
 	// purely reactive fallback cannot beat it: the outage shows only when
 	// something asks for spot capacity, and a node asked for then is
 	// ready a boot later. Headroom can: a burst that preempts placeholders

@@ -124,12 +124,12 @@ func TestSpotOutage(t *testing.T) {
 	jobs := []JobResult{
 		// Before: spot.
 		{Created: 900, Running: at(905), IntentCapacity: "spot", NodeCapacity: "spot"},
-		// During: fits a spot node already up, so it does not show the outage.
-		{Created: 1003, Running: at(1004), IntentCapacity: "spot", NodeCapacity: "spot", NodeLaunched: at(400)},
-		// Finds no room (its node launched after it arrived), waits, then
-		// on-demand 70 s after the start.
-		{Created: 1010, Running: at(1070), IntentCapacity: "spot", NodeCapacity: "on-demand", NodeLaunched: at(1020)},
-		{Created: 1500, Running: at(1502), IntentCapacity: "spot", NodeCapacity: "on-demand", NodeLaunched: at(1020)},
+		// During: finds room on a spot node already up, so it does not show
+		// the outage.
+		{Created: 1003, Running: at(1004), IntentCapacity: "spot", NodeCapacity: "spot"},
+		// Finds no room, waits, then on-demand 70 s after the start.
+		{Created: 1010, Running: at(1070), IntentCapacity: "spot", NodeCapacity: "on-demand"},
+		{Created: 1500, Running: at(1502), IntentCapacity: "spot", NodeCapacity: "on-demand"},
 		// A job asking for on-demand does not count as fallback.
 		{Created: 1001, Running: at(1002), IntentCapacity: "on-demand", NodeCapacity: "on-demand"},
 		// After: still on-demand until recovery, then spot again.
@@ -168,7 +168,7 @@ func TestTimeline(t *testing.T) {
 	assert.Equal(t, []float64{0, 1, 1, 1, 1}, s.NodesOD)
 }
 
-func TestOutageFloor(t *testing.T) {
+func TestOutageFirstNeed(t *testing.T) {
 	w := Window{Start: 1000, End: 2000}
 	for _, tc := range []struct {
 		name string
@@ -179,17 +179,20 @@ func TestOutageFloor(t *testing.T) {
 			{Created: 1030, IntentCapacity: "spot", FailedPoll: true},
 		}, at(70)},
 		{"jobs asking for on-demand do not show a spot outage", []JobResult{
-			{Created: 1005, Running: at(1050), IntentCapacity: "on-demand", NodeCapacity: "on-demand", NodeLaunched: at(1006)},
+			{Created: 1005, Running: at(1050), IntentCapacity: "on-demand", NodeCapacity: "on-demand"},
 		}, nil},
-		{"a node of unknown launch is not counted as new", []JobResult{
-			{Created: 1005, Running: at(1050), IntentCapacity: "spot", NodeCapacity: "on-demand"},
+		{"a job that started within a quarter boot found room", []JobResult{
+			{Created: 1005, Running: at(1015), IntentCapacity: "spot", NodeCapacity: "spot"},
 		}, nil},
+		{"a job pinned to spot that waited for room to free on a spot node found none", []JobResult{
+			{Created: 1005, Running: at(1030), IntentCapacity: "spot", NodeCapacity: "spot"},
+		}, at(45)},
 		{"jobs before the outage do not count", []JobResult{
-			{Created: 990, Running: at(1050), IntentCapacity: "spot", NodeCapacity: "spot", NodeLaunched: at(995)},
+			{Created: 990, Running: at(1050), IntentCapacity: "spot", NodeCapacity: "spot"},
 		}, nil},
 		{"the earliest need wins", []JobResult{
-			{Created: 1200, Running: at(1250), IntentCapacity: "spot", NodeCapacity: "on-demand", NodeLaunched: at(1201)},
-			{Created: 1100, Running: at(1150), IntentCapacity: "spot", NodeCapacity: "on-demand", NodeLaunched: at(1100)},
+			{Created: 1200, Running: at(1250), IntentCapacity: "spot", NodeCapacity: "on-demand"},
+			{Created: 1100, Running: at(1150), IntentCapacity: "spot", NodeCapacity: "on-demand"},
 		}, at(140)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,10 +8,7 @@ type JobResult struct {
 	// Running is when it started; nil if it never did.
 	Running *float64
 	// Ended is when its pod went away.
-	Ended float64
-	// NodeLaunched is when the node it ran on was launched (its NodeClaim
-	// created); nil if it never ran or the node is unknown.
-	NodeLaunched               *float64
+	Ended                      float64
 	IntentArch, IntentCapacity string
 	NodeArch, NodeCapacity     string
 	FailedPoll, Disrupted      bool
@@ -26,10 +23,13 @@ func (j JobResult) Wait(pollTimeout float64) float64 {
 	return *j.Running - j.Created
 }
 
-// neededNode is whether the job found no room when it arrived: it ran on a
-// node launched after its creation, or never ran.
-func (j JobResult) neededNode() bool {
-	return j.Running == nil || (j.NodeLaunched != nil && *j.NodeLaunched >= j.Created)
+// foundNoRoom is whether the job found no room when it arrived: it never
+// ran, or it waited longer than a quarter of a boot. A job that finds room
+// starts within the scheduler's and the node's latency (a second or two of
+// trace time); one that does not waits for a node to boot, or for a running
+// job to finish and free its room (a job pinned to spot, during an outage).
+func (j JobResult) foundNoRoom(pollTimeout, boot float64) bool {
+	return j.Running == nil || j.Wait(pollTimeout) > boot/4
 }
 
 // Window is a spot outage, in trace seconds.
@@ -86,7 +86,7 @@ func outage(jobs []JobResult, w Window, pollTimeout, boot float64) *SpotOutage {
 	for _, j := range jobs {
 		if j.Created >= w.Start && j.Created < w.End {
 			during = append(during, j.Wait(pollTimeout))
-			if j.IntentCapacity == "spot" && j.neededNode() {
+			if j.IntentCapacity == "spot" && j.foundNoRoom(pollTimeout, boot) {
 				if d := j.Created - w.Start + boot; o.FirstNeedPlusBoot == nil || d < *o.FirstNeedPlusBoot {
 					o.FirstNeedPlusBoot = ptr(round(d))
 				}
