@@ -86,11 +86,6 @@ func outage(jobs []JobResult, w Window, pollTimeout, boot float64) *SpotOutage {
 	for _, j := range jobs {
 		if j.Created >= w.Start && j.Created < w.End {
 			during = append(during, j.Wait(pollTimeout))
-			if j.IntentCapacity == "spot" && j.foundNoRoom(pollTimeout, boot) {
-				if d := j.Created - w.Start + boot; o.FirstNeedPlusBoot == nil || d < *o.FirstNeedPlusBoot {
-					o.FirstNeedPlusBoot = ptr(round(d))
-				}
-			}
 		}
 		if j.IntentCapacity != "spot" || j.Running == nil {
 			continue
@@ -108,7 +103,24 @@ func outage(jobs []JobResult, w Window, pollTimeout, boot float64) *SpotOutage {
 		o.WaitP95During = ptr(round(Percentile(during, 0.95)))
 	}
 	o.BackToSpotAfter = backToSpot(after, w.End)
+	o.FirstNeedPlusBoot = firstNeedPlusBoot(jobs, w, pollTimeout, boot)
 	return o
+}
+
+// firstNeedPlusBoot is from the start of w to the creation of the first
+// spot-intended job created in w that found no room, plus boot; nil if
+// none did.
+func firstNeedPlusBoot(jobs []JobResult, w Window, pollTimeout, boot float64) *float64 {
+	var first *float64
+	for _, j := range jobs {
+		if j.IntentCapacity != "spot" || j.Created < w.Start || j.Created >= w.End || !j.foundNoRoom(pollTimeout, boot) {
+			continue
+		}
+		if d := j.Created - w.Start + boot; first == nil || d < *first {
+			first = ptr(round(d))
+		}
+	}
+	return first
 }
 
 // backToSpot is from end to the creation of the first job (of after, all
