@@ -14,11 +14,16 @@ import (
 	"jobfit.dev/jobfit/scaler/headroom"
 )
 
-func TestDiff(t *testing.T) {
-	t0 := at("2026-03-02T09:00:00Z")
-	pod := func(name string, age time.Duration, node string) *corev1.Pod {
+// placeholderAged returns a maker of placeholders created age before t0 and
+// bound to node ("" for pending).
+func placeholderAged(t0 time.Time) func(name string, age time.Duration, node string) *corev1.Pod {
+	return func(name string, age time.Duration, node string) *corev1.Pod {
 		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(t0.Add(-age))}, Spec: corev1.PodSpec{NodeName: node}}
 	}
+}
+
+func TestDiff(t *testing.T) {
+	pod := placeholderAged(at("2026-03-02T09:00:00Z"))
 	existing := []*corev1.Pod{pod("old-bound", time.Hour, "n"), pod("new-bound", time.Minute, "n"), pod("pending", 2*time.Hour, "")}
 	cases := []struct {
 		name       string
@@ -46,10 +51,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDiffFreesNodes(t *testing.T) {
-	t0 := at("2026-03-02T09:00:00Z")
-	pod := func(name string, age time.Duration, node string) *corev1.Pod {
-		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(t0.Add(-age))}, Spec: corev1.PodSpec{NodeName: node}}
-	}
+	pod := placeholderAged(at("2026-03-02T09:00:00Z"))
 	existing := []*corev1.Pod{
 		pod("a1", time.Hour, "a"), pod("a2", time.Hour, "a"), pod("a3", time.Second, "a"),
 		pod("alone", 2*time.Hour, "b"),

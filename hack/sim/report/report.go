@@ -60,8 +60,8 @@ type SpotOutage struct {
 	// something asks for spot capacity, and a node asked for then is
 	// ready a boot later. Headroom can: a burst that preempts placeholders
 	// finds room at once, and the placeholders, pending again, reveal the
-	// outage before any job waits. Not in the JSON, whose fields are a
-	// published format; the table prints it.
+	// outage and get on-demand nodes launched before a job has to ask. Not
+	// in the JSON, whose fields are a published format; the table prints it.
 	FirstNeedPlusBoot *float64 `json:"-"`
 	// WaitP95During: p95 start wait of the jobs created during the outage.
 	WaitP95During *float64 `json:"wait_p95_during_s"`

@@ -35,6 +35,9 @@ func (j JobResult) foundNoRoom(pollTimeout, boot float64) bool {
 // Window is a spot outage, in trace seconds.
 type Window struct{ Start, End float64 }
 
+// Contains is whether t is in [Start, End).
+func (w Window) Contains(t float64) bool { return t >= w.Start && t < w.End }
+
 // Input is everything one run's figures come from.
 type Input struct {
 	Mode        string
@@ -84,7 +87,7 @@ func outage(jobs []JobResult, w Window, pollTimeout, boot float64) *SpotOutage {
 	var during []float64
 	var after []JobResult
 	for _, j := range jobs {
-		if j.Created >= w.Start && j.Created < w.End {
+		if w.Contains(j.Created) {
 			during = append(during, j.Wait(pollTimeout))
 		}
 		if j.IntentCapacity != "spot" || j.Running == nil {
@@ -113,7 +116,7 @@ func outage(jobs []JobResult, w Window, pollTimeout, boot float64) *SpotOutage {
 func firstNeedPlusBoot(jobs []JobResult, w Window, pollTimeout, boot float64) *float64 {
 	var first *float64
 	for _, j := range jobs {
-		if j.IntentCapacity != "spot" || j.Created < w.Start || j.Created >= w.End || !j.foundNoRoom(pollTimeout, boot) {
+		if j.IntentCapacity != "spot" || !w.Contains(j.Created) || !j.foundNoRoom(pollTimeout, boot) {
 			continue
 		}
 		if d := j.Created - w.Start + boot; first == nil || d < *first {
