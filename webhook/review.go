@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"time"
 
 	gojson "github.com/goccy/go-json"
-	"golang.org/x/sync/semaphore"
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -23,24 +21,16 @@ const (
 	// anything larger did not come from the API server.
 	// controller-runtime's own limit is 7 MiB.
 	maxReviewSize = 3<<20 + 256<<10
-	// inflightBudget bounds the memory that requests being read and handled
-	// may take at once, as estimated from their sizes (costPerByte). It
-	// keeps a burst of large requests inside the webhook's 256Mi memory
-	// limit with room for the rest of the process; see TestMemoryUnderAbuse
-	// and docs/performance.md.
-	inflightBudget = 96 << 20
 	// costPerByte estimates a request's peak memory from its body: the body,
 	// the decoded review and pod, the mutated copy, and the two JSON
 	// documents and maps the patch is computed from each hold about the
 	// body's size again, and as much garbage awaits the collector. A pod
-	// padded to 3 MiB allocates about 20 times its size (docs/performance.md),
-	// so a request near the limit takes the whole budget and such requests
-	// are served one at a time.
+	// padded to 3 MiB allocates about 20 times its size (docs/performance.md).
 	costPerByte = 32
-	// minRequestWeight is what a small request counts against the budget:
-	// its decoded pod, patch and buffers. It also caps concurrent small
-	// requests at inflightBudget/minRequestWeight (1536), far more than a
-	// replica handles at once in practice.
+	// minRequestWeight is what a request counts against the budget before
+	// its body arrives: its decoded pod, patch and buffers. It also caps
+	// concurrent ordinary requests at smallBudget/minRequestWeight (512),
+	// far more than a replica handles at once in practice.
 	minRequestWeight = 64 << 10
 	// admitWait is how long a request waits for room in the budget before
 	// it is refused; the API server's timeout for jobfit is 3 s.
@@ -64,15 +54,16 @@ const (
 // (another method or content type, too large, malformed JSON, no request)
 // gets an HTTP error and no review. The API server counts that as a failed
 // call and, with failurePolicy Ignore, admits the pod unmutated: it fails
-// open. So does a request refused because too many are in flight.
+// open. So does a request refused because too many are in flight
+// (budget.go).
 type reviewHandler struct {
 	webhook  *admission.Webhook
-	inflight *semaphore.Weighted
+	inflight budget
 }
 
 // NewReviewHandler returns the HTTP handler to register for wh.
 func NewReviewHandler(wh *admission.Webhook) http.Handler {
-	return reviewHandler{webhook: wh, inflight: semaphore.NewWeighted(inflightBudget)}
+	return reviewHandler{webhook: wh, inflight: newBudget()}
 }
 
 func (h reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -81,26 +72,24 @@ func (h reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(ctx, w, code, ResultBadRequest, reason)
 		return
 	}
-	// Clamped to the budget: a weight above it could never be acquired.
-	weight := min(max(r.ContentLength*costPerByte, minRequestWeight), inflightBudget)
-	if r.ContentLength < 0 {
-		weight = inflightBudget
-	}
 	waitCtx, cancel := context.WithTimeout(ctx, admitWait)
-	err := h.inflight.Acquire(waitCtx, weight)
-	cancel()
-	if err != nil {
+	defer cancel()
+	charge, err := h.inflight.open(waitCtx, r.ContentLength)
+	if err == nil {
+		defer charge.release()
+	}
+	var body []byte
+	if err == nil {
+		body, err = readCharged(waitCtx, charge, r.Body, maxReviewSize)
+	}
+	switch {
+	case errors.Is(err, errOverloaded):
 		refuse(ctx, w, http.StatusServiceUnavailable, ResultOverloaded, "too many admission requests in flight")
 		return
-	}
-	defer h.inflight.Release(weight)
-
-	body, err := readBody(w, r)
-	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			refuse(ctx, w, http.StatusRequestEntityTooLarge, ResultBadRequest, "body larger than the limit")
-			return
-		}
+	case errors.Is(err, errTooLarge):
+		refuse(ctx, w, http.StatusRequestEntityTooLarge, ResultBadRequest, "body larger than the limit")
+		return
+	case err != nil:
 		refuse(ctx, w, http.StatusBadRequest, ResultBadRequest, "reading the body failed")
 		return
 	}
@@ -141,18 +130,6 @@ func checkRequest(r *http.Request) (int, string) {
 		return http.StatusBadRequest, "empty body"
 	}
 	return 0, ""
-}
-
-// readBody reads at most maxReviewSize bytes, into one buffer of the
-// announced size when there is one (the API server always announces it).
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, maxReviewSize)
-	if r.ContentLength > 0 {
-		buf := make([]byte, r.ContentLength)
-		_, err := io.ReadFull(body, buf)
-		return buf, err
-	}
-	return io.ReadAll(body)
 }
 
 // refuse answers with an HTTP error and no review; see reviewHandler. The

@@ -75,10 +75,10 @@ func TestReviewHandlerBoundsInflight(t *testing.T) {
 	wh := &admission.Webhook{Handler: NewHandler(&staticSource{eff: Effective{Policy: loadPolicy(t)}, ok: true})}
 	h := NewReviewHandler(wh).(reviewHandler)
 	job := reviewBody(t, createRequest(t, readPod(t, "job-pod-v18.11.yaml"), "gitlab-runner"))
-	require.True(t, h.inflight.TryAcquire(inflightBudget))
+	require.True(t, h.inflight.small.TryAcquire(smallBudget))
 	w := serve(t, h, "application/json", job)
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
-	h.inflight.Release(inflightBudget)
+	h.inflight.small.Release(smallBudget)
 	w = serve(t, h, "application/json", job)
 	assert.Equal(t, http.StatusOK, w.Code)
 }

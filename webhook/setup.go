@@ -3,6 +3,7 @@ package webhook
 import (
 	"crypto/tls"
 	"fmt"
+	"net/http"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -33,7 +34,8 @@ type ServerOptions struct {
 }
 
 // NewServer returns controller-runtime's webhook server with HTTP/2 off,
-// reporting the expiry of the certificate it serves (server.go). Every
+// jobfit's read deadlines, reporting the expiry of the certificate it
+// serves (server.go). Every
 // replica serves: the server needs no leader election.
 func NewServer(o ServerOptions) ctrlwebhook.Server {
 	return &server{
@@ -42,6 +44,8 @@ func NewServer(o ServerOptions) ctrlwebhook.Server {
 			Port:    o.Port,
 			CertDir: o.CertDir,
 			TLSOpts: []func(*tls.Config){DisableHTTP2},
+			// Register adds handlers to this mux, which server.go serves.
+			WebhookMux: http.NewServeMux(),
 		}},
 	}
 }

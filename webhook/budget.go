@@ -1,0 +1,109 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+
+	"golang.org/x/sync/semaphore"
+)
+
+const (
+	// smallBodyMax is the largest body served from the budget kept for
+	// ordinary reviews. A GitLab job pod is 5–30 KiB; one with hundreds of
+	// variables stays far below this.
+	smallBodyMax = 128 << 10
+	// smallBudget is the in-flight memory kept for reviews of at most
+	// smallBodyMax bytes: what the requests of a busy replica need, and
+	// out of reach of large or stalled ones.
+	smallBudget = 32 << 20
+	// largeBudget bounds the memory of reviews larger than smallBodyMax
+	// (and of chunked ones, which the API server never sends). A body near
+	// the limit takes all of it, so such reviews are served one at a time,
+	// beside the ordinary ones.
+	largeBudget = 64 << 20
+	// readChunk is how much of a body is read, and charged, at a time.
+	readChunk = 32 << 10
+)
+
+// errOverloaded is returned when the budget has no room for a request's
+// next chunk within admitWait.
+var errOverloaded = errors.New("too many admission requests in flight")
+
+// budget bounds the memory that admission requests being read and handled
+// may take at once, as estimated from their sizes (costPerByte). Requests
+// are charged as their bytes arrive, not as their Content-Length
+// announces: a client that announces 3 MiB and stalls holds what it sent,
+// and the server's read deadline (server.go) cuts it off. Ordinary reviews
+// and large ones draw on separate pools, so that large requests, stalled
+// or not, never hold the room ordinary job pods need.
+type budget struct {
+	small, large *semaphore.Weighted
+}
+
+func newBudget() budget {
+	return budget{small: semaphore.NewWeighted(smallBudget), large: semaphore.NewWeighted(largeBudget)}
+}
+
+// charge is what one request holds of a pool.
+type charge struct {
+	pool *semaphore.Weighted
+	size int64 // the pool's size: a weight above it could never be acquired
+	held int64
+}
+
+// open returns the charge of a request that announced contentLength bytes
+// (-1 when unknown), holding minRequestWeight already.
+func (b budget) open(ctx context.Context, contentLength int64) (*charge, error) {
+	c := &charge{pool: b.small, size: smallBudget}
+	if contentLength < 0 || contentLength > smallBodyMax {
+		c.pool, c.size = b.large, largeBudget
+	}
+	return c, c.grow(ctx, 0)
+}
+
+// grow makes the charge cover a body of n bytes.
+func (c *charge) grow(ctx context.Context, n int64) error {
+	want := min(max(n*costPerByte, minRequestWeight), c.size)
+	if want <= c.held {
+		return nil
+	}
+	if err := c.pool.Acquire(ctx, want-c.held); err != nil {
+		return errOverloaded
+	}
+	c.held = want
+	return nil
+}
+
+// release gives back everything the charge holds.
+func (c *charge) release() {
+	c.pool.Release(c.held)
+	c.held = 0
+}
+
+// readCharged reads body, at most limit bytes, charging c before each
+// chunk is read. The buffer grows with what arrived, never with what was
+// announced. Waiting for room ends with ctx.
+func readCharged(ctx context.Context, c *charge, body io.Reader, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	for {
+		next := min(int64(buf.Len())+readChunk, limit+1)
+		if err := c.grow(ctx, next); err != nil {
+			return nil, err
+		}
+		n, err := buf.ReadFrom(io.LimitReader(body, next-int64(buf.Len())))
+		if err != nil {
+			return nil, err
+		}
+		if int64(buf.Len()) > limit {
+			return nil, errTooLarge
+		}
+		if n == 0 || int64(buf.Len()) < next {
+			return buf.Bytes(), nil
+		}
+	}
+}
+
+// errTooLarge is a body over the limit.
+var errTooLarge = errors.New("body larger than the limit")
