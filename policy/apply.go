@@ -23,6 +23,7 @@ type applier struct {
 	env        map[string]string // the job variables jobfit reads
 	prior      Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
 	dec        *Decisions
+	refs       References // nil: every referenced object is assumed to exist
 }
 
 // Apply returns the pod that should run in place of pod, and the decisions
@@ -34,8 +35,14 @@ type applier struct {
 // reports anything it could not do as a warning rather than an error, since
 // a job should never fail because of jobfit.
 //
-// p must have been prepared by Load or Prepare.
+// p must have been prepared by Load or Prepare. Apply cannot see the
+// cluster, so it assumes that every object the policy names exists (a
+// PriorityClass, a cache's claim); the webhook calls ApplyInCluster.
 func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Decisions) {
+	return apply(pod, p, status, nil)
+}
+
+func apply(pod *corev1.Pod, p *Policy, status CapacityStatus, refs References) (*corev1.Pod, Decisions) {
 	dec := Decisions{Policy: p.Name(), Hash: p.Hash()}
 	ok, reason := IsJobPod(pod)
 	dec.Reason = reason
@@ -53,7 +60,7 @@ func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Deci
 	// saves the appends' regrowth. (The applier itself is on the heap, as
 	// the steps are called through a table.)
 	dec.Items = make([]Decision, 0, decisionsPerPod)
-	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, prior: prior, dec: &dec}
+	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, prior: prior, dec: &dec, refs: refs}
 	var warns []string
 	a.traits, warns = resolveTraits(a.pod, p, env, prior)
 	dec.Warnings = append(dec.Warnings, warns...)

@@ -70,6 +70,9 @@ func (a *applier) setPriorityClass(name string) {
 		a.dec.add(MutPriorityClass, cur, "pod's own priorityClassName (kept)", false)
 		return
 	}
+	if !a.referenceOK(MissingReference{Kind: RefPriorityClass, Name: name, Field: "scheduling.priorityClassName"}) {
+		return
+	}
 	a.pod.Spec.PriorityClassName = name
 	// The API server's Priority admission plugin resolved the pod's priority
 	// before the webhook, without a class, and runs again after a webhook

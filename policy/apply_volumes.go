@@ -45,6 +45,9 @@ func (a *applier) applyCache(c *v1alpha1.Cache, vars v1alpha1.TemplateVars) {
 			return
 		}
 	}
+	if volIdx < 0 && !a.referenceOK(MissingReference{Kind: RefClaim, Namespace: a.pod.Namespace, Name: claim, Field: "caches[" + c.Name + "].claimName"}) {
+		return
+	}
 	mount := corev1.VolumeMount{Name: c.Name, MountPath: c.MountPath, SubPath: subPath, ReadOnly: c.ReadOnly}
 	mounted, changed := false, false
 	for i := range a.pod.Spec.Containers {

@@ -62,6 +62,9 @@ type Decisions struct {
 	// PinConflicts are the runner's pins that differ from what the job or
 	// the fallback wanted (each is also a warning).
 	PinConflicts []PinConflict
+	// Missing are the references the policy asked for that were left out
+	// because their objects do not exist (each is also a warning).
+	Missing []MissingReference
 }
 
 // Changed lists the mutations that changed the pod, sorted and unique.

@@ -84,7 +84,7 @@ func (c *PolicyController) matches(obj client.Object) bool {
 	if c.key.Name != "" {
 		return obj.GetName() == c.key.Name
 	}
-	return obj.GetLabels()[policy.PolicyLabel] == "scaler"
+	return obj.GetLabels()[policy.PolicyLabel] == "scaler" && policy.MayHoldPolicy(obj.GetName())
 }
 
 // Register adds the controller to mgr.

@@ -30,8 +30,9 @@ func (r Result) Unchanged() bool { return len(r.Patch) == 0 }
 // sends. pod is the object as the API server sends it; namespace is the
 // request's, used when the object has none (a CREATE often has none, and
 // policy templates such as {namespace} must see it). p is the effective
-// policy (already merged with the namespace's) and status the capacity
-// status.
+// policy (already merged with the namespace's), status the capacity
+// status, and refs says which objects the policy names exist (nil, as in
+// the CLI, assumes they all do).
 //
 // It lives here rather than in policy/ because building the patch needs
 // gomodules.xyz/jsonpatch/v2 (the library controller-runtime answers
@@ -41,7 +42,7 @@ func (r Result) Unchanged() bool { return len(r.Patch) == 0 }
 // pod is not modified. managedFields are the API server's business and
 // would only make the diff larger: Apply and the patch do not see them,
 // and Result.Pod keeps the caller's.
-func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, status policy.CapacityStatus) (Result, error) {
+func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, status policy.CapacityStatus, refs policy.References) (Result, error) {
 	in := pod
 	if pod.Namespace == "" && namespace != "" || pod.ManagedFields != nil {
 		// A shallow copy is enough: only top-level metadata fields change.
@@ -54,7 +55,7 @@ func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, status policy.Ca
 		cp.ManagedFields = nil
 		in = &cp
 	}
-	mutated, dec := policy.Apply(in, p, status)
+	mutated, dec := policy.ApplyInCluster(in, p, status, refs)
 	if dec.Skipped {
 		return Result{Pod: pod, Decisions: dec}, nil
 	}

@@ -34,6 +34,10 @@ type PolicySource interface {
 // errored response as a denial whatever the webhook's failurePolicy says.
 type Handler struct {
 	Policies PolicySource
+	// Refs says which objects a policy names exist; nil assumes they all do.
+	Refs policy.References
+	// Missing reports references left out, as Events on the policy; may be nil.
+	Missing *MissingReporter
 }
 
 // NewHandler returns a handler that reads policies from src.
@@ -83,7 +87,7 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	if !ok {
 		return admission.Response{}, "", errors.New("no valid cluster policy loaded")
 	}
-	res, err := Admit(pod, req.Namespace, eff.Policy, eff.Status)
+	res, err := Admit(pod, req.Namespace, eff.Policy, eff.Status, h.Refs)
 	if err != nil {
 		return admission.Response{}, "", err
 	}
@@ -103,6 +107,10 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	for _, c := range dec.PinConflicts {
 		runnerPinConflicts.WithLabelValues(c.Trait).Inc()
 	}
+	for _, m := range dec.Missing {
+		missingReferences.WithLabelValues(m.Kind).Inc()
+	}
+	h.Missing.Report(eff.Source, dec.Missing)
 	return patchResponse(res.Patch).WithWarnings(warnings...), ResultMutated, nil
 }
 

@@ -61,6 +61,11 @@ var (
 		Help: "Job pods whose runner config pinned a node label (arch or capacity-type) that differs from what the job or the spot fallback wanted, by trait.",
 	}, []string{"trait"})
 
+	missingReferences = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "jobfit_missing_references_total",
+		Help: "Job pods admitted without a reference their policy asked for because its object does not exist (or, for a claim, is being deleted or Lost), by kind (PriorityClass, PersistentVolumeClaim).",
+	}, []string{"kind"})
+
 	policyLoads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jobfit_policy_loads_total",
 		Help: "Policy and capacity-status ConfigMap loads, by kind (cluster, namespace, capacity-status) and result (ok, invalid).",
@@ -104,7 +109,7 @@ func RegisterMetrics(version string) error {
 // Collectors returns the webhook's metrics, for RegisterMetrics and for
 // tests that check names against them (the Grafana dashboard's).
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, policyLoads, policyInfo, certificateExpiry, buildInfo}
+	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, missingReferences, policyLoads, policyInfo, certificateExpiry, buildInfo}
 }
 
 // setPolicyInfo makes name and hash the only jobfit_policy_info series of a

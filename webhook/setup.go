@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net/http"
@@ -64,7 +65,8 @@ type Options struct {
 	Version string
 }
 
-// Setup adds the admission handler, the policy watcher and, in
+// Setup adds the admission handler, the policy watcher, the caches of the
+// objects policies name (references.go) and, in
 // self-managed TLS mode, certificate rotation to mgr, whose webhook server
 // should come from NewServer. The manager's readyz passes once a valid
 // cluster policy is loaded, the server is listening and, when self-managed,
@@ -74,7 +76,11 @@ func Setup(mgr ctrl.Manager, o Options) (*Store, error) {
 		return nil, err
 	}
 	store := NewStore()
-	if err := SetupWatcher(mgr, o.Namespace, store); err != nil {
+	refs, err := SetupReferences(context.Background(), mgr)
+	if err != nil {
+		return nil, err
+	}
+	if err := SetupWatcher(mgr, o.Namespace, store, refs); err != nil {
 		return nil, err
 	}
 	switch o.TLSMode {
@@ -93,7 +99,10 @@ func Setup(mgr ctrl.Manager, o Options) (*Store, error) {
 		return nil, fmt.Errorf("unknown TLS mode %q", o.TLSMode)
 	}
 	server := mgr.GetWebhookServer()
-	server.Register(Path, NewReviewHandler(&admission.Webhook{Handler: NewHandler(store)}))
+	handler := NewHandler(store)
+	handler.Refs = refs
+	handler.Missing = NewMissingReporter(mgr.GetEventRecorder("jobfit-webhook"))
+	server.Register(Path, NewReviewHandler(&admission.Webhook{Handler: handler}))
 	if err := mgr.AddReadyzCheck("policy", store.ReadyCheck); err != nil {
 		return nil, fmt.Errorf("adding policy readiness check: %w", err)
 	}

@@ -23,6 +23,10 @@ type Effective struct {
 	Warnings []string
 	// Status is the scaler's latest valid capacity status.
 	Status policy.CapacityStatus
+	// Source is the ConfigMap of the namespace's policy when it has one in
+	// force, else of the cluster policy (empty when not known): where an
+	// Event about the policy goes.
+	Source types.NamespacedName
 }
 
 // Store holds the last good policies and capacity status. Readers never
@@ -34,9 +38,10 @@ type Store struct {
 }
 
 type snapshot struct {
-	cluster    *policy.Policy
-	namespaces map[string]nsPolicy
-	status     policy.CapacityStatus
+	cluster       *policy.Policy
+	clusterSource types.NamespacedName
+	namespaces    map[string]nsPolicy
+	status        policy.CapacityStatus
 }
 
 // nsPolicy is a namespace's last good policy document, and the effective
@@ -64,9 +69,9 @@ func (s *Store) Lookup(namespace string) (Effective, bool) {
 		return Effective{}, false
 	}
 	if ns, ok := snap.namespaces[namespace]; ok && ns.effective != nil {
-		return Effective{Policy: ns.effective, Warnings: ns.warnings, Status: snap.status}, true
+		return Effective{Policy: ns.effective, Warnings: ns.warnings, Status: snap.status, Source: ns.source}, true
 	}
-	return Effective{Policy: snap.cluster, Status: snap.status}, true
+	return Effective{Policy: snap.cluster, Status: snap.status, Source: snap.clusterSource}, true
 }
 
 // Cluster returns the cluster policy in force, or nil.
@@ -86,9 +91,12 @@ func (s *Store) update(fn func(*snapshot)) {
 // namespace's last good document under it. A document that no longer fits
 // leaves its namespace on the cluster policy; the watcher then reloads each
 // namespace's current document and reports the ones that do not fit.
-func (s *Store) SetCluster(p *policy.Policy) {
+func (s *Store) SetCluster(p *policy.Policy) { s.SetClusterFrom(p, types.NamespacedName{}) }
+
+// SetClusterFrom is SetCluster for a policy read from the ConfigMap source.
+func (s *Store) SetClusterFrom(p *policy.Policy, source types.NamespacedName) {
 	s.update(func(snap *snapshot) {
-		snap.cluster = p
+		snap.cluster, snap.clusterSource = p, source
 		for name, ns := range snap.namespaces {
 			ns.effective, ns.warnings, _ = policy.Merge(p, ns.data)
 			snap.namespaces[name] = ns

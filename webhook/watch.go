@@ -47,6 +47,7 @@ type Watcher struct {
 	reader    client.Reader
 	recorder  events.EventRecorder
 	store     *Store
+	refs      *References // nil: references are not checked at load
 	namespace string
 
 	// seen is the resourceVersion last loaded per request, so that resyncs
@@ -58,10 +59,12 @@ type Watcher struct {
 	candidates map[string]clusterCandidate
 }
 
-// SetupWatcher adds a Watcher for jobfit's namespace to mgr. It caches
+// SetupWatcher adds a Watcher for jobfit's namespace to mgr; with refs, a
+// policy put in force that names a missing object gets a
+// PolicyReferenceMissing Event. It caches
 // every ConfigMap in jobfit's namespace, and in other namespaces only those
 // labelled jobfit.dev/policy=namespace.
-func SetupWatcher(mgr ctrl.Manager, namespace string, store *Store) error {
+func SetupWatcher(mgr ctrl.Manager, namespace string, store *Store, refs *References) error {
 	nsSelector := labels.SelectorFromSet(labels.Set{policy.PolicyLabel: KindNamespace})
 	c, err := cache.New(mgr.GetConfig(), cache.Options{
 		Scheme: mgr.GetScheme(),
@@ -81,6 +84,7 @@ func SetupWatcher(mgr ctrl.Manager, namespace string, store *Store) error {
 		reader:    c,
 		recorder:  mgr.GetEventRecorder("jobfit-webhook"),
 		store:     store,
+		refs:      refs,
 		namespace: namespace,
 		seen:      map[types.NamespacedName]string{},
 		nsInfo:    map[string][2]string{},
@@ -110,6 +114,8 @@ func (w *Watcher) requestFor(_ context.Context, cm *corev1.ConfigMap) []reconcil
 	switch {
 	case cm.Namespace == w.namespace && cm.Name == policy.CapacityStatusName:
 		name = requestStatus
+	case !policy.MayHoldPolicy(cm.Name):
+		return nil
 	case cm.Namespace == w.namespace && kind == KindCluster:
 		name = requestCluster
 	case cm.Namespace != w.namespace && kind == KindNamespace:

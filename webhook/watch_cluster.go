@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -46,7 +47,7 @@ func (w *Watcher) reconcileCluster(ctx context.Context) error {
 	if err := w.reader.List(ctx, list, client.InNamespace(w.namespace), client.MatchingLabels{policy.PolicyLabel: KindCluster}); err != nil {
 		return fmt.Errorf("listing cluster policy configmaps in %s: %w", w.namespace, err)
 	}
-	items := list.Items
+	items := slices.DeleteFunc(list.Items, func(cm corev1.ConfigMap) bool { return !policy.MayHoldPolicy(cm.Name) })
 	sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
 	if len(items) == 0 {
 		if w.store.Cluster() != nil {
@@ -84,7 +85,7 @@ func (w *Watcher) reconcileCluster(ctx context.Context) error {
 			// Only an invalid or conflicting neighbour changed.
 			return nil
 		}
-		w.store.SetCluster(p)
+		w.store.SetClusterFrom(p, client.ObjectKeyFromObject(valid[0]))
 		w.accept(ctx, KindCluster, valid[0], p, nil)
 		return w.reloadNamespaces(ctx)
 	default:

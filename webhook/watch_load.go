@@ -88,6 +88,7 @@ func (w *Watcher) accept(ctx context.Context, kind string, cm *corev1.ConfigMap,
 		w.nsInfo[cm.Namespace] = [2]string{p.Name(), p.Hash()}
 	}
 	w.recorder.Eventf(cm, nil, corev1.EventTypeNormal, ReasonPolicyLoaded, "Load", "policy %s loaded (hash %s)", p.Name(), p.Hash())
+	w.reportMissing(cm, p)
 	if len(warns) > 0 {
 		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyClamped, "Load", "%s",
 			truncateNote("policy loaded with values limited by the cluster policy: "+strings.Join(warns, "; ")))
@@ -101,4 +102,28 @@ func (w *Watcher) deleteNamespaceInfo(namespace string) {
 		policyInfo.DeleteLabelValues(KindNamespace, old[0], old[1])
 		delete(w.nsInfo, namespace)
 	}
+}
+
+// reportMissing records a PolicyReferenceMissing Event on cm for each
+// object p names that does not exist, as far as it can be known without a
+// pod (policy.CheckReferences). Before the reference caches have synced
+// nothing is known, and admission reports what it leaves out.
+func (w *Watcher) reportMissing(cm *corev1.ConfigMap, p *policy.Policy) {
+	if w.refs == nil || w.refs.ReadyCheck(nil) != nil {
+		return
+	}
+	namespace := cm.Namespace
+	if namespace == w.namespace {
+		namespace = "" // the cluster policy's caches are claimed in runner namespaces
+	}
+	missing := policy.CheckReferences(p, namespace, w.refs)
+	if len(missing) == 0 {
+		return
+	}
+	names := make([]string, 0, len(missing))
+	for _, m := range missing {
+		names = append(names, m.String())
+	}
+	w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyReferenceMissing, "Load", "%s",
+		truncateNote("policy loaded, but it names objects that do not exist; job pods are admitted without them until they do: "+strings.Join(names, "; ")))
 }

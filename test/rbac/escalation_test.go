@@ -2,15 +2,18 @@ package rbac
 
 import (
 	"context"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -115,4 +118,116 @@ func editWebhook(ctx context.Context, c client.Client, edit func(*admissionregis
 	}
 	edit(&mwc.Webhooks[0])
 	return c.Update(ctx, mwc)
+}
+
+// TestNoServiceAccountCanPlantAPolicy replays the audit's plant as the
+// scaler: the capacity status created already labelled as a cluster
+// policy, the label added by an update, a policy.yaml added by an update;
+// and the webhook creating a labelled ConfigMap. The ValidatingAdmissionPolicy
+// jobfit-policy-configmaps refuses each; the scaler still writes its status.
+func TestNoServiceAccountCanPlantAPolicy(t *testing.T) {
+	ctx := context.Background()
+	scaler, webhook := as(t, "jobfit-scaler"), as(t, "jobfit-webhook")
+	policyDoc := "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\narch: {helperImageMap: {x: y}}\n"
+	status := func() *corev1.ConfigMap {
+		return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: "jobfit-capacity-status"}}
+	}
+	// Start from no capacity status, as on a fresh install.
+	require.NoError(t, client.IgnoreNotFound(k8s.Delete(ctx, status())))
+
+	t.Run("create it already labelled as the cluster policy", func(t *testing.T) {
+		cm := status()
+		cm.Labels = map[string]string{"jobfit.dev/policy": "cluster"}
+		cm.Data = map[string]string{"policy.yaml": policyDoc}
+		err := scaler.Create(ctx, cm)
+		assert.True(t, apierrors.IsInvalid(err), "not refused: %v", err)
+	})
+	require.NoError(t, scaler.Create(ctx, status()), "the scaler may still create its capacity status")
+	cases := []struct {
+		name  string
+		patch string
+	}{
+		{"add the policy label by update", `{"metadata":{"labels":{"jobfit.dev/policy":"cluster"}}}`},
+		{"add policy.yaml by update", `{"data":{"policy.yaml":` + strconv.Quote(policyDoc) + `}}`},
+		{"relabel it as a scaler policy", `{"metadata":{"labels":{"jobfit.dev/policy":"scaler"}}}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := scaler.Patch(ctx, status(), client.RawPatch(types.MergePatchType, []byte(tc.patch)))
+			assert.True(t, apierrors.IsInvalid(err), "not refused: %v", err)
+		})
+	}
+	t.Run("the webhook creates a labelled ConfigMap", func(t *testing.T) {
+		err := webhook.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: "evil",
+			Labels: map[string]string{"jobfit.dev/policy": "cluster"}}})
+		assert.True(t, apierrors.IsForbidden(err) || apierrors.IsInvalid(err), "not refused: %v", err)
+	})
+	t.Run("the scaler still updates its status", func(t *testing.T) {
+		require.NoError(t, scaler.Patch(ctx, status(), client.RawPatch(types.MergePatchType, []byte(`{"data":{"status.yaml":"degraded: []\n"}}`))))
+	})
+}
+
+// TestLeasesCannotBeSquatted: each component may create and update only
+// its own leader-election Lease (RBAC cannot limit create to a name).
+func TestLeasesCannotBeSquatted(t *testing.T) {
+	ctx := context.Background()
+	scaler, webhook := as(t, "jobfit-scaler"), as(t, "jobfit-webhook")
+	lease := func(name string) *coordinationv1.Lease {
+		return &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: name},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("squatter"), LeaseDurationSeconds: ptr.To[int32](3600)}}
+	}
+	for _, tc := range []struct {
+		name string
+		c    client.Client
+		obj  string
+	}{
+		{"the scaler squats the webhook's certificate Lease", scaler, "jobfit-webhook-certs"},
+		{"the webhook squats the scaler's Lease", webhook, "jobfit-scaler"},
+		{"the scaler creates another Lease", scaler, "anything"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, client.IgnoreNotFound(k8s.Delete(ctx, lease(tc.obj))))
+			err := tc.c.Create(ctx, lease(tc.obj))
+			assert.True(t, apierrors.IsInvalid(err), "not refused: %v", err)
+		})
+	}
+	t.Run("each may still write its own", func(t *testing.T) {
+		for name, c := range map[string]client.Client{"jobfit-scaler": scaler, "jobfit-webhook-certs": webhook} {
+			require.NoError(t, client.IgnoreNotFound(k8s.Delete(ctx, lease(name))))
+			require.NoError(t, c.Create(ctx, lease(name)), name)
+			l := &coordinationv1.Lease{}
+			require.NoError(t, c.Get(ctx, client.ObjectKey{Namespace: jobfitNS, Name: name}, l))
+			l.Spec.HolderIdentity = ptr.To("me")
+			require.NoError(t, c.Update(ctx, l), name)
+		}
+	})
+}
+
+// TestWebhookCannotRelabelItsConfiguration: the webhook may write the
+// caBundle, and nothing of its configuration's metadata.
+func TestWebhookCannotRelabelItsConfiguration(t *testing.T) {
+	ctx := context.Background()
+	webhook := as(t, "jobfit-webhook")
+	for _, tc := range []struct {
+		name string
+		edit func(*admissionregistrationv1.MutatingWebhookConfiguration)
+	}{
+		{"a label", func(m *admissionregistrationv1.MutatingWebhookConfiguration) {
+			m.Labels["app.kubernetes.io/part-of"] = "evil"
+		}},
+		{"an annotation", func(m *admissionregistrationv1.MutatingWebhookConfiguration) {
+			m.Annotations = map[string]string{"argocd.argoproj.io/sync-options": "Prune=false"}
+		}},
+		{"a finalizer", func(m *admissionregistrationv1.MutatingWebhookConfiguration) {
+			m.Finalizers = []string{"example.com/keep"}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+			require.NoError(t, webhook.Get(ctx, client.ObjectKey{Name: "jobfit"}, mwc))
+			tc.edit(mwc)
+			err := webhook.Update(ctx, mwc)
+			assert.True(t, apierrors.IsInvalid(err), "not refused: %v", err)
+		})
+	}
 }

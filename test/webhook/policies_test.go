@@ -98,6 +98,23 @@ func TestPolicySelection(t *testing.T) {
 		assert.Equal(t, "spot", capacity("sel00006"), "the valid cluster policy stays in force")
 	})
 
+	t.Run("the capacity status is never read as a policy", func(t *testing.T) {
+		// The audit's plant, written here as an admin (the shipped admission
+		// policy refuses it to the scaler; test/rbac shows that): the
+		// capacity status labelled as a cluster policy, with a valid one.
+		applyConfigMap(ctx, t, c, jobfitNamespace, policy.CapacityStatusName, clusterLabels, clusterPolicy(t, "default: spot", "default: on-demand"))
+		// Then one invalid admin edit, which used to put the planted one in force.
+		applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, `max: {cpu: "8"`, `max: {cpu: "eight"`))
+		require.Eventually(t, func() bool {
+			return strings.Contains(eventFor(ctx, t, c, jobfitNamespace, clusterCM, webhook.ReasonPolicyRejected), "resources.max[cpu]")
+		}, timeout, poll)
+		assert.Equal(t, "spot", capacity("cap00001"), "the last good policy stays in force, not the planted one")
+		assert.Empty(t, eventFor(ctx, t, c, jobfitNamespace, policy.CapacityStatusName, webhook.ReasonPolicyConflict))
+		assert.Empty(t, eventFor(ctx, t, c, jobfitNamespace, policy.CapacityStatusName, webhook.ReasonPolicyLoaded))
+		require.NoError(t, c.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNamespace, Name: policy.CapacityStatusName}}))
+		applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, "", ""))
+	})
+
 	t.Run("namespace policies: no winner by name either", func(t *testing.T) {
 		nsLabels := map[string]string{policy.PolicyLabel: "namespace"}
 		doc := func(cpu string) map[string]string {

@@ -97,7 +97,7 @@ func runMutate(o *MutateOptions) error {
 	}
 	// The webhook's own admission path, so that every output shows what
 	// the webhook would do, and -o patch is byte for byte its patch.
-	res, err := webhook.Admit(pod, o.Namespace, p, status)
+	res, err := webhook.Admit(pod, o.Namespace, p, status, nil)
 	if err != nil {
 		return fmt.Errorf("admitting pod %s: %w", o.PodFile, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -55,6 +56,7 @@ func candidates(ctx context.Context, c client.Client, namespace, kind string, lo
 	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{policy.PolicyLabel: kind}); err != nil {
 		return nil, fmt.Errorf("listing %s policy configmaps in %s: %w", kind, namespace, err)
 	}
+	list.Items = slices.DeleteFunc(list.Items, func(cm corev1.ConfigMap) bool { return !policy.MayHoldPolicy(cm.Name) })
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	out := make([]candidate, 0, len(list.Items))
 	for i := range list.Items {

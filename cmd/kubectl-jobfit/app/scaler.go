@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -62,6 +63,7 @@ func scalerStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS str
 	if err := c.List(ctx, list, client.InNamespace(jobfitNS), client.MatchingLabels{policy.PolicyLabel: kindScaler}); err != nil {
 		return nil, fmt.Errorf("listing scaler policy configmaps in %s: %w", jobfitNS, err)
 	}
+	list.Items = slices.DeleteFunc(list.Items, func(cm corev1.ConfigMap) bool { return !policy.MayHoldPolicy(cm.Name) })
 	if len(list.Items) == 0 {
 		return nil, nil
 	}
