@@ -19,8 +19,11 @@ const (
 	// out of reach of large or stalled ones.
 	smallBudget = 32 << 20
 	// largeBudget bounds the memory of reviews larger than smallBodyMax
-	// (and of chunked ones, which the API server never sends). A body near
-	// the limit takes all of it, so such reviews are served one at a time,
+	// (and of chunked ones, which the API server never sends). They are
+	// charged their announced size up front (chunked ones the body limit):
+	// charged as they arrive, many large requests holding part of the pool
+	// each could wait on one another until all time out. A body near the
+	// limit takes all of it, so such reviews are served one at a time,
 	// beside the ordinary ones.
 	largeBudget = 64 << 20
 	// readChunk is how much of a body is read, and charged, at a time.
@@ -32,12 +35,15 @@ const (
 var errOverloaded = errors.New("too many admission requests in flight")
 
 // budget bounds the memory that admission requests being read and handled
-// may take at once, as estimated from their sizes (costPerByte). Requests
-// are charged as their bytes arrive, not as their Content-Length
-// announces: a client that announces 3 MiB and stalls holds what it sent,
-// and the server's read deadline (server.go) cuts it off. Ordinary reviews
-// and large ones draw on separate pools, so that large requests, stalled
-// or not, never hold the room ordinary job pods need.
+// may take at once, as estimated from their sizes (costPerByte). Ordinary
+// reviews and large ones draw on separate pools, so that large requests,
+// stalled or not, never hold the room ordinary job pods need. Ordinary
+// reviews are charged as their bytes arrive, not as their Content-Length
+// announces, so that many small requests that stall hold little; large
+// ones are charged what they announce, from their own pool. Either way the
+// server's read deadline (server.go) cuts a stalled client off, and the
+// buffer a body is read into grows with what arrived, never with what was
+// announced.
 type budget struct {
 	small, large *semaphore.Weighted
 }
@@ -57,10 +63,15 @@ type charge struct {
 // (-1 when unknown), holding minRequestWeight already.
 func (b budget) open(ctx context.Context, contentLength int64) (*charge, error) {
 	c := &charge{pool: b.small, size: smallBudget}
+	announced := int64(0)
 	if contentLength < 0 || contentLength > smallBodyMax {
 		c.pool, c.size = b.large, largeBudget
+		announced = maxReviewSize
+		if contentLength > 0 {
+			announced = contentLength
+		}
 	}
-	return c, c.grow(ctx, 0)
+	return c, c.grow(ctx, announced)
 }
 
 // grow makes the charge cover a body of n bytes.

@@ -2,6 +2,7 @@
 //
 //	go run ./hack/loadtest -mode admission -rate 500 -duration 20s [-handler allow] [-server-cpuprofile F]
 //	KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode apiserver -pods 300 [-handler allow|annotate] [-apiserver-cpuprofile F]
+//	KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode memory [-large 40] [-objects 1000]
 //
 // admission: serves the real handler with controller-runtime's webhook
 // server over TLS on loopback, in a child process (this binary with -mode
@@ -20,6 +21,12 @@
 // handler with one that does nothing or adds one annotation: what any
 // webhook, and any mutation, costs.
 //
+// memory: builds and runs the real `jobfit webhook` binary against
+// kube-apiserver and etcd (envtest) with the shipped GOGC and GOMEMLIMIT and
+// objects for each of its caches, sends -large concurrent AdmissionReviews
+// just under the body limit with 20 ordinary ones beside them, and reports
+// the binary's peak resident set and what each review got.
+//
 // Run it from the repository root: it reads the example policy, the job pod
 // under webhook/testdata and the manifests.
 package main
@@ -37,7 +44,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "admission", "admission or apiserver")
+	mode := flag.String("mode", "admission", "admission, apiserver or memory")
 	rate := flag.Int("rate", 500, "admission: requests per second")
 	duration := flag.Duration("duration", 30*time.Second, "admission: how long to send")
 	pods := flag.Int("pods", 300, "apiserver: pods to create per namespace")
@@ -48,6 +55,8 @@ func main() {
 	cpuProfile := flag.String("server-cpuprofile", "", "admission: write the server's CPU profile to this file")
 	apiserverProfile := flag.String("apiserver-cpuprofile", "", "apiserver: write a 10 s CPU profile of the kube-apiserver, taken during the measured creates, to this file")
 	gogc := flag.String("server-gogc", "400", "admission: GOGC of the server process, as manifests/base/webhook/deployment.yaml sets it")
+	large := flag.Int("large", 40, "memory: concurrent reviews just under the body limit")
+	objects := flag.Int("objects", 1000, "memory: claims, PriorityClasses and ConfigMaps to create for the webhook's caches")
 	flag.Parse()
 	ctrl.SetLogger(logr.Discard())
 	fmt.Printf("jobfit loadtest: mode=%s GOMAXPROCS=%d NumCPU=%d %s\n", *mode, runtime.GOMAXPROCS(0), runtime.NumCPU(), runtime.Version())
@@ -59,6 +68,8 @@ func main() {
 		err = serveProcess(*port, *certDir, *handler, *cpuProfile)
 	case "apiserver":
 		err = runAPIServer(*pods, *handler, *apiserverProfile)
+	case "memory":
+		err = runMemory(*large, *objects)
 	default:
 		err = fmt.Errorf("unknown -mode %q", *mode)
 	}
