@@ -157,6 +157,7 @@ func TestKubectlJobfit(t *testing.T) {
 	})
 
 	t.Run("status", func(t *testing.T) { testStatus(ctx, t, cl, shipped) })
+	t.Run("status lists job pods blocked by a volume", func(t *testing.T) { testBlockedByVolume(ctx, t, cl) })
 
 	t.Run("failed open", func(t *testing.T) {
 		cl.stop()
