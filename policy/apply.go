@@ -101,6 +101,8 @@ type step struct {
 //   - caches after arch and capacity, whose values their claim names
 //     may carry; caches, secrets and metadata only add to the pod, so they
 //     follow the steps that place and size it;
+//   - the Docker socket check before the platform step, which may strip
+//     the hostPath volume it looks at (Fargate);
 //   - the applied record last: it lists every decision before it.
 //
 // The platform's steps (capacity, disruption, apply) come from its row in
@@ -111,6 +113,7 @@ var steps = []step{
 	{"scheduling", (*applier).applyScheduling},
 	{"disruption", func(a *applier) { a.platformStep(a.p.idx.platform.disruption) }},
 	{"resources", (*applier).applyResources},
+	{"docker", (*applier).checkDockerSocket},
 	{"platform", func(a *applier) { a.platformStep(a.p.idx.platform.apply) }},
 	{"caches", (*applier).applyCaches},
 	{"secrets", (*applier).applySecretModes},

@@ -37,5 +37,5 @@ func TestStepOrder(t *testing.T) {
 	for _, s := range steps {
 		names = append(names, s.name)
 	}
-	assert.Equal(t, []string{"arch", "capacity", "scheduling", "disruption", "resources", "platform", "caches", "secrets", "metadata", "record"}, names)
+	assert.Equal(t, []string{"arch", "capacity", "scheduling", "disruption", "resources", "docker", "platform", "caches", "secrets", "metadata", "record"}, names)
 }

@@ -72,7 +72,9 @@ func resolveTrait(pod *corev1.Pod, sources []v1alpha1.TraitSource, spec traitSpe
 				name string
 				m    map[string]string
 			}{{"label", pod.Labels}, {"annotation", pod.Annotations}} {
-				if raw, ok := kind.m[spec.key]; ok {
+				// An empty value is unset: pod_labels "$JOBFIT_ARCH" expands
+				// to "" in jobs that do not set the variable.
+				if raw, ok := kind.m[spec.key]; ok && raw != "" {
 					if v, ok := spec.aliases[strings.ToLower(raw)]; ok {
 						return Trait{v, kind.name + " " + spec.key}, warns
 					}

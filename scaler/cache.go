@@ -13,8 +13,9 @@ var _ cache.TransformFunc = TransformPod
 // TransformPod strips a pod down to what the scaler reads before it enters
 // the informer cache: labels, the job-id annotation, owner references,
 // scheduling constraints, container names and requests, phase and the
-// PodScheduled condition. Env (the bulk of a GitLab job pod), commands,
-// args, volumes, images, managedFields and container statuses are dropped,
+// PodScheduled condition, and the claim names of PVC volumes (for the
+// volumes controller). Env (the bulk of a GitLab job pod), commands, args,
+// other volumes, images, managedFields and container statuses are dropped,
 // so that 10,000 job pods cost little memory. Objects other than pods pass
 // through unchanged.
 func TransformPod(obj any) (any, error) {
@@ -32,6 +33,7 @@ func TransformPod(obj any) (any, error) {
 			NodeName: pod.Spec.NodeName, NodeSelector: pod.Spec.NodeSelector, Tolerations: pod.Spec.Tolerations,
 			PriorityClassName: pod.Spec.PriorityClassName,
 			Containers:        slimContainers(pod.Spec.Containers), InitContainers: slimContainers(pod.Spec.InitContainers),
+			Volumes: claimVolumes(pod.Spec.Volumes),
 		},
 		Status: corev1.PodStatus{Phase: pod.Status.Phase, StartTime: pod.Status.StartTime},
 	}
@@ -76,6 +78,18 @@ func slimContainers(cs []corev1.Container) []corev1.Container {
 	out := make([]corev1.Container, len(cs))
 	for i := range cs {
 		out[i] = corev1.Container{Name: cs[i].Name, Resources: corev1.ResourceRequirements{Requests: cs[i].Resources.Requests}}
+	}
+	return out
+}
+
+// claimVolumes keeps the PVC volumes, with their claim names only.
+func claimVolumes(vs []corev1.Volume) []corev1.Volume {
+	var out []corev1.Volume
+	for _, v := range vs {
+		if v.PersistentVolumeClaim != nil {
+			out = append(out, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: v.PersistentVolumeClaim.ClaimName}}})
+		}
 	}
 	return out
 }

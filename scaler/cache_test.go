@@ -16,6 +16,7 @@ import (
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/pressure"
 	"jobfit.dev/jobfit/scaler/signals"
+	"jobfit.dev/jobfit/scaler/volumes"
 )
 
 func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
@@ -51,7 +52,11 @@ func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
 		assert.Empty(t, c.Image, c.Name)
 		assert.Empty(t, c.VolumeMounts, c.Name)
 	}
-	assert.Empty(t, slim.Spec.Volumes)
+	require.NotEmpty(t, volumes.ClaimNames(pod), "the test pod mounts a cache claim")
+	assert.Equal(t, volumes.ClaimNames(pod), volumes.ClaimNames(slim), "claim names stay for the volumes controller")
+	for _, v := range slim.Spec.Volumes {
+		assert.NotNil(t, v.PersistentVolumeClaim, "only PVC volumes stay: %s", v.Name)
+	}
 	assert.Empty(t, slim.ManagedFields)
 
 	other := &corev1.ConfigMap{}

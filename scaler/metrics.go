@@ -26,6 +26,9 @@ type Metrics struct {
 	// NodeClassReady is 1 while the EC2NodeClass behind a managed pool is
 	// Ready, 0 while it is not; absent for other kinds of node class.
 	NodeClassReady *prometheus.GaugeVec
+	// JobPodsBlockedByVolume counts the job pods waiting because of a
+	// PersistentVolumeClaim, by reason (missing, unbound, in-use).
+	JobPodsBlockedByVolume *prometheus.GaugeVec
 }
 
 // NewMetrics creates the scaler's metrics and registers them with reg.
@@ -56,7 +59,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		NodeClassReady: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "jobfit_nodeclass_ready", Help: "1 while the EC2NodeClass behind a managed NodePool is Ready, 0 while it is not.",
 		}, []string{"nodeclass"}),
+		JobPodsBlockedByVolume: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jobfit_job_pods_blocked_by_volume", Help: "GitLab job pods waiting because of a PersistentVolumeClaim, by reason: missing, unbound, in-use (ReadWriteOnce on another node).",
+		}, []string{"reason"}),
 	}
 	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.PendingOldestSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling, m.NodeClassReady)
+	reg.MustRegister(m.JobPodsBlockedByVolume)
 	return m
 }

@@ -39,7 +39,7 @@ type Options struct {
 }
 
 // CacheOptions returns the manager cache options the scaler needs: pods
-// stripped by TransformPod, ConfigMaps from jobfit's namespace only, and
+// stripped by TransformPod (PersistentVolumeClaims are cached whole), ConfigMaps from jobfit's namespace only, and
 // only Karpenter's Events, stripped by TransformEvent.
 func CacheOptions(namespace string) cache.Options {
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
@@ -58,6 +58,7 @@ type Controllers struct {
 	Fallback *FallbackController
 	NodePool *NodePoolController
 	Headroom *HeadroomController
+	Volumes  *VolumesController
 	Metrics  *Metrics
 	Policies *PolicyStore
 }
@@ -90,6 +91,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
 		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
 		Headroom: NewHeadroomController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, headroomNS, period),
+		Volumes:  NewVolumesController(c, recorder, m, period),
 		Metrics:  m,
 		Policies: store,
 	}
@@ -100,6 +102,10 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 // readiness check karpenter-crds fails until then (crdgate.go).
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, error) {
 	cs := New(mgr, o)
+	// Volume reporting needs neither Karpenter nor a ScalerPolicy.
+	if err := cs.Volumes.Register(ctx, mgr); err != nil {
+		return nil, fmt.Errorf("registering controller %s: %w", cs.Volumes.Name(), err)
+	}
 	register := func(ctx context.Context) error {
 		for _, r := range []interface {
 			Register(context.Context, ctrl.Manager) error

@@ -157,6 +157,8 @@ func TestKubectlJobfit(t *testing.T) {
 	})
 
 	t.Run("status", func(t *testing.T) { testStatus(ctx, t, cl, shipped) })
+	t.Run("status lists job pods blocked by a volume", func(t *testing.T) { testBlockedByVolume(ctx, t, cl) })
+	t.Run("doctor lints the runner's ConfigMaps", func(t *testing.T) { testDoctor(ctx, t, cl) })
 
 	t.Run("failed open", func(t *testing.T) {
 		cl.stop()

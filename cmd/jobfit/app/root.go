@@ -22,6 +22,7 @@ func NewRootCommand() *cobra.Command {
 	root.AddCommand(newWebhookCommand(runWebhook))
 	root.AddCommand(newVersionCommand())
 	root.AddCommand(newScalerCommand(runScaler))
+	root.AddCommand(newRunnerCommand(runRunnerLint))
 	return root
 }
 

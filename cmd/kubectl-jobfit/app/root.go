@@ -62,7 +62,7 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	f.StringVar(&o.HeadroomNamespace, "headroom-namespace", DefaultHeadroomNamespace, "the namespace of the scaler's headroom placeholder pods (the scaler's --headroom-namespace)")
 	f.StringVar(&o.WebhookConfig, "webhook-configuration", webhook.DefaultWebhookConfigName, "jobfit's MutatingWebhookConfiguration")
 	f.StringVarP(&o.Output, "output", "o", "", "output format: yaml or json (default: text)")
-	cmd.AddCommand(newExplainCommand(o), newStatusCommand(o))
+	cmd.AddCommand(newExplainCommand(o), newStatusCommand(o), newDoctorCommand(o))
 	return cmd
 }
 

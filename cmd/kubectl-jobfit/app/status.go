@@ -21,7 +21,10 @@ type Status struct {
 	Webhook   WebhookStatus  `json:"webhook"`
 	Capacity  CapacityInfo   `json:"capacity"`
 	Scaler    *ScalerStatus  `json:"scaler,omitempty"`
-	Problems  []string       `json:"problems,omitempty"`
+	// BlockedByVolume are job pods waiting for a PersistentVolumeClaim, as
+	// the scaler reported them.
+	BlockedByVolume []BlockedPod `json:"blockedByVolume,omitempty"`
+	Problems        []string     `json:"problems,omitempty"`
 }
 
 // PolicyStatus is one policy ConfigMap: what it holds now, and what the
@@ -103,6 +106,12 @@ func GetStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS, webho
 	}
 	if s.Scaler, err = scalerStatus(ctx, c, jobfitNS, headroomNS, now); err != nil {
 		return nil, err
+	}
+	if s.BlockedByVolume, err = blockedByVolume(ctx, c); err != nil {
+		return nil, err
+	}
+	for _, b := range s.BlockedByVolume {
+		s.Problems = append(s.Problems, fmt.Sprintf("job pod %s/%s waits for a volume: %s", b.Namespace, b.Pod, b.Message))
 	}
 	return s, nil
 }

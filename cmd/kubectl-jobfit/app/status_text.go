@@ -36,6 +36,12 @@ func (s *Status) write(w io.Writer) error {
 	} else {
 		s.Scaler.write(tw)
 	}
+	if len(s.BlockedByVolume) > 0 {
+		fmt.Fprintf(tw, "\nJOB POD WAITING FOR A VOLUME\tSINCE\tCAUSE\n")
+		for _, b := range s.BlockedByVolume {
+			fmt.Fprintf(tw, "%s/%s\t%s\t%s\n", b.Namespace, b.Pod, b.Since.UTC().Format(time.RFC3339), b.Message)
+		}
+	}
 	if len(s.Problems) > 0 {
 		fmt.Fprintln(tw, "\nproblems:")
 		for _, p := range s.Problems {

@@ -61,6 +61,9 @@ func (ns *Policy) ValidateNamespaceScope(cluster *Policy) field.ErrorList {
 	if ns.Platform != "" || !reflect.ValueOf(ns.Selector).IsZero() || ns.PodOptOut || len(ns.NamespaceOverrides) > 0 {
 		errs = append(errs, field.Forbidden(field.NewPath("platform"), "platform, selector, podOptOut and namespaceOverrides are set by the cluster policy only"))
 	}
+	if ns.DockerSocket != nil {
+		errs = append(errs, field.Forbidden(field.NewPath("dockerSocket"), "set by the cluster policy only"))
+	}
 	for _, s := range Sections {
 		if reflect.ValueOf(s.Of(ns)).Elem().IsZero() || slices.Contains(cluster.NamespaceOverrides, s.Name) {
 			continue

@@ -68,6 +68,10 @@ type Policy struct {
 	Fargate FargatePolicy `json:"fargate,omitempty"`
 	// NamespaceOverrides lists the sections a namespace policy may override.
 	NamespaceOverrides []string `json:"namespaceOverrides,omitempty"`
+	// DockerSocket says whether the nodes run a Docker daemon whose socket
+	// job pods may mount; unset, the platform decides (HasDockerSocket).
+	// Cluster policy only.
+	DockerSocket *bool `json:"dockerSocket,omitempty"`
 }
 
 // Meta is the part of Kubernetes object metadata a policy document uses.
