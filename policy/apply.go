@@ -22,6 +22,8 @@ type applier struct {
 	archPinned bool
 	env        map[string]string // the job variables jobfit reads
 	prior      Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
+	images     ImagePlatforms    // what the image-platform cache knows, for arch.fromImages
+	imgView    *imageView        // the job images looked up in images, once
 	dec        *Decisions
 }
 
@@ -36,6 +38,14 @@ type applier struct {
 //
 // p must have been prepared by Load or Prepare.
 func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Decisions) {
+	return ApplyWithImages(pod, p, status, nil)
+}
+
+// ApplyWithImages is Apply with what the image-platform cache knows of the
+// images job pods run. A policy with arch.fromImages picks the arch of a
+// job that names none from them (apply_images.go); images may be nil,
+// which knows no image.
+func ApplyWithImages(pod *corev1.Pod, p *Policy, status CapacityStatus, images ImagePlatforms) (*corev1.Pod, Decisions) {
 	dec := Decisions{Policy: p.Name(), Hash: p.Hash()}
 	ok, reason := IsJobPod(pod)
 	dec.Reason = reason
@@ -53,7 +63,7 @@ func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Deci
 	// saves the appends' regrowth. (The applier itself is on the heap, as
 	// the steps are called through a table.)
 	dec.Items = make([]Decision, 0, decisionsPerPod)
-	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, prior: prior, dec: &dec}
+	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, prior: prior, images: images, dec: &dec}
 	var warns []string
 	a.traits, warns = resolveTraits(a.pod, p, env, prior)
 	dec.Warnings = append(dec.Warnings, warns...)

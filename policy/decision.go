@@ -62,6 +62,12 @@ type Decisions struct {
 	// PinConflicts are the runner's pins that differ from what the job or
 	// the fallback wanted (each is also a warning).
 	PinConflicts []PinConflict
+	// ImageArchConflicts are asked or pinned arches that some of the job's
+	// images do not offer (each is also a warning); arch.fromImages only.
+	ImageArchConflicts []ImageArchConflict
+	// ImageLookups counts the job images looked up in the image-platform
+	// cache; arch.fromImages only.
+	ImageLookups ImageLookups
 }
 
 // Changed lists the mutations that changed the pod, sorted and unique.

@@ -42,6 +42,13 @@ func (r Result) Unchanged() bool { return len(r.Patch) == 0 }
 // would only make the diff larger: Apply and the patch do not see them,
 // and Result.Pod keeps the caller's.
 func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, status policy.CapacityStatus) (Result, error) {
+	return AdmitWithImages(pod, namespace, p, status, nil)
+}
+
+// AdmitWithImages is Admit with what the image-platform cache knows, for
+// policies with arch.fromImages (policy.ApplyWithImages).
+func AdmitWithImages(pod *corev1.Pod, namespace string, p *policy.Policy, status policy.CapacityStatus,
+	images policy.ImagePlatforms) (Result, error) {
 	in := pod
 	if pod.Namespace == "" && namespace != "" || pod.ManagedFields != nil {
 		// A shallow copy is enough: only top-level metadata fields change.
@@ -54,7 +61,7 @@ func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, status policy.Ca
 		cp.ManagedFields = nil
 		in = &cp
 	}
-	mutated, dec := policy.Apply(in, p, status)
+	mutated, dec := policy.ApplyWithImages(in, p, status, images)
 	if dec.Skipped {
 		return Result{Pod: pod, Decisions: dec}, nil
 	}

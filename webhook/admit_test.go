@@ -92,11 +92,11 @@ func TestAdmitUnchangedFromTheResult(t *testing.T) {
 				continue
 			}
 			t.Run(filepath.Base(in)+"/"+p.Name(), func(t *testing.T) {
-				first, err := Admit(tc.Pod, "gitlab-runner", p, tc.Status)
+				first, err := AdmitWithImages(tc.Pod, "gitlab-runner", p, tc.Status, tc.Images)
 				require.NoError(t, err)
 				require.False(t, first.Unchanged(), "a golden pod is mutated")
 				require.NotEmpty(t, first.Decisions.Changed(), "a patch names what it changed")
-				again, err := Admit(first.Pod, "gitlab-runner", p, tc.Status)
+				again, err := AdmitWithImages(first.Pod, "gitlab-runner", p, tc.Status, tc.Images)
 				require.NoError(t, err)
 				assert.True(t, again.Unchanged(), "reinvocation patch: %v", again.Patch)
 				assert.Empty(t, again.Decisions.Changed(), "nothing claims a change the patch does not make")

@@ -83,7 +83,7 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	if !ok {
 		return admission.Response{}, "", errors.New("no valid cluster policy loaded")
 	}
-	res, err := Admit(pod, req.Namespace, eff.Policy, eff.Status)
+	res, err := AdmitWithImages(pod, req.Namespace, eff.Policy, eff.Status, eff.Images)
 	if err != nil {
 		return admission.Response{}, "", err
 	}
@@ -103,6 +103,7 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	for _, c := range dec.PinConflicts {
 		runnerPinConflicts.WithLabelValues(c.Trait).Inc()
 	}
+	countImages(dec)
 	return patchResponse(res.Patch).WithWarnings(warnings...), ResultMutated, nil
 }
 
