@@ -56,6 +56,12 @@ func splitPlatform(p string) (os, arch string, ok bool) {
 	return parts[0], parts[1], true
 }
 
+// ValidPlatform reports whether p is "os/arch" or "os/arch/variant".
+func ValidPlatform(p string) bool {
+	_, _, ok := splitPlatform(p)
+	return ok
+}
+
 // ParseImagePlatforms decodes an ImagePlatforms document strictly: a JSON
 // object of image reference to a list of "os/arch[/variant]" strings.
 // An error names the image whose entry is wrong.
@@ -77,7 +83,7 @@ func ParseImagePlatforms(data []byte) (ImagePlatforms, error) {
 			return nil, fmt.Errorf("image platforms: %q is not an image reference", image)
 		}
 		for i, p := range ip[image] {
-			if _, _, ok := splitPlatform(p); !ok {
+			if !ValidPlatform(p) {
 				return nil, fmt.Errorf("image platforms: %s[%d]: %q is not os/arch or os/arch/variant", image, i, p)
 			}
 		}

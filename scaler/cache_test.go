@@ -48,9 +48,10 @@ func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
 		assert.Empty(t, c.Env, c.Name)
 		assert.Empty(t, c.Command, c.Name)
 		assert.Empty(t, c.Args, c.Name)
-		assert.Empty(t, c.Image, c.Name)
 		assert.Empty(t, c.VolumeMounts, c.Name)
 	}
+	assert.Equal(t, policy.JobImages(pod), policy.JobImages(slim), "the image-platform resolver reads the images")
+	assert.Equal(t, pod.Spec.ImagePullSecrets, slim.Spec.ImagePullSecrets)
 	assert.Empty(t, slim.Spec.Volumes)
 	assert.Empty(t, slim.ManagedFields)
 
