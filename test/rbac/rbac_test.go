@@ -143,7 +143,7 @@ var documented = map[string][]write{
 		{"*", "events.k8s.io", "events", nil, []string{"create", "patch"}},
 		{"*", "karpenter.sh", "nodepools", nil, []string{"patch"}},
 		{jobfitNS, "", "configmaps", nil, []string{"create"}},
-		{jobfitNS, "", "configmaps", []string{"jobfit-capacity-status"}, []string{"update", "patch"}},
+		{jobfitNS, "", "configmaps", []string{"jobfit-capacity-status", "jobfit-image-platforms"}, []string{"update", "patch"}},
 		{jobfitNS, "coordination.k8s.io", "leases", nil, []string{"create"}},
 		{jobfitNS, "coordination.k8s.io", "leases", []string{"jobfit-scaler"}, []string{"update", "patch"}},
 		{headroomNS, "", "pods", nil, []string{"create", "delete"}},
