@@ -27,6 +27,7 @@ import (
 	"jobfit.dev/jobfit/scaler/images"
 	"jobfit.dev/jobfit/test/registry"
 	"jobfit.dev/jobfit/test/webhookenv"
+	"jobfit.dev/jobfit/webhook"
 )
 
 const gravitonFirstPolicy = "../../manifests/examples/policies/eks-karpenter-graviton-first.yaml"
@@ -181,6 +182,17 @@ func TestImagePlatforms(t *testing.T) {
 		assert.Equal(t, 1, state[reg.Ref(registry.Slow)].Failures)
 		pod := create(t, "slow0002", withImages(reg.Ref(registry.Slow), reg.Ref(registry.BothArches)))
 		assert.Equal(t, "amd64", arch(pod))
+	})
+
+	t.Run("an invalid cache document is rejected; the last good one stays in force", func(t *testing.T) {
+		applyConfigMap(ctx, t, c, jobfitNamespace, policy.ImagePlatformsName, nil,
+			map[string]string{policy.ImagePlatformsKey: `{"` + reg.Ref(registry.BothArches) + `": ["arm64"]}`})
+		require.Eventually(t, func() bool {
+			return eventFor(ctx, t, c, jobfitNamespace, policy.ImagePlatformsName, webhook.ReasonImagesRejected) != ""
+		}, timeout, poll, "a Warning Event on the ConfigMap")
+		assert.Contains(t, eventFor(ctx, t, c, jobfitNamespace, policy.ImagePlatformsName, webhook.ReasonImagesRejected), "is not os/arch")
+		pod := create(t, "keep0001", withImages(reg.Ref(registry.BothArches), reg.Ref(registry.SinglePlatform)))
+		assert.Equal(t, "arm64", arch(pod))
 	})
 }
 
