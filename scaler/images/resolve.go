@@ -19,7 +19,8 @@ import (
 
 // ResolverOptions bound the Resolver.
 type ResolverOptions struct {
-	// Timeout bounds one image's resolution, every request included.
+	// Timeout bounds one image's resolution, every request included (the
+	// wait for the registry's rate limit is not).
 	Timeout time.Duration
 	// MaxResponseBytes bounds each response body (manifest, index,
 	// config, token).
@@ -78,11 +79,13 @@ func (r *Resolver) Resolve(ctx context.Context, ref string, kc authn.Keychain) (
 	if err != nil {
 		return nil, fmt.Errorf("parsing image reference: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	defer cancel()
+	// The wait for the registry's rate is not part of the timeout: a
+	// queue of images for one registry is not its failure.
 	if err := r.limiter(parsed.Context().RegistryStr()).Wait(ctx); err != nil {
 		return nil, fmt.Errorf("waiting for the registry's rate limit: %w", err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
 	desc, err := remote.Get(parsed, remote.WithContext(ctx), remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(r.transport), remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
 	if err != nil {

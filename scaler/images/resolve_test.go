@@ -86,3 +86,18 @@ func TestRegistry(t *testing.T) {
 		"0000000000000000000000000000000000000000000000000000000000000000"))
 	assert.Empty(t, images.Registry("not a reference"))
 }
+
+// TestRateLimitQueuesNotFails: images waiting for one registry's rate are
+// resolved in turn, none failed for having waited.
+func TestRateLimitQueuesNotFails(t *testing.T) {
+	reg := registry.Start(t)
+	o := images.DefaultResolverOptions
+	o.Timeout = 2 * time.Second
+	o.RegistryRate, o.RegistryBurst = 0.4, 1 // the second call waits 2.5 s for its token, longer than Timeout
+	r := images.NewResolver(o)
+	for range 2 {
+		got, err := r.Resolve(context.Background(), reg.Ref(registry.AMD64Only), authn.NewMultiKeychain())
+		require.NoError(t, err)
+		assert.Equal(t, []string{"linux/amd64"}, got)
+	}
+}
