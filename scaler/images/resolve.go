@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -166,11 +167,14 @@ func (r *Resolver) limiter(registry string) *rate.Limiter {
 // cache and used as a metric label's neighbour in logs: the registry's
 // HTTP status, a timeout, or the kind of error.
 func Reason(err error) string {
-	var te *transport.Error
+	var (
+		te *transport.Error
+		ne net.Error
+	)
 	switch {
 	case errors.As(err, &te):
 		return fmt.Sprintf("registry answered %d", te.StatusCode)
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
 	case errors.Is(err, errTooLarge):
 		return "response too large"

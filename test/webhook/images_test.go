@@ -124,10 +124,13 @@ func TestImagePlatforms(t *testing.T) {
 	}
 
 	t.Run("cold image: arch.default with a note", func(t *testing.T) {
+		require.Eventually(t, j.metricsUp, timeout, poll)
+		misses := max(j.metric(t, `jobfit_image_platform_lookups_total{result="miss"}`), 0)
 		seen.take()
 		pod := create(t, "cold0001", withImages(reg.Ref(registry.BothArches), reg.Ref(registry.SinglePlatform)))
 		assert.Equal(t, "amd64", arch(pod))
 		assert.Contains(t, strings.Join(seen.take(), "\n"), "not known yet; arch.default amd64 used (arch.fromImages)")
+		assert.Equal(t, misses+2, j.metric(t, `jobfit_image_platform_lookups_total{result="miss"}`), "both job images missed")
 	})
 
 	t.Run("warm: every image has arm64, the job runs on arm64", func(t *testing.T) {
@@ -135,6 +138,7 @@ func TestImagePlatforms(t *testing.T) {
 		assert.Equal(t, []string{"linux/amd64", "linux/arm64/v8"}, ip[reg.Ref(registry.BothArches)])
 		assert.Equal(t, []string{"linux/arm64"}, ip[reg.Ref(registry.SinglePlatform)])
 		pod := warm(t, "arm", withImages(reg.Ref(registry.BothArches), reg.Ref(registry.SinglePlatform)), "arm64")
+		assert.GreaterOrEqual(t, j.metric(t, `jobfit_image_platform_lookups_total{result="hit"}`), 2.0)
 		assert.Equal(t, "registry.gitlab.com/gitlab-org/gitlab-runner/gitlab-runner-helper:arm64-v18.11.4", pod.Spec.Containers[1].Image)
 	})
 
