@@ -22,6 +22,8 @@ type applier struct {
 	archPinned bool
 	env        map[string]string // the job variables jobfit reads
 	prior      Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
+	images     ImagePlatforms    // what the image-platform cache knows, for arch.fromImages
+	imgView    *imageView        // the job images looked up in images, once
 	dec        *Decisions
 	refs       References // nil: every referenced object is assumed to exist
 }
@@ -39,10 +41,15 @@ type applier struct {
 // cluster, so it assumes that every object the policy names exists (a
 // PriorityClass, a cache's claim); the webhook calls ApplyInCluster.
 func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Decisions) {
-	return apply(pod, p, status, nil)
+	return ApplyInCluster(pod, p, Cluster{Status: status})
 }
 
-func apply(pod *corev1.Pod, p *Policy, status CapacityStatus, refs References) (*corev1.Pod, Decisions) {
+// ApplyInCluster is Apply with what the webhook knows of the cluster: the
+// capacity status, the image-platform cache, and which objects the policy
+// names exist (a reference to a missing one is left out of the pod, with a
+// warning, and listed in Decisions.Missing).
+func ApplyInCluster(pod *corev1.Pod, p *Policy, c Cluster) (*corev1.Pod, Decisions) {
+	status := c.Status
 	dec := Decisions{Policy: p.Name(), Hash: p.Hash()}
 	ok, reason := IsJobPod(pod)
 	dec.Reason = reason
@@ -60,7 +67,7 @@ func apply(pod *corev1.Pod, p *Policy, status CapacityStatus, refs References) (
 	// saves the appends' regrowth. (The applier itself is on the heap, as
 	// the steps are called through a table.)
 	dec.Items = make([]Decision, 0, decisionsPerPod)
-	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, prior: prior, dec: &dec, refs: refs}
+	a := &applier{pod: copyPod(pod), p: p, status: status, env: env, prior: prior, images: c.Images, dec: &dec, refs: c.Refs}
 	var warns []string
 	a.traits, warns = resolveTraits(a.pod, p, env, prior)
 	dec.Warnings = append(dec.Warnings, warns...)

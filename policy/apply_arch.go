@@ -26,11 +26,15 @@ var helperContainers = map[string]bool{v1alpha1.ContainerHelper: true, InitPermi
 
 func (a *applier) applyArch() {
 	want := a.traits.Of(v1alpha1.TraitArch)
-	if want.Value == "" {
-		want = Trait{Value: a.p.Arch.Default, Source: "default"}
+	asked := want.Value != ""
+	if !asked {
+		want = a.unaskedArch()
 	}
-	arch, own := a.underPin(PinTraitArch, want, a.traits.Of(v1alpha1.TraitArch).Value != "", a.traits.ArchPin, false)
+	arch, own := a.underPin(PinTraitArch, want, asked, a.traits.ArchPin, false)
 	a.arch, a.archPinned = arch.Value, !own
+	if asked || !own {
+		a.checkImagesRun(arch)
+	}
 	changed := own && a.setNodeSelector(LabelArch, arch.Value, true)
 	a.dec.add(MutArch, arch.Value, arch.Source, changed)
 	if os, ok := a.pod.Spec.NodeSelector[LabelOS]; ok && os != a.p.Arch.OS {

@@ -31,3 +31,37 @@ labels: {gitlab-role: runner}
 		})
 	}
 }
+
+// BenchmarkApplyFromImages measures Apply on the same pod (60 variables,
+// no arch asked) with arch.fromImages off, on with both images known
+// (warm), and on with none known (cold).
+//
+//	go test ./policy -run '^$' -bench BenchmarkApplyFromImages -benchmem -count 10
+func BenchmarkApplyFromImages(b *testing.B) {
+	base := karpenterPolicy + `resources:
+  defaults: {build: {requests: {cpu: 500m, memory: 1Gi}}, helper: {requests: {cpu: 100m}}}
+  max: {cpu: "8", memory: 32Gi}
+caches: [{name: jobfit-cache, claimName: "gitlab-cache-{arch}", mountPath: /cache, containers: [build, helper]}]
+labels: {gitlab-role: runner}
+`
+	off := mustLoad(base)
+	on := mustLoad(base + "arch: {preferred: [arm64, amd64], fromImages: true}\n")
+	both := []string{"linux/amd64", "linux/arm64/v8"}
+	warm := policy.ImagePlatforms{"node:20": both, "postgres:16": both}
+	pod := jobPod().padEnv(55).build()
+	for _, bc := range []struct {
+		name   string
+		p      *policy.Policy
+		images policy.ImagePlatforms
+	}{{"off", off, warm}, {"on-warm", on, warm}, {"on-cold", on, nil}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, _ := policy.ApplyInCluster(pod, bc.p, policy.Cluster{Images: bc.images})
+				if out == pod {
+					b.Fatal("not mutated")
+				}
+			}
+		})
+	}
+}

@@ -65,6 +65,12 @@ type Decisions struct {
 	// Missing are the references the policy asked for that were left out
 	// because their objects do not exist (each is also a warning).
 	Missing []MissingReference
+	// ImageArchConflicts are asked or pinned arches that some of the job's
+	// images do not offer (each is also a warning); arch.fromImages only.
+	ImageArchConflicts []ImageArchConflict
+	// ImageLookups counts the job images looked up in the image-platform
+	// cache; arch.fromImages only.
+	ImageLookups ImageLookups
 }
 
 // Changed lists the mutations that changed the pod, sorted and unique.

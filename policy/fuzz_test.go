@@ -55,6 +55,7 @@ func FuzzApply(f *testing.F) {
 		mustLoad(header + "platform: karpenter\ncapacity: {overrideRunnerPin: true}\nresources: {jobVariables: true, max: {cpu: \"6\", memory: 8Gi}}\n" +
 			"scheduling: {tolerations: [{key: a, value: b, effect: NoSchedule}], byArch: {arm64: {tolerations: [{key: g, operator: Exists}]}}, byCapacityType: {spot: {tolerations: [{key: s, operator: Exists}]}}, priorityClassName: ci}\n"),
 		mustLoad(header + "platform: fargate\nresources: {jobVariables: true, defaults: {services: {requests: {cpu: 250m, memory: 512Mi}}}}\n"),
+		mustLoad(header + "platform: karpenter\narch: {preferred: [arm64, amd64], fromImages: true}\n"),
 	}
 	f.Fuzz(func(t *testing.T, archVar, tags, archLabel, timeout, helperImage, mountPath, size string, which uint8) {
 		b := jobPod().env("JOBFIT_ARCH", archVar).env("CI_RUNNER_TAGS", tags).env("JOBFIT_SIZE", size).
@@ -79,10 +80,12 @@ func FuzzApply(f *testing.F) {
 		// JSON, not YAML: fuzzed strings may hold control characters YAML rejects.
 		before, err := json.Marshal(pod)
 		require.NoError(t, err)
-		out, _ := policy.Apply(pod, p, policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}})
+		// The service's platforms are fuzzed; the build image is known.
+		images := policy.ImagePlatforms{"node:20": {"linux/amd64", "linux/arm64"}, "postgres:16": {size, "linux/" + tags}}
+		out, _ := policy.ApplyInCluster(pod, p, policy.Cluster{Status: policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}, Images: images})
 		after, _ := json.Marshal(pod)
 		require.Equal(t, string(before), string(after), "Apply modified its input")
-		again, _ := policy.Apply(out, p, policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}})
+		again, _ := policy.ApplyInCluster(out, p, policy.Cluster{Status: policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}, Images: images})
 		o1, _ := json.Marshal(out)
 		o2, _ := json.Marshal(again)
 		require.JSONEq(t, string(o1), string(o2), "not idempotent")

@@ -33,12 +33,12 @@ func TestGolden(t *testing.T) {
 			if tc.Policy == nil {
 				tc.Policy = defaultPolicy
 			}
-			out, dec := policy.Apply(tc.Pod, tc.Policy, tc.Status)
+			out, dec := policy.ApplyInCluster(tc.Pod, tc.Policy, policy.Cluster{Status: tc.Status, Images: tc.Images})
 			require.False(t, dec.Skipped, "job pod skipped: %s", dec.Reason)
 			got := renderGolden(t, out, dec)
 			compareGolden(t, strings.TrimSuffix(in, ".yaml")+".golden.yaml", got)
 
-			again, _ := policy.Apply(out, tc.Policy, tc.Status)
+			again, _ := policy.ApplyInCluster(out, tc.Policy, policy.Cluster{Status: tc.Status, Images: tc.Images})
 			assert.Equal(t, podYAML(t, out), podYAML(t, again), "applying twice must equal applying once")
 			for k, v := range tc.Pod.Labels {
 				assert.Equal(t, v, out.Labels[k], "label %s changed; labels are add-only", k)

@@ -3,8 +3,6 @@ package policy
 import (
 	"fmt"
 	"strings"
-
-	corev1 "k8s.io/api/core/v1"
 )
 
 // Kinds of object a policy can make a pod refer to, as reported in
@@ -49,12 +47,15 @@ func (m MissingReference) String() string {
 	return m.Kind + " " + name + " (" + m.Field + ")"
 }
 
-// ApplyInCluster is Apply with the cluster's answer to which referenced
-// objects exist: a reference to a missing one is left out of the pod, with
-// a warning, and listed in Decisions.Missing. The webhook admits through
-// it; Apply is ApplyInCluster with refs nil.
-func ApplyInCluster(pod *corev1.Pod, p *Policy, status CapacityStatus, refs References) (*corev1.Pod, Decisions) {
-	return apply(pod, p, status, refs)
+// Cluster is what Apply knows beyond the pod and the policy.
+type Cluster struct {
+	// Status is the scaler's capacity status.
+	Status CapacityStatus
+	// Images is the image-platform cache, for arch.fromImages; nil knows no image.
+	Images ImagePlatforms
+	// Refs says which objects the policy names exist; nil (offline
+	// preview) assumes they all do.
+	Refs References
 }
 
 // referenceOK reports whether the object exists, recording it as missing

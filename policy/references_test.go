@@ -61,7 +61,7 @@ func TestReferencesToMissingObjects(t *testing.T) {
 			in.Namespace = ns
 			priority := int32(0)
 			in.Spec.Priority = &priority // as the Priority admission plugin sets it
-			out, dec := policy.ApplyInCluster(in, p, policy.CapacityStatus{}, tc.refs)
+			out, dec := policy.ApplyInCluster(in, p, policy.Cluster{Refs: tc.refs})
 			assert.Equal(t, tc.wantClass, out.Spec.PriorityClassName)
 			if tc.wantClass == "" {
 				assert.Equal(t, &priority, out.Spec.Priority, "the priority the API server computed is kept")
@@ -80,7 +80,7 @@ func TestReferencesToMissingObjects(t *testing.T) {
 			}
 			assert.Equal(t, tc.wantMissing, missing)
 
-			again, dec2 := policy.ApplyInCluster(out, p, policy.CapacityStatus{}, tc.refs)
+			again, dec2 := policy.ApplyInCluster(out, p, policy.Cluster{Refs: tc.refs})
 			assert.Equal(t, out, again, "idempotent")
 			assert.Empty(t, dec2.Changed())
 		})
@@ -93,9 +93,9 @@ func TestReferenceAppearsLater(t *testing.T) {
 	p := mustLoad(referencesPolicy)
 	in := jobPod().build()
 	in.Namespace = "gitlab-runner"
-	out, _ := policy.ApplyInCluster(in, p, policy.CapacityStatus{}, cluster{})
+	out, _ := policy.ApplyInCluster(in, p, policy.Cluster{Refs: cluster{}})
 	require.Empty(t, out.Spec.PriorityClassName)
-	out, dec := policy.ApplyInCluster(out, p, policy.CapacityStatus{}, cluster{classes: map[string]bool{"ci-jobs": true}})
+	out, dec := policy.ApplyInCluster(out, p, policy.Cluster{Refs: cluster{classes: map[string]bool{"ci-jobs": true}}})
 	assert.Equal(t, "ci-jobs", out.Spec.PriorityClassName)
 	assert.Nil(t, out.Spec.Priority)
 	for _, m := range dec.Missing {

@@ -35,10 +35,10 @@ func TestReinvocationChangesNothing(t *testing.T) {
 			}
 			n++
 			t.Run(filepath.Base(in)+"/"+name, func(t *testing.T) {
-				first, dec := policy.Apply(tc.Pod, p, tc.Status)
+				first, dec := policy.ApplyInCluster(tc.Pod, p, policy.Cluster{Status: tc.Status, Images: tc.Images})
 				require.False(t, dec.Skipped)
 				require.NotEmpty(t, dec.Changed(), "a first pass changes the pod")
-				again, dec2 := policy.Apply(first, p, tc.Status)
+				again, dec2 := policy.ApplyInCluster(first, p, policy.Cluster{Status: tc.Status, Images: tc.Images})
 				assert.True(t, first == again, "an unchanged pod comes back as it went in")
 				assert.Empty(t, dec2.Changed(), "no decision claims a change on reinvocation")
 			})

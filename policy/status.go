@@ -18,11 +18,13 @@ const (
 )
 
 // MayHoldPolicy reports whether a ConfigMap of this name may be read as a
-// policy of any kind. The capacity status never is, whatever its labels:
-// the scaler writes it, and a policy is the cluster admin's alone, so a
+// policy of any kind. The capacity status and the image-platform cache
+// never are, whatever their labels: the scaler writes them, and a policy is the cluster admin's alone, so a
 // compromised scaler that labelled it jobfit.dev/policy (which the shipped
 // admission policy also refuses) still could not plant a policy.
-func MayHoldPolicy(configMapName string) bool { return configMapName != CapacityStatusName }
+func MayHoldPolicy(configMapName string) bool {
+	return configMapName != CapacityStatusName && configMapName != ImagePlatformsName
+}
 
 // CapacityStatus is the scaler's view of which capacity is degraded. The
 // scaler writes it; the webhook reads it to move new pods off degraded spot

@@ -12,10 +12,11 @@ var _ cache.TransformFunc = TransformPod
 
 // TransformPod strips a pod down to what the scaler reads before it enters
 // the informer cache: labels, the job-id annotation, owner references,
-// scheduling constraints, container names and requests, phase and the
-// PodScheduled condition, and the claim names of PVC volumes (for the
-// volumes controller). Env (the bulk of a GitLab job pod), commands, args,
-// other volumes, images, managedFields and container statuses are dropped,
+// scheduling constraints, container names, images and requests, the pull
+// secrets' names and the ServiceAccount (for the image-platform resolver),
+// phase and the PodScheduled condition, and the claim names of PVC volumes
+// (for the volumes controller). Env (the bulk of a GitLab job pod),
+// commands, args, other volumes, managedFields and container statuses are dropped,
 // so that 10,000 job pods cost little memory. Objects other than pods pass
 // through unchanged.
 func TransformPod(obj any) (any, error) {
@@ -32,7 +33,8 @@ func TransformPod(obj any) (any, error) {
 		Spec: corev1.PodSpec{
 			NodeName: pod.Spec.NodeName, NodeSelector: pod.Spec.NodeSelector, Tolerations: pod.Spec.Tolerations,
 			PriorityClassName: pod.Spec.PriorityClassName,
-			Containers:        slimContainers(pod.Spec.Containers), InitContainers: slimContainers(pod.Spec.InitContainers),
+			ImagePullSecrets:  pod.Spec.ImagePullSecrets, ServiceAccountName: pod.Spec.ServiceAccountName,
+			Containers: slimContainers(pod.Spec.Containers), InitContainers: slimContainers(pod.Spec.InitContainers),
 			Volumes: claimVolumes(pod.Spec.Volumes),
 		},
 		Status: corev1.PodStatus{Phase: pod.Status.Phase, StartTime: pod.Status.StartTime},
@@ -77,7 +79,7 @@ func slimContainers(cs []corev1.Container) []corev1.Container {
 	}
 	out := make([]corev1.Container, len(cs))
 	for i := range cs {
-		out[i] = corev1.Container{Name: cs[i].Name, Resources: corev1.ResourceRequirements{Requests: cs[i].Resources.Requests}}
+		out[i] = corev1.Container{Name: cs[i].Name, Image: cs[i].Image, Resources: corev1.ResourceRequirements{Requests: cs[i].Resources.Requests}}
 	}
 	return out
 }

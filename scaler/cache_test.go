@@ -49,7 +49,6 @@ func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
 		assert.Empty(t, c.Env, c.Name)
 		assert.Empty(t, c.Command, c.Name)
 		assert.Empty(t, c.Args, c.Name)
-		assert.Empty(t, c.Image, c.Name)
 		assert.Empty(t, c.VolumeMounts, c.Name)
 	}
 	require.NotEmpty(t, volumes.ClaimNames(pod), "the test pod mounts a cache claim")
@@ -57,6 +56,8 @@ func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
 	for _, v := range slim.Spec.Volumes {
 		assert.NotNil(t, v.PersistentVolumeClaim, "only PVC volumes stay: %s", v.Name)
 	}
+	assert.Equal(t, policy.JobImages(pod), policy.JobImages(slim), "the image-platform resolver reads the images")
+	assert.Equal(t, pod.Spec.ImagePullSecrets, slim.Spec.ImagePullSecrets)
 	assert.Empty(t, slim.ManagedFields)
 
 	other := &corev1.ConfigMap{}

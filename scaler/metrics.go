@@ -29,6 +29,14 @@ type Metrics struct {
 	// JobPodsBlockedByVolume counts the job pods waiting because of a
 	// PersistentVolumeClaim, by reason (missing, unbound, in-use).
 	JobPodsBlockedByVolume *prometheus.GaugeVec
+	// ImageResolves counts image-platform resolutions by registry and
+	// result (ok, error).
+	ImageResolves *prometheus.CounterVec
+	// ImageResolveSeconds observes how long one resolution took, by registry.
+	ImageResolveSeconds *prometheus.HistogramVec
+	// ImageCacheEntries counts the image-platform cache's entries by state
+	// (known, unknown).
+	ImageCacheEntries *prometheus.GaugeVec
 }
 
 // NewMetrics creates the scaler's metrics and registers them with reg.
@@ -59,11 +67,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		NodeClassReady: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "jobfit_nodeclass_ready", Help: "1 while the EC2NodeClass behind a managed NodePool is Ready, 0 while it is not.",
 		}, []string{"nodeclass"}),
+		ImageResolves: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jobfit_image_resolves_total", Help: "Image-platform resolutions by registry (\"other\" beyond 50 registries) and result (ok, error).",
+		}, []string{"registry", "result"}),
+		ImageResolveSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "jobfit_image_resolve_duration_seconds", Help: "Time one image-platform resolution took, by registry.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20},
+		}, []string{"registry"}),
+		ImageCacheEntries: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jobfit_image_cache_entries", Help: "Images in the image-platform cache by state: known (platforms resolved) or unknown (not yet, or failing).",
+		}, []string{"state"}),
 		JobPodsBlockedByVolume: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "jobfit_job_pods_blocked_by_volume", Help: "GitLab job pods waiting because of a PersistentVolumeClaim, by reason: missing, unbound, in-use (ReadWriteOnce on another node).",
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.PendingOldestSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling, m.NodeClassReady)
-	reg.MustRegister(m.JobPodsBlockedByVolume)
+	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.PendingOldestSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling, m.NodeClassReady,
+		m.ImageResolves, m.ImageResolveSeconds, m.ImageCacheEntries, m.JobPodsBlockedByVolume)
 	return m
 }

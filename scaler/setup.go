@@ -36,6 +36,9 @@ type Options struct {
 	Clock clock.PassiveClock
 	// Registerer receives the metrics; nil is controller-runtime's registry.
 	Registerer prometheus.Registerer
+	// ImagePlatforms turns the image-platform resolver on (arch.fromImages);
+	// nil leaves it off.
+	ImagePlatforms *ImagePlatformsOptions
 }
 
 // CacheOptions returns the manager cache options the scaler needs: pods
@@ -61,6 +64,9 @@ type Controllers struct {
 	Volumes  *VolumesController
 	Metrics  *Metrics
 	Policies *PolicyStore
+	// Images is the image-platform resolver, nil unless
+	// Options.ImagePlatforms is set.
+	Images *ImagePlatformsController
 }
 
 // New builds the controllers on mgr without registering them.
@@ -86,7 +92,12 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	if headroomNS == "" {
 		headroomNS = o.Namespace
 	}
+	var imgs *ImagePlatformsController
+	if o.ImagePlatforms != nil {
+		imgs = NewImagePlatformsController(clk, c, m, o.Namespace, period, *o.ImagePlatforms)
+	}
 	return &Controllers{
+		Images:   imgs,
 		Policy:   NewPolicyController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
 		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
 		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
@@ -105,6 +116,13 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	// Volume reporting needs neither Karpenter nor a ScalerPolicy.
 	if err := cs.Volumes.Register(ctx, mgr); err != nil {
 		return nil, fmt.Errorf("registering controller %s: %w", cs.Volumes.Name(), err)
+	}
+	if cs.Images != nil {
+		// Not behind the Karpenter CRD gate: the arch of a job matters on
+		// every platform.
+		if err := cs.Images.Register(ctx, mgr); err != nil {
+			return nil, fmt.Errorf("registering controller %s: %w", cs.Images.Name(), err)
+		}
 	}
 	register := func(ctx context.Context) error {
 		for _, r := range []interface {

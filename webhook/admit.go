@@ -42,7 +42,7 @@ func (r Result) Unchanged() bool { return len(r.Patch) == 0 }
 // pod is not modified. managedFields are the API server's business and
 // would only make the diff larger: Apply and the patch do not see them,
 // and Result.Pod keeps the caller's.
-func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, status policy.CapacityStatus, refs policy.References) (Result, error) {
+func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, c policy.Cluster) (Result, error) {
 	in := pod
 	if pod.Namespace == "" && namespace != "" || pod.ManagedFields != nil {
 		// A shallow copy is enough: only top-level metadata fields change.
@@ -55,7 +55,7 @@ func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, status policy.Ca
 		cp.ManagedFields = nil
 		in = &cp
 	}
-	mutated, dec := policy.ApplyInCluster(in, p, status, refs)
+	mutated, dec := policy.ApplyInCluster(in, p, c)
 	if dec.Skipped {
 		return Result{Pod: pod, Decisions: dec}, nil
 	}

@@ -44,7 +44,7 @@ func TestAdmit(t *testing.T) {
 			}
 			before := pod.DeepCopy()
 
-			res, err := Admit(pod, tt.namespace, p, policy.CapacityStatus{}, nil)
+			res, err := Admit(pod, tt.namespace, p, policy.Cluster{})
 
 			require.NoError(t, err)
 			require.Equal(t, before, pod, "Admit must not modify its input")
@@ -66,7 +66,7 @@ func TestAdmit(t *testing.T) {
 			got.Namespace = res.Pod.Namespace
 			requireSameJSON(t, res.Pod, got)
 
-			again, err := Admit(res.Pod, tt.namespace, p, policy.CapacityStatus{}, nil)
+			again, err := Admit(res.Pod, tt.namespace, p, policy.Cluster{})
 			require.NoError(t, err)
 			assert.True(t, again.Unchanged(), "a second pass changes nothing: %v", again.Patch)
 		})
@@ -92,11 +92,11 @@ func TestAdmitUnchangedFromTheResult(t *testing.T) {
 				continue
 			}
 			t.Run(filepath.Base(in)+"/"+p.Name(), func(t *testing.T) {
-				first, err := Admit(tc.Pod, "gitlab-runner", p, tc.Status, nil)
+				first, err := Admit(tc.Pod, "gitlab-runner", p, policy.Cluster{Status: tc.Status, Images: tc.Images})
 				require.NoError(t, err)
 				require.False(t, first.Unchanged(), "a golden pod is mutated")
 				require.NotEmpty(t, first.Decisions.Changed(), "a patch names what it changed")
-				again, err := Admit(first.Pod, "gitlab-runner", p, tc.Status, nil)
+				again, err := Admit(first.Pod, "gitlab-runner", p, policy.Cluster{Status: tc.Status, Images: tc.Images})
 				require.NoError(t, err)
 				assert.True(t, again.Unchanged(), "reinvocation patch: %v", again.Patch)
 				assert.Empty(t, again.Decisions.Changed(), "nothing claims a change the patch does not make")

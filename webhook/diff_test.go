@@ -54,14 +54,14 @@ func TestPatchReproducesApply(t *testing.T) {
 			t.Run(filepath.Base(in)+"/"+name, func(t *testing.T) {
 				pod := tc.Pod.DeepCopy()
 				pod.Namespace = "gitlab-runner"
-				h := NewHandler(&staticSource{eff: Effective{Policy: p, Status: tc.Status}, ok: true})
+				h := NewHandler(&staticSource{eff: Effective{Policy: p, Status: tc.Status, Images: tc.Images}, ok: true})
 				req := createRequest(t, pod, "gitlab-runner")
 				sent := slices.Clone(req.Object.Raw)
 				before := pod.DeepCopy()
 				resp := h.Handle(context.Background(), req)
 				require.True(t, resp.Allowed)
 				require.Equal(t, sent, req.Object.Raw, "the request must not be modified")
-				want, dec := policy.Apply(pod, p, tc.Status)
+				want, dec := policy.ApplyInCluster(pod, p, policy.Cluster{Status: tc.Status, Images: tc.Images})
 				require.Equal(t, before, pod)
 				requireSameJSON(t, want, patched(t, req, resp))
 				if len(dec.Changed()) > 0 {
@@ -229,14 +229,14 @@ func TestPatchReproducesApplyOnRandomizedPods(t *testing.T) {
 			p = examples[i%len(examples)]
 		}
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
-			h := NewHandler(&staticSource{eff: Effective{Policy: p, Status: tc.Status}, ok: true})
+			h := NewHandler(&staticSource{eff: Effective{Policy: p, Status: tc.Status, Images: tc.Images}, ok: true})
 			req := createRequest(t, pod, "gitlab-runner")
 			resp := h.Handle(context.Background(), req)
 			require.True(t, resp.Allowed)
 			for _, w := range resp.Warnings {
 				require.NotContains(t, w, "admitted unmutated", "the handler failed open")
 			}
-			want, dec := policy.Apply(pod, p, tc.Status)
+			want, dec := policy.ApplyInCluster(pod, p, policy.Cluster{Status: tc.Status, Images: tc.Images})
 			if dec.Skipped {
 				return
 			}

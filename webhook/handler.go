@@ -87,7 +87,7 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	if !ok {
 		return admission.Response{}, "", errors.New("no valid cluster policy loaded")
 	}
-	res, err := Admit(pod, req.Namespace, eff.Policy, eff.Status, h.Refs)
+	res, err := Admit(pod, req.Namespace, eff.Policy, policy.Cluster{Status: eff.Status, Images: eff.Images, Refs: h.Refs})
 	if err != nil {
 		return admission.Response{}, "", err
 	}
@@ -111,6 +111,7 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 		missingReferences.WithLabelValues(m.Kind).Inc()
 	}
 	h.Missing.Report(eff.Source, dec.Missing)
+	countImages(dec)
 	return patchResponse(res.Patch).WithWarnings(warnings...), ResultMutated, nil
 }
 

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/test/corpus"
 )
 
 // BenchmarkHandle measures one admission of a GitLab Runner 18.11 job pod,
@@ -41,5 +44,38 @@ func BenchmarkServeHTTP(b *testing.B) {
 		if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(`"patch"`)) {
 			b.Fatalf("status %d: %s", w.Code, w.Body.String())
 		}
+	}
+}
+
+// BenchmarkHandleFromImages measures BenchmarkHandle's admission with the
+// shipped eks-karpenter policy (arch.fromImages off) and its
+// graviton-first variant (on) with the pod's images in the cache, for a
+// job that names no arch.
+func BenchmarkHandleFromImages(b *testing.B) {
+	t := &testing.T{}
+	pod := readPod(t, "job-pod-v18.11.yaml")
+	for i := range pod.Spec.Containers {
+		for k, e := range pod.Spec.Containers[i].Env {
+			if e.Name == "CI_RUNNER_TAGS" {
+				pod.Spec.Containers[i].Env[k].Value = `["kubernetes"]`
+			}
+		}
+	}
+	req := createRequest(t, pod, "gitlab-runner")
+	both := []string{"linux/amd64", "linux/arm64/v8"}
+	images := policy.ImagePlatforms{"node:20": both, "postgres:16": both}
+	for _, bc := range []struct{ name, file string }{
+		{"off", clusterPolicyFile},
+		{"on", "../manifests/examples/policies/eks-karpenter-graviton-first.yaml"},
+	} {
+		h := NewHandler(&staticSource{eff: Effective{Policy: corpus.LoadPolicy(t, bc.file), Images: images}, ok: true})
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if resp := h.Handle(context.Background(), req); len(resp.Patches) == 0 {
+					b.Fatal("no patch")
+				}
+			}
+		})
 	}
 }

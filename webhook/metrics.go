@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"jobfit.dev/jobfit/policy"
 )
 
 // Admission results, the values of jobfit_admission_requests_total{result}.
@@ -35,6 +37,14 @@ const (
 	KindCluster        = "cluster"
 	KindNamespace      = "namespace"
 	KindCapacityStatus = "capacity-status"
+	KindImagePlatforms = "image-platforms"
+)
+
+// Image-platform cache lookup results, the values of
+// jobfit_image_platform_lookups_total{result}.
+const (
+	LookupHit  = "hit"
+	LookupMiss = "miss"
 )
 
 var (
@@ -65,6 +75,16 @@ var (
 		Name: "jobfit_missing_references_total",
 		Help: "Job pods admitted without a reference their policy asked for because its object does not exist (or, for a claim, is being deleted or Lost), by kind (PriorityClass, PersistentVolumeClaim).",
 	}, []string{"kind"})
+
+	imageLookups = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "jobfit_image_platform_lookups_total",
+		Help: "Job images looked up in the image-platform cache under arch.fromImages, by result: hit (platforms known) or miss (not known yet: the job got arch.default).",
+	}, []string{"result"})
+
+	imageArchConflicts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "jobfit_image_arch_conflicts_total",
+		Help: "Job pods that asked for (or whose runner pinned) an arch some of their images do not offer, by arch; the ask is kept, with a warning.",
+	}, []string{"arch"})
 
 	policyLoads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jobfit_policy_loads_total",
@@ -109,7 +129,21 @@ func RegisterMetrics(version string) error {
 // Collectors returns the webhook's metrics, for RegisterMetrics and for
 // tests that check names against them (the Grafana dashboard's).
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, missingReferences, policyLoads, policyInfo, certificateExpiry, buildInfo}
+	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, missingReferences, imageLookups, imageArchConflicts, policyLoads, policyInfo, certificateExpiry, buildInfo}
+}
+
+// countImages records what arch.fromImages looked up and the conflicts it
+// found, on the pass that mutates the pod.
+func countImages(dec *policy.Decisions) {
+	if n := dec.ImageLookups.Hits; n > 0 {
+		imageLookups.WithLabelValues(LookupHit).Add(float64(n))
+	}
+	if n := dec.ImageLookups.Misses; n > 0 {
+		imageLookups.WithLabelValues(LookupMiss).Add(float64(n))
+	}
+	for _, c := range dec.ImageArchConflicts {
+		imageArchConflicts.WithLabelValues(c.Arch).Inc()
+	}
 }
 
 // setPolicyInfo makes name and hash the only jobfit_policy_info series of a

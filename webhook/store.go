@@ -27,6 +27,8 @@ type Effective struct {
 	// force, else of the cluster policy (empty when not known): where an
 	// Event about the policy goes.
 	Source types.NamespacedName
+	// Images is the scaler's latest valid image-platform cache.
+	Images policy.ImagePlatforms
 }
 
 // Store holds the last good policies and capacity status. Readers never
@@ -42,6 +44,7 @@ type snapshot struct {
 	clusterSource types.NamespacedName
 	namespaces    map[string]nsPolicy
 	status        policy.CapacityStatus
+	images        policy.ImagePlatforms
 }
 
 // nsPolicy is a namespace's last good policy document, and the effective
@@ -69,9 +72,9 @@ func (s *Store) Lookup(namespace string) (Effective, bool) {
 		return Effective{}, false
 	}
 	if ns, ok := snap.namespaces[namespace]; ok && ns.effective != nil {
-		return Effective{Policy: ns.effective, Warnings: ns.warnings, Status: snap.status, Source: ns.source}, true
+		return Effective{Policy: ns.effective, Warnings: ns.warnings, Status: snap.status, Images: snap.images, Source: ns.source}, true
 	}
-	return Effective{Policy: snap.cluster, Status: snap.status, Source: snap.clusterSource}, true
+	return Effective{Policy: snap.cluster, Status: snap.status, Images: snap.images, Source: snap.clusterSource}, true
 }
 
 // Cluster returns the cluster policy in force, or nil.
@@ -146,6 +149,11 @@ func (s *Store) NamespaceSource(namespace string) (types.NamespacedName, bool) {
 // SetStatus puts a capacity status in force.
 func (s *Store) SetStatus(st policy.CapacityStatus) {
 	s.update(func(snap *snapshot) { snap.status = st })
+}
+
+// SetImages puts an image-platform cache in force.
+func (s *Store) SetImages(ip policy.ImagePlatforms) {
+	s.update(func(snap *snapshot) { snap.images = ip })
 }
 
 // ReadyCheck is a readyz checker that passes once a valid cluster policy is

@@ -29,6 +29,7 @@ const (
 	ReasonPolicyRejected = "PolicyRejected"
 	ReasonPolicyClamped  = "PolicyClamped"
 	ReasonStatusRejected = "CapacityStatusRejected"
+	ReasonImagesRejected = "ImagePlatformsRejected"
 )
 
 // Request names: the watcher reconciles one thing per request, whichever
@@ -37,6 +38,7 @@ const (
 	requestCluster   = "cluster"
 	requestNamespace = "namespace"
 	requestStatus    = "capacity-status"
+	requestImages    = "image-platforms"
 )
 
 var _ reconcile.Reconciler = (*Watcher)(nil)
@@ -114,6 +116,8 @@ func (w *Watcher) requestFor(_ context.Context, cm *corev1.ConfigMap) []reconcil
 	switch {
 	case cm.Namespace == w.namespace && cm.Name == policy.CapacityStatusName:
 		name = requestStatus
+	case cm.Namespace == w.namespace && cm.Name == policy.ImagePlatformsName:
+		name = requestImages
 	case !policy.MayHoldPolicy(cm.Name):
 		return nil
 	case cm.Namespace == w.namespace && kind == KindCluster:
@@ -136,6 +140,8 @@ func (w *Watcher) Reconcile(ctx context.Context, req reconcile.Request) (reconci
 		err = w.reconcileNamespace(ctx, req.Namespace)
 	case requestStatus:
 		err = w.reconcileStatus(ctx)
+	case requestImages:
+		err = w.reconcileImages(ctx)
 	}
 	return reconcile.Result{}, err
 }

@@ -23,16 +23,19 @@ import (
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
-// Case is one <case>.yaml: a job pod and, optionally, its own policy and
-// capacity status.
+// Case is one <case>.yaml: a job pod and, optionally, its own policy,
+// capacity status and image platforms.
 type Case struct {
 	Pod    *corev1.Pod
 	Policy *policy.Policy
 	Status policy.CapacityStatus
+	// Images is the jobfit-image-platforms ConfigMap's document, if the
+	// case has one.
+	Images policy.ImagePlatforms
 }
 
-// Read reads the case at path. Any document other than a Pod, a Policy or
-// the capacity-status ConfigMap fails the test, as does a case without a
+// Read reads the case at path. Any document other than a Pod, a Policy,
+// the capacity-status or the image-platforms ConfigMap fails the test, as does a case without a
 // Pod.
 func Read(t testing.TB, path string) Case {
 	t.Helper()
@@ -63,6 +66,11 @@ func Read(t testing.TB, path string) Case {
 			require.Empty(t, errs, "policy in %s", path)
 			tc.Policy = p
 		case "ConfigMap":
+			if meta.Metadata.Name == policy.ImagePlatformsName {
+				tc.Images, err = policy.ParseImagePlatforms([]byte(meta.Data[policy.ImagePlatformsKey]))
+				require.NoError(t, err)
+				continue
+			}
 			require.Equal(t, policy.CapacityStatusName, meta.Metadata.Name)
 			tc.Status, err = policy.ParseCapacityStatus([]byte(meta.Data[policy.CapacityStatusKey]))
 			require.NoError(t, err)

@@ -45,6 +45,27 @@ func loadStatusFile(path string) (policy.CapacityStatus, error) {
 	return s, nil
 }
 
+// loadImagesFile reads `--image-platforms`: the ImagePlatforms JSON, or
+// the jobfit-image-platforms ConfigMap that carries it.
+func loadImagesFile(path string) (policy.ImagePlatforms, error) {
+	if path == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading image platforms: %w", err)
+	}
+	var cm corev1.ConfigMap
+	if err := yaml.Unmarshal(raw, &cm); err == nil && cm.Kind == "ConfigMap" {
+		raw = []byte(cm.Data[policy.ImagePlatformsKey])
+	}
+	ip, err := policy.ParseImagePlatforms(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ip, nil
+}
+
 // formatFieldErrors renders one "FILE: field.path: message" line per error.
 func formatFieldErrors(file string, errs field.ErrorList) string {
 	lines := make([]string, 0, len(errs))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,8 @@ type MutateOptions struct {
 	PolicyFile string
 	PodFile    string
 	StatusFile string
+	// ImagesFile is the image-platform cache to preview arch.fromImages with.
+	ImagesFile string
 	Namespace  string
 	Output     string
 	In         io.Reader
@@ -39,9 +42,13 @@ the JSON patch, or the decisions with the source of each.
 
 --policy takes a bare Policy document or a ConfigMap that carries one under
 data["policy.yaml"]. --capacity-status takes the jobfit-capacity-status
-ConfigMap, to preview the spot fallback.`,
+ConfigMap, to preview the spot fallback. --image-platforms takes a JSON
+object of image reference to its platforms ({"maven:3.9": ["linux/amd64",
+"linux/arm64/v8"]}), or the jobfit-image-platforms ConfigMap that holds
+one, to preview arch.fromImages.`,
 		Example: `  jobfit mutate --policy manifests/examples/policies/eks-karpenter.yaml -f job-pod.yaml -o explain
-  kubectl get pod runner-abc -o yaml | jobfit mutate --policy policy.yaml -o patch`,
+  kubectl get pod runner-abc -o yaml | jobfit mutate --policy policy.yaml -o patch
+  jobfit mutate --policy policy.yaml --image-platforms platforms.json -f job-pod.yaml -o explain`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.In, o.Out = cmd.InOrStdin(), cmd.OutOrStdout()
@@ -55,6 +62,7 @@ ConfigMap, to preview the spot fallback.`,
 	f.StringVar(&o.PolicyFile, "policy", "", "policy file: a Policy document or a ConfigMap carrying one (required)")
 	f.StringVarP(&o.PodFile, "filename", "f", "-", "pod YAML or JSON; - reads standard input")
 	f.StringVar(&o.StatusFile, "capacity-status", "", "the jobfit-capacity-status ConfigMap (optional)")
+	f.StringVar(&o.ImagesFile, "image-platforms", "", "image platforms: a JSON object of image to [\"os/arch\", ...] or the jobfit-image-platforms ConfigMap (optional)")
 	f.StringVarP(&o.Namespace, "namespace", "n", "", "namespace the pod is created in, when its metadata.namespace is empty (as in the webhook's request)")
 	f.StringVarP(&o.Output, "output", "o", "yaml", "output format: yaml, json, patch or explain")
 	return cmd
@@ -82,6 +90,10 @@ func runMutate(o *MutateOptions) error {
 	if err != nil {
 		return err
 	}
+	images, err := loadImagesFile(o.ImagesFile)
+	if err != nil {
+		return err
+	}
 	raw, err := readInput(o.PodFile, o.In)
 	if err != nil {
 		return err
@@ -97,7 +109,7 @@ func runMutate(o *MutateOptions) error {
 	}
 	// The webhook's own admission path, so that every output shows what
 	// the webhook would do, and -o patch is byte for byte its patch.
-	res, err := webhook.Admit(pod, o.Namespace, p, status, nil)
+	res, err := webhook.Admit(pod, o.Namespace, p, policy.Cluster{Status: status, Images: images})
 	if err != nil {
 		return fmt.Errorf("admitting pod %s: %w", o.PodFile, err)
 	}
@@ -161,6 +173,12 @@ func WriteExplain(w io.Writer, pod *corev1.Pod, dec policy.Decisions) error {
 				verdict = "replaced (capacity.overrideRunnerPin)"
 			}
 			fmt.Fprintf(tw, "  %s: %s=%s; %s wanted %s: %s\n", c.Trait, c.PinSource, c.Pinned, c.WantedSource, c.Wanted, verdict)
+		}
+	}
+	if len(dec.ImageArchConflicts) > 0 {
+		fmt.Fprintln(tw, "\narches the job asked for that some of its images do not offer (kept):")
+		for _, c := range dec.ImageArchConflicts {
+			fmt.Fprintf(tw, "  %s (%s): %s\n", c.Arch, c.Source, strings.Join(c.Images, ", "))
 		}
 	}
 	if len(dec.Warnings) > 0 {

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
+	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
 	"jobfit.dev/jobfit/webhook"
@@ -43,7 +44,7 @@ func TestMutatePatchIsTheWebhooksPatch(t *testing.T) {
 		t.Run(strings.TrimSuffix(filepath.Base(in), ".yaml"), func(t *testing.T) {
 			tc := corpus.Read(t, in)
 			dir := t.TempDir()
-			policyFile, statusFile := splitCase(t, in, dir)
+			policyFile, statusFile, imagesFile := splitCase(t, in, dir)
 			p := tc.Policy
 			if p == nil {
 				policyFile, p = examplePolicy, corpus.LoadPolicy(t, examplePolicy)
@@ -56,10 +57,10 @@ func TestMutatePatchIsTheWebhooksPatch(t *testing.T) {
 			require.NoError(t, os.WriteFile(podFile, raw, 0o600))
 
 			var cli bytes.Buffer
-			require.NoError(t, runMutate(&MutateOptions{PolicyFile: policyFile, StatusFile: statusFile, PodFile: podFile,
-				Namespace: "gitlab-runner", Output: "patch", Out: &cli}))
+			require.NoError(t, runMutate(&MutateOptions{PolicyFile: policyFile, StatusFile: statusFile, ImagesFile: imagesFile,
+				PodFile: podFile, Namespace: "gitlab-runner", Output: "patch", Out: &cli}))
 
-			src := fixedSource{Effective: webhook.Effective{Policy: p, Status: tc.Status}}
+			src := fixedSource{Effective: webhook.Effective{Policy: p, Status: tc.Status, Images: tc.Images}}
 			sent := webhookPatch(t, webhook.NewHandler(src), raw, "gitlab-runner")
 			require.NotEmpty(t, sent, "every golden pod is mutated")
 			var want bytes.Buffer
@@ -105,9 +106,10 @@ func webhookPatch(t *testing.T, h admission.Handler, raw []byte, namespace strin
 }
 
 // splitCase writes a golden case's own Policy and capacity-status
-// documents to files in dir, as a user would hand them to the CLI; each is
+// and image-platforms documents to files in dir, as a user would hand them
+// to the CLI; each is
 // "" when the case has none.
-func splitCase(t *testing.T, path, dir string) (policyFile, statusFile string) {
+func splitCase(t *testing.T, path, dir string) (policyFile, statusFile, imagesFile string) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -115,16 +117,24 @@ func splitCase(t *testing.T, path, dir string) (policyFile, statusFile string) {
 	for {
 		doc, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return policyFile, statusFile
+			return policyFile, statusFile, imagesFile
 		}
 		require.NoError(t, err)
-		var meta metav1.TypeMeta
+		var meta struct {
+			metav1.TypeMeta `json:",inline"`
+			Metadata        metav1.ObjectMeta `json:"metadata"`
+		}
 		require.NoError(t, yaml.Unmarshal(doc, &meta))
 		switch meta.Kind {
 		case v1alpha1.KindPolicy:
 			policyFile = filepath.Join(dir, "policy.yaml")
 			require.NoError(t, os.WriteFile(policyFile, doc, 0o600))
 		case "ConfigMap":
+			if meta.Metadata.Name == policy.ImagePlatformsName {
+				imagesFile = filepath.Join(dir, "images.yaml")
+				require.NoError(t, os.WriteFile(imagesFile, doc, 0o600))
+				continue
+			}
 			statusFile = filepath.Join(dir, "status.yaml")
 			require.NoError(t, os.WriteFile(statusFile, doc, 0o600))
 		}

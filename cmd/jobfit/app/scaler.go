@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -29,6 +30,8 @@ type ScalerOptions struct {
 	PolicyConfigMap        string
 	HeadroomNamespace      string
 	SyncPeriod             time.Duration
+	// ResolveImagePlatforms runs the image-platform resolver (arch.fromImages).
+	ResolveImagePlatforms bool
 }
 
 // Validate checks the flags before anything starts.
@@ -76,6 +79,7 @@ jobfit.dev/policy=scaler in --namespace. See docs/scaler.md.`,
 	f.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "address of the /metrics endpoint; 0 disables it")
 	f.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
 	f.StringVar(&o.PolicyConfigMap, "policy-configmap", "", "name of the ScalerPolicy ConfigMap; default: the one labelled jobfit.dev/policy=scaler")
+	f.BoolVar(&o.ResolveImagePlatforms, "resolve-image-platforms", false, "resolve the platforms of job images into the jobfit-image-platforms ConfigMap, for policies with arch.fromImages (docs/image-platforms.md)")
 	f.DurationVar(&o.SyncPeriod, "sync-period", 30*time.Second, "how often the controllers re-plan without events")
 	return cmd
 }
@@ -95,7 +99,15 @@ func runScaler(ctx context.Context, o *ScalerOptions) error {
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
-	if _, err := scaler.Setup(ctx, mgr, scaler.Options{Namespace: o.Namespace, HeadroomNamespace: o.HeadroomNamespace, PolicyConfigMap: o.PolicyConfigMap, SyncPeriod: o.SyncPeriod}); err != nil {
+	so := scaler.Options{Namespace: o.Namespace, HeadroomNamespace: o.HeadroomNamespace, PolicyConfigMap: o.PolicyConfigMap, SyncPeriod: o.SyncPeriod}
+	if o.ResolveImagePlatforms {
+		kube, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return fmt.Errorf("creating client for pull secrets: %w", err)
+		}
+		so.ImagePlatforms = &scaler.ImagePlatformsOptions{Keychains: scaler.PullSecretKeychains{Client: kube}}
+	}
+	if _, err := scaler.Setup(ctx, mgr, so); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

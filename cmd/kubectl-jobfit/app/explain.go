@@ -98,7 +98,8 @@ func newExplainCommand(o *Options) *cobra.Command {
 }
 
 // Explain reads the pod, its namespace, the webhook configuration, the
-// policies and the capacity status, and says what jobfit did to the pod.
+// policies, the capacity status and the image platforms, and says what
+// jobfit did to the pod.
 func Explain(ctx context.Context, c client.Client, jobfitNS, webhookConfig string, key client.ObjectKey) (*Explanation, error) {
 	pod := &corev1.Pod{}
 	if err := c.Get(ctx, key, pod); err != nil {
@@ -122,7 +123,14 @@ func Explain(ctx context.Context, c client.Client, jobfitNS, webhookConfig strin
 		e.Notes = append(e.Notes, "capacity status ignored: "+err.Error())
 	}
 	if pols.effective != nil {
-		e.Today = today(pod, pols.effective, status)
+		images, err := imagePlatforms(ctx, c, jobfitNS)
+		if err != nil {
+			e.Notes = append(e.Notes, "image platforms ignored: "+err.Error())
+		}
+		e.Today = today(pod, pols.effective, status, images)
+		if pols.effective.Arch.FromImages {
+			e.Notes = append(e.Notes, imagesNote(pod, pols.effective, images))
+		}
 	}
 	notSent, err := selection(mwc, ns, pod)
 	if err != nil {
@@ -136,8 +144,8 @@ func Explain(ctx context.Context, c client.Client, jobfitNS, webhookConfig strin
 	return e, nil
 }
 
-func today(pod *corev1.Pod, p *policy.Policy, status policy.CapacityStatus) *Today {
-	_, dec := policy.Apply(pod, p, status)
+func today(pod *corev1.Pod, p *policy.Policy, status policy.CapacityStatus, images policy.ImagePlatforms) *Today {
+	_, dec := policy.ApplyInCluster(pod, p, policy.Cluster{Status: status, Images: images})
 	return &Today{Policy: dec.Policy, Hash: dec.Hash, Skipped: dec.Skipped, Reason: dec.Reason,
 		Decisions: dec.Items, Warnings: dec.Warnings, dec: dec}
 }

@@ -143,6 +143,24 @@ type ArchPolicy struct {
 	// arch. A container whose image is in a set gets the set's image for the
 	// pod's arch.
 	HelperImageMap []map[string]string `json:"helperImageMap,omitempty"`
+	// Preferred lists arches in the order the platform team would rather
+	// run them (cost order, e.g. [arm64, amd64]). With FromImages, a job
+	// that names no arch gets the first of them that all its images
+	// support. Defaults to [Default].
+	Preferred []string `json:"preferred,omitempty"`
+	// FromImages picks the arch of a job that names none from the
+	// platforms its images offer, as far as the image-platform cache
+	// knows them. An image the cache does not know yet leaves the job on
+	// Default, with a note. Off by default.
+	FromImages bool `json:"fromImages,omitempty"`
+}
+
+// PreferredArches returns Preferred, or [Default] when it is empty.
+func (a *ArchPolicy) PreferredArches() []string {
+	if len(a.Preferred) == 0 {
+		return []string{a.Default}
+	}
+	return a.Preferred
 }
 
 // Capacity types.

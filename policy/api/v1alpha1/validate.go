@@ -169,6 +169,7 @@ func validateArch(pol *Policy, p *field.Path) field.ErrorList {
 	if a.HelperImage != HelperImageRewrite && a.HelperImage != HelperImageKeep {
 		errs = append(errs, field.NotSupported(p.Child("helperImage"), a.HelperImage, []HelperImageMode{HelperImageRewrite, HelperImageKeep}))
 	}
+	errs = append(errs, validatePreferred(pol, p.Child("preferred"))...)
 	seen := map[string]int{}
 	for i, set := range a.HelperImageMap {
 		sp := p.Child("helperImageMap").Index(i)
@@ -188,6 +189,23 @@ func validateArch(pol *Policy, p *field.Path) field.ErrorList {
 			}
 			seen[img] = i
 		}
+	}
+	return errs
+}
+
+// validatePreferred checks arch.preferred: arches jobfit knows aliases for,
+// each once.
+func validatePreferred(pol *Policy, p *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	seen := map[string]bool{}
+	for i, arch := range pol.Arch.Preferred {
+		if _, ok := pol.Traits.Tags.Arch[arch]; !ok {
+			errs = append(errs, field.Invalid(p.Index(i), arch, "must be one of the arches under traits.tags.arch"))
+		}
+		if seen[arch] {
+			errs = append(errs, field.Duplicate(p.Index(i), arch))
+		}
+		seen[arch] = true
 	}
 	return errs
 }
