@@ -23,6 +23,7 @@ func (a *applier) chooseCapacity() (Trait, bool) {
 		if ref, ok := jobRef(a.pod, a.env); ok {
 			if j, ok := a.status.Interrupted(ref); ok {
 				ct = Trait{Value: v1alpha1.CapacityOnDemand, Source: j.Describe() + " (was " + ct.Source + ")"}
+				a.dec.Retry = &j
 				fellBack = true
 			}
 		}

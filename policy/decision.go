@@ -62,6 +62,10 @@ type Decisions struct {
 	// PinConflicts are the runner's pins that differ from what the job or
 	// the fallback wanted (each is also a warning).
 	PinConflicts []PinConflict
+	// Retry is the interruption this pod is a retry of, when the capacity
+	// status listed one and jobfit moved (or, under a runner pin, wanted to
+	// move) the pod off spot for it.
+	Retry *InterruptedJob
 }
 
 // Changed lists the mutations that changed the pod, sorted and unique.

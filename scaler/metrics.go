@@ -26,6 +26,9 @@ type Metrics struct {
 	// NodeClassReady is 1 while the EC2NodeClass behind a managed pool is
 	// Ready, 0 while it is not; absent for other kinds of node class.
 	NodeClassReady *prometheus.GaugeVec
+	// JobInterruptions counts job pods that were running on a node that went
+	// away under them, by the node's arch and capacity type.
+	JobInterruptions *prometheus.CounterVec
 }
 
 // NewMetrics creates the scaler's metrics and registers them with reg.
@@ -56,7 +59,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		NodeClassReady: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "jobfit_nodeclass_ready", Help: "1 while the EC2NodeClass behind a managed NodePool is Ready, 0 while it is not.",
 		}, []string{"nodeclass"}),
+		JobInterruptions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jobfit_job_interruptions_total", Help: "GitLab job pods that were running on a node whose NodeClaim was deleted under them (a spot interruption, a node repair), by the node's arch and capacity type.",
+		}, []string{"arch", "capacity_type"}),
 	}
-	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.PendingOldestSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling, m.NodeClassReady)
+	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.PendingOldestSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling, m.NodeClassReady, m.JobInterruptions)
 	return m
 }

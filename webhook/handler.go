@@ -103,7 +103,21 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	for _, c := range dec.PinConflicts {
 		runnerPinConflicts.WithLabelValues(c.Trait).Inc()
 	}
+	if dec.Retry != nil {
+		interruptedRetries.WithLabelValues(decided(dec, policy.MutArch), decided(dec, policy.MutCapacity)).Inc()
+	}
 	return patchResponse(res.Patch).WithWarnings(warnings...), ResultMutated, nil
+}
+
+// decided is the value of the pod's first decision of mutation (the arch or
+// the capacity type it was placed on).
+func decided(dec *policy.Decisions, mutation string) string {
+	for _, d := range dec.Items {
+		if d.Mutation == mutation {
+			return d.Value
+		}
+	}
+	return ""
 }
 
 // patchResponse is what admission.PatchResponseFromRaw returns for ops.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
@@ -188,4 +189,35 @@ func TestHandlerReportsRunnerPinConflicts(t *testing.T) {
 	require.True(t, again.Allowed)
 	assert.Empty(t, again.Patches)
 	assert.Equal(t, before+1, testutil.ToFloat64(runnerPinConflicts.WithLabelValues(policy.PinTraitCapacityType)), "a reinvocation is not a second conflict")
+}
+
+// TestHandlerPlacesInterruptedRetryOnDemand: the retry of a job the scaler
+// lists as interrupted goes on-demand, and
+// jobfit_interrupted_job_retries_total counts it once, not again on the
+// reinvocation.
+func TestHandlerPlacesInterruptedRetryOnDemand(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 42, 0, 0, time.UTC)
+	status := policy.CapacityStatus{InterruptedJobs: []policy.InterruptedJob{{
+		JobRef: policy.JobRef{Project: "4711", Pipeline: "55501", Job: "build:arm64"}, Arch: "arm64",
+		CapacityType: v1alpha1.CapacitySpot, At: at, Until: at.Add(time.Hour),
+	}}}
+	src := &staticSource{eff: Effective{Policy: loadPolicy(t), Status: status}, ok: true}
+	pod := readPod(t, "job-pod-v18.11.yaml")
+	counter := func() float64 {
+		return testutil.ToFloat64(interruptedRetries.WithLabelValues("arm64", v1alpha1.CapacityOnDemand))
+	}
+	before := counter()
+
+	req := createRequest(t, pod, "gitlab-runner")
+	resp := NewHandler(src).Handle(context.Background(), req)
+
+	require.True(t, resp.Allowed)
+	got := patched(t, req, resp)
+	assert.Equal(t, v1alpha1.CapacityOnDemand, got.Spec.NodeSelector[policy.LabelCapacityType])
+	assert.Equal(t, before+1, counter())
+
+	again := NewHandler(src).Handle(context.Background(), createRequest(t, got, "gitlab-runner"))
+	require.True(t, again.Allowed)
+	assert.Empty(t, again.Patches)
+	assert.Equal(t, before+1, counter(), "a reinvocation is not a second retry")
 }

@@ -61,6 +61,11 @@ var (
 		Help: "Job pods whose runner config pinned a node label (arch or capacity-type) that differs from what the job or the spot fallback wanted, by trait.",
 	}, []string{"trait"})
 
+	interruptedRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "jobfit_interrupted_job_retries_total",
+		Help: "Job pods admitted as the retry of a job the scaler recorded as interrupted, by the arch and capacity type they were placed on (on-demand, unless the runner pinned spot).",
+	}, []string{"arch", "capacity_type"})
+
 	policyLoads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jobfit_policy_loads_total",
 		Help: "Policy and capacity-status ConfigMap loads, by kind (cluster, namespace, capacity-status) and result (ok, invalid).",
@@ -104,7 +109,7 @@ func RegisterMetrics(version string) error {
 // Collectors returns the webhook's metrics, for RegisterMetrics and for
 // tests that check names against them (the Grafana dashboard's).
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, policyLoads, policyInfo, certificateExpiry, buildInfo}
+	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, interruptedRetries, policyLoads, policyInfo, certificateExpiry, buildInfo}
 }
 
 // setPolicyInfo makes name and hash the only jobfit_policy_info series of a
