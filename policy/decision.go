@@ -115,6 +115,16 @@ func ReadRecord(annotations map[string]string) (Record, bool) {
 	return r, true
 }
 
+// decided returns the record's first decision of mutation.
+func (r Record) decided(mutation string) (Decision, bool) {
+	for _, d := range r.Decisions {
+		if d.Mutation == mutation {
+			return d, true
+		}
+	}
+	return Decision{}, false
+}
+
 // owns reports whether a value was put there by jobfit on an earlier pass
 // (and so is not a runner pin that must win). The zero Record owns nothing.
 func (r Record) owns(mutation, value string) bool {

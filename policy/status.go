@@ -29,6 +29,9 @@ type CapacityStatus struct {
 	// InterruptedJobs are the jobs whose node went away under them
 	// recently: the webhook places their retries on on-demand.
 	InterruptedJobs []InterruptedJob `json:"interruptedJobs,omitempty"`
+	// RunnerMixes are the arch × capacity type mixes of each runner's
+	// recent jobs: the webhook places the runner's pause pods by them.
+	RunnerMixes []RunnerMix `json:"runnerMixes,omitempty"`
 }
 
 // DegradedCapacity says that one arch × capacity type is degraded, since
@@ -77,6 +80,9 @@ func ParseCapacityStatus(data []byte) (CapacityStatus, error) {
 		}
 	}
 	if err := validateInterrupted(s.InterruptedJobs); err != nil {
+		return CapacityStatus{}, err
+	}
+	if err := validateMixes(s.RunnerMixes); err != nil {
 		return CapacityStatus{}, err
 	}
 	return s, nil
