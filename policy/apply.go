@@ -20,9 +20,12 @@ type applier struct {
 	cap    string
 	// archPinned says the runner's config fixed the arch.
 	archPinned bool
-	env        map[string]string // the job variables jobfit reads
-	prior      Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
-	dec        *Decisions
+	// pause says the pod is a GitLab Runner pause pod, whose containers
+	// jobfit never changes.
+	pause bool
+	env   map[string]string // the job variables jobfit reads
+	prior Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
+	dec   *Decisions
 }
 
 // Apply returns the pod that should run in place of pod, and the decisions

@@ -92,7 +92,7 @@ func ApplyPausePod(pod *corev1.Pod, p *Policy, status CapacityStatus, seed strin
 	}
 	dec.Reason = "runner pause pod (" + LabelPausePod + ")"
 	prior, _ := ReadRecord(pod.Annotations)
-	a := &applier{pod: copyPod(pod), p: p, status: status, prior: prior, dec: &dec}
+	a := &applier{pod: copyPod(pod), p: p, status: status, prior: prior, dec: &dec, pause: true}
 	a.traits = JobTraits{ArchPin: runnerPin(a.pod, LabelArch, MutArch, prior), CapacityPin: runnerPin(a.pod, LabelCapacityType, MutCapacity, prior)}
 	a.drawPause(seed)
 	a.applyArch()

@@ -158,3 +158,13 @@ func TestParseCapacityStatusRunnerMixes(t *testing.T) {
 	_, err = policy.ParseCapacityStatus([]byte("runnerMixes:\n- {runner: a, jobs: [{arch: arm64, count: 0}]}\n"))
 	assert.ErrorContains(t, err, "runnerMixes[0].jobs[0]")
 }
+
+// TestPausePodContainersStay: even a pause pod that carries a container
+// named helper with a GitLab helper image keeps its image.
+func TestPausePodContainersStay(t *testing.T) {
+	pod := pausePod()
+	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "helper", Image: helper1811})
+	out, _ := policy.ApplyPausePod(pod, mustLoad(pausePolicy), mix(policy.MixCell{Arch: "arm64", Count: 1}), "x")
+	assert.Equal(t, "arm64", out.Spec.NodeSelector["kubernetes.io/arch"])
+	assert.Equal(t, pod.Spec.Containers, out.Spec.Containers)
+}

@@ -76,14 +76,20 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	if namespace == "" {
 		namespace = req.Namespace
 	}
-	if ok, reason := policy.IsJobPod(pod); !ok {
+	pause := policy.IsPausePod(pod)
+	if ok, reason := policy.IsJobPod(pod); !ok && !pause {
 		return admission.Allowed(reason), ResultSkipped, nil
 	}
 	eff, ok := h.Policies.Lookup(namespace)
 	if !ok {
 		return admission.Response{}, "", errors.New("no valid cluster policy loaded")
 	}
-	res, err := Admit(pod, req.Namespace, eff.Policy, eff.Status)
+	var res Result
+	if pause {
+		res, err = AdmitPausePod(pod, req.Namespace, eff.Policy, eff.Status, string(req.UID))
+	} else {
+		res, err = Admit(pod, req.Namespace, eff.Policy, eff.Status)
+	}
 	if err != nil {
 		return admission.Response{}, "", err
 	}

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -85,9 +87,11 @@ func TestHandlerLeavesPodsAlone(t *testing.T) {
 		wantWarn   string
 	}{
 		{
-			name: "runner pause pod is not a job pod",
+			name: "a pause-pod label other than true is no pause pod",
 			req: func(t *testing.T) admission.Request {
-				return createRequest(t, readPod(t, "runner-pause-pod.yaml"), "gitlab-runner")
+				pod := readPod(t, "runner-pause-pod.yaml")
+				pod.Labels[policy.LabelPausePod] = "false"
+				return createRequest(t, pod, "gitlab-runner")
 			},
 			wantResult: ResultSkipped,
 		},
@@ -220,4 +224,28 @@ func TestHandlerPlacesInterruptedRetryOnDemand(t *testing.T) {
 	require.True(t, again.Allowed)
 	assert.Empty(t, again.Patches)
 	assert.Equal(t, before+1, counter(), "a reinvocation is not a second retry")
+}
+
+// TestHandlerPlacesPausePods: a GitLab Runner pause pod is placed from its
+// runner's job mix, drawn with the request's UID, and its container is
+// left as the runner wrote it.
+func TestHandlerPlacesPausePods(t *testing.T) {
+	status := policy.CapacityStatus{RunnerMixes: []policy.RunnerMix{{Runner: "Zx8kQw2Nv", Jobs: []policy.MixCell{
+		{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot, Count: 1}, {Arch: "amd64", CapacityType: v1alpha1.CapacityOnDemand, Count: 1},
+	}}}}
+	src := &staticSource{eff: Effective{Policy: loadPolicy(t), Status: status}, ok: true}
+	placed := map[string]int{}
+	for i := range 40 {
+		pod := readPod(t, "runner-pause-pod.yaml")
+		req := createRequest(t, pod, "gitlab-runner")
+		req.UID = types.UID(fmt.Sprintf("5d3c7a1e-0b2f-4c8d-9e6a-%012d", i))
+		resp := NewHandler(src).Handle(context.Background(), req)
+		require.True(t, resp.Allowed)
+		got := patched(t, req, resp)
+		assert.Equal(t, pod.Spec.Containers, got.Spec.Containers, "the pause container is never changed")
+		placed[got.Spec.NodeSelector[policy.LabelArch]+"/"+got.Spec.NodeSelector[policy.LabelCapacityType]]++
+	}
+	assert.Len(t, placed, 2, "pause pods spread over the runner's mix: %v", placed)
+	assert.Positive(t, placed["arm64/spot"])
+	assert.Positive(t, placed["amd64/on-demand"])
 }

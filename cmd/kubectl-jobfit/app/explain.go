@@ -137,7 +137,12 @@ func Explain(ctx context.Context, c client.Client, jobfitNS, webhookConfig strin
 }
 
 func today(pod *corev1.Pod, p *policy.Policy, status policy.CapacityStatus) *Today {
-	_, dec := policy.Apply(pod, p, status)
+	var dec policy.Decisions
+	if policy.IsPausePod(pod) {
+		_, dec = policy.ApplyPausePod(pod, p, status, pod.Name)
+	} else {
+		_, dec = policy.Apply(pod, p, status)
+	}
 	return &Today{Policy: dec.Policy, Hash: dec.Hash, Skipped: dec.Skipped, Reason: dec.Reason,
 		Decisions: dec.Items, Warnings: dec.Warnings, dec: dec}
 }
@@ -165,6 +170,7 @@ func (e *Explanation) mutated(rec policy.Record, notSent string) {
 
 func (e *Explanation) notMutated(pod *corev1.Pod, notSent string, havePolicy bool) {
 	jobPod, reason := policy.IsJobPod(pod)
+	jobPod = jobPod || policy.IsPausePod(pod)
 	switch {
 	case notSent != "":
 		e.Verdict, e.Why = VerdictNotSent, "the webhook configuration does not send this pod to jobfit: "+notSent
