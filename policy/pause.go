@@ -21,16 +21,19 @@ const MutPauseResources = "pause-resources"
 type RunnerMix struct {
 	// Runner is the runner's manager.runner.gitlab.com/id-short label.
 	Runner string `json:"runner"`
-	// Jobs counts the runner's recent job pods per arch and capacity type.
+	// Jobs are the shares of the runner's recent job pods per arch and
+	// capacity type.
 	Jobs []MixCell `json:"jobs"`
 }
 
-// MixCell is how many of a runner's recent jobs ran on one arch and
-// capacity type (empty: the job pod pinned none).
+// MixCell is the share of a runner's recent jobs on one arch and capacity
+// type (empty: the job pods pinned none).
 type MixCell struct {
 	Arch         string `json:"arch"`
 	CapacityType string `json:"capacityType,omitempty"`
-	Count        int    `json:"count"`
+	// Percent is the share, a weight of the draw (the scaler rounds it to
+	// 5, so that the status is not rewritten for every job).
+	Percent int `json:"percent"`
 }
 
 // MixOf returns the recent job mix of runner.
@@ -49,8 +52,8 @@ func validateMixes(mixes []RunnerMix) error {
 			return fmt.Errorf("runnerMixes[%d].runner: must not be empty", i)
 		}
 		for j, c := range m.Jobs {
-			if c.Arch == "" || c.Count <= 0 {
-				return fmt.Errorf("runnerMixes[%d].jobs[%d]: needs an arch and a count above 0", i, j)
+			if c.Arch == "" || c.Percent <= 0 {
+				return fmt.Errorf("runnerMixes[%d].jobs[%d]: needs an arch and a percent above 0", i, j)
 			}
 			if c.CapacityType != "" && c.CapacityType != v1alpha1.CapacitySpot && c.CapacityType != v1alpha1.CapacityOnDemand {
 				return fmt.Errorf("runnerMixes[%d].jobs[%d].capacityType: must be spot or on-demand, not %q", i, j, c.CapacityType)
@@ -144,7 +147,7 @@ func (a *applier) drawPause(seed string) {
 	for _, c := range a.status.MixOf(runner) {
 		if allows(a.traits.ArchPin, c.Arch) && (c.CapacityType == "" || allows(a.traits.CapacityPin, c.CapacityType)) {
 			cells = append(cells, c)
-			total += c.Count
+			total += c.Percent
 		}
 	}
 	if total == 0 {
@@ -152,8 +155,8 @@ func (a *applier) drawPause(seed string) {
 	}
 	pick := int(draw(seed) * float64(total))
 	for _, c := range cells {
-		if pick < c.Count {
-			src := fmt.Sprintf("runner %s's recent jobs: %d of %d on %s", runner, c.Count, total, c.Arch)
+		if pick < c.Percent {
+			src := fmt.Sprintf("runner %s's recent jobs: %d%% on %s", runner, c.Percent*100/total, c.Arch)
 			if c.CapacityType != "" {
 				src += "/" + c.CapacityType
 				a.traits.Asked[ci] = Trait{Value: c.CapacityType, Source: src}
@@ -161,7 +164,7 @@ func (a *applier) drawPause(seed string) {
 			a.traits.Asked[ai] = Trait{Value: c.Arch, Source: src}
 			return
 		}
-		pick -= c.Count
+		pick -= c.Percent
 	}
 }
 

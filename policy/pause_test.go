@@ -53,7 +53,7 @@ func mix(cells ...policy.MixCell) policy.CapacityStatus {
 
 func TestApplyPausePod(t *testing.T) {
 	p := mustLoad(pausePolicy)
-	armOnDemand := mix(policy.MixCell{Arch: "arm64", CapacityType: "on-demand", Count: 4})
+	armOnDemand := mix(policy.MixCell{Arch: "arm64", CapacityType: "on-demand", Percent: 4})
 	pinnedAMD := pausePod()
 	pinnedAMD.Spec.NodeSelector = map[string]string{"kubernetes.io/arch": "amd64"}
 	cases := []struct {
@@ -66,13 +66,13 @@ func TestApplyPausePod(t *testing.T) {
 	}{
 		{"no history: the policy's defaults", pausePod(), policy.CapacityStatus{}, "amd64", "spot", "default",
 			[]string{"ci.example.com/runner", "ci.example.com/spot"}},
-		{"the runner's mix", pausePod(), armOnDemand, "arm64", "on-demand", "runner Zx8kQw2Nv's recent jobs: 4 of 4 on arm64/on-demand",
+		{"the runner's mix", pausePod(), armOnDemand, "arm64", "on-demand", "runner Zx8kQw2Nv's recent jobs: 100% on arm64/on-demand",
 			[]string{"ci.example.com/runner", "ci.example.com/graviton"}},
 		{"another runner's mix is not this one's", pausePod(),
-			policy.CapacityStatus{RunnerMixes: []policy.RunnerMix{{Runner: "other", Jobs: []policy.MixCell{{Arch: "arm64", Count: 9}}}}},
+			policy.CapacityStatus{RunnerMixes: []policy.RunnerMix{{Runner: "other", Jobs: []policy.MixCell{{Arch: "arm64", Percent: 9}}}}},
 			"amd64", "spot", "default", []string{"ci.example.com/runner", "ci.example.com/spot"}},
 		{"the runner's arch pin limits the draw", pinnedAMD,
-			mix(policy.MixCell{Arch: "arm64", CapacityType: "spot", Count: 99}, policy.MixCell{Arch: "amd64", CapacityType: "on-demand", Count: 1}),
+			mix(policy.MixCell{Arch: "arm64", CapacityType: "spot", Percent: 99}, policy.MixCell{Arch: "amd64", CapacityType: "on-demand", Percent: 1}),
 			"amd64", "on-demand", "nodeSelector kubernetes.io/arch", []string{"ci.example.com/runner"}},
 		{"degraded spot moves it to on-demand", pausePod(),
 			policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "amd64", CapacityType: "spot"}}},
@@ -113,8 +113,8 @@ func TestApplyPausePod(t *testing.T) {
 // of a runner spread over its jobs' cells in their proportions.
 func TestPausePodsFollowTheMix(t *testing.T) {
 	p := mustLoad(pausePolicy)
-	status := mix(policy.MixCell{Arch: "amd64", CapacityType: "spot", Count: 6}, policy.MixCell{Arch: "arm64", CapacityType: "spot", Count: 3},
-		policy.MixCell{Arch: "arm64", CapacityType: "on-demand", Count: 1})
+	status := mix(policy.MixCell{Arch: "amd64", CapacityType: "spot", Percent: 6}, policy.MixCell{Arch: "arm64", CapacityType: "spot", Percent: 3},
+		policy.MixCell{Arch: "arm64", CapacityType: "on-demand", Percent: 1})
 	got := map[string]int{}
 	const n = 2000
 	for i := range n {
@@ -149,13 +149,13 @@ func TestApplyPausePodSkips(t *testing.T) {
 }
 
 func TestParseCapacityStatusRunnerMixes(t *testing.T) {
-	st := mix(policy.MixCell{Arch: "arm64", CapacityType: "spot", Count: 3})
+	st := mix(policy.MixCell{Arch: "arm64", CapacityType: "spot", Percent: 3})
 	body, err := st.Marshal()
 	require.NoError(t, err)
 	got, err := policy.ParseCapacityStatus(body)
 	require.NoError(t, err)
 	assert.Equal(t, st, got)
-	_, err = policy.ParseCapacityStatus([]byte("runnerMixes:\n- {runner: a, jobs: [{arch: arm64, count: 0}]}\n"))
+	_, err = policy.ParseCapacityStatus([]byte("runnerMixes:\n- {runner: a, jobs: [{arch: arm64, percent: 0}]}\n"))
 	assert.ErrorContains(t, err, "runnerMixes[0].jobs[0]")
 }
 
@@ -164,7 +164,7 @@ func TestParseCapacityStatusRunnerMixes(t *testing.T) {
 func TestPausePodContainersStay(t *testing.T) {
 	pod := pausePod()
 	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "helper", Image: helper1811})
-	out, _ := policy.ApplyPausePod(pod, mustLoad(pausePolicy), mix(policy.MixCell{Arch: "arm64", Count: 1}), "x")
+	out, _ := policy.ApplyPausePod(pod, mustLoad(pausePolicy), mix(policy.MixCell{Arch: "arm64", Percent: 1}), "x")
 	assert.Equal(t, "arm64", out.Spec.NodeSelector["kubernetes.io/arch"])
 	assert.Equal(t, pod.Spec.Containers, out.Spec.Containers)
 }

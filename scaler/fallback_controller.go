@@ -72,6 +72,7 @@ type FallbackController struct {
 	claims      map[types.UID]classified
 	lastClasses []signals.NodeClassState
 	interrupted interruptions
+	mix         mixJobs
 }
 
 // NewFallbackController returns the fallback controller for namespace.
@@ -130,6 +131,10 @@ func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request)
 	desired := next.Status()
 	desired.NodeClassesNotReady = notReady(classes)
 	desired.InterruptedJobs = c.updateInterrupted(current, pods, now)
+	if c.mix == nil {
+		c.mix = mixJobs{}
+	}
+	desired.RunnerMixes = c.mix.update(pods, now)
 	c.lastClasses = classes
 	c.recordTransition(before, desired, p.DryRun)
 	if p.DryRun || sameStatus(desired, current) {

@@ -231,7 +231,7 @@ func TestHandlerPlacesInterruptedRetryOnDemand(t *testing.T) {
 // left as the runner wrote it.
 func TestHandlerPlacesPausePods(t *testing.T) {
 	status := policy.CapacityStatus{RunnerMixes: []policy.RunnerMix{{Runner: "Zx8kQw2Nv", Jobs: []policy.MixCell{
-		{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot, Count: 1}, {Arch: "amd64", CapacityType: v1alpha1.CapacityOnDemand, Count: 1},
+		{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot, Percent: 1}, {Arch: "amd64", CapacityType: v1alpha1.CapacityOnDemand, Percent: 1},
 	}}}}
 	src := &staticSource{eff: Effective{Policy: loadPolicy(t), Status: status}, ok: true}
 	placed := map[string]int{}

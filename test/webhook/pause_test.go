@@ -83,7 +83,7 @@ func createPausePods(ctx context.Context, t *testing.T, c client.Client, d *apps
 // room, which the API server accepts; their container is the runner's.
 func testPausePods(ctx context.Context, t *testing.T, c client.Client) {
 	status := map[string]string{policy.CapacityStatusKey: "runnerMixes:\n- runner: Zx8kQw2Nv\n  jobs:\n" +
-		"  - {arch: arm64, capacityType: spot, count: 3}\n  - {arch: amd64, capacityType: on-demand, count: 1}\n"}
+		"  - {arch: arm64, capacityType: spot, percent: 75}\n  - {arch: amd64, capacityType: on-demand, percent: 25}\n"}
 	applyConfigMap(ctx, t, c, jobfitNamespace, policy.CapacityStatusName, nil, status)
 	t.Cleanup(func() {
 		_ = c.Delete(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNamespace, Name: policy.CapacityStatusName}})
