@@ -134,3 +134,16 @@ func TestParseCapacityStatusInterruptedJobs(t *testing.T) {
 		assert.ErrorContains(t, err, "interruptedJobs[0]", name)
 	}
 }
+
+// TestInterruptedRetryWhileSpotDegraded: the interruption that listed the
+// job usually degrades its arch's spot too; the retry says why it is on
+// on-demand in the more specific terms.
+func TestInterruptedRetryWhileSpotDegraded(t *testing.T) {
+	st := interruptedStatus(interrupted("4711", "55501", "build:arm64"))
+	st.Degraded = []policy.DegradedCapacity{{Arch: "amd64", CapacityType: "spot"}}
+	out, dec := policy.Apply(retryPod().build(), mustLoad(karpenterPolicy), st)
+	assert.Equal(t, "on-demand", out.Spec.NodeSelector["karpenter.sh/capacity-type"])
+	d, _ := decision(dec, policy.MutCapacity)
+	assert.Equal(t, "retry of a job interrupted on spot at 10:42 (was default)", d.Source)
+	require.NotNil(t, dec.Retry)
+}
