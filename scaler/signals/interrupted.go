@@ -10,9 +10,9 @@ import (
 	"jobfit.dev/jobfit/policy"
 )
 
-// CauseNodeDeleted: a launched NodeClaim that was not a spot interruption
-// was deleted while job pods ran on its node (a node repair, a node deleted
-// by hand, a disruption the jobs did not block).
+// CauseNodeDeleted is the cause of a launched NodeClaim deleted while job
+// pods ran on its node that was not a spot interruption (a node repair, a
+// node deleted by hand, a disruption the jobs did not block).
 const CauseNodeDeleted Cause = "NodeDeleted"
 
 // InterruptedJobs returns the jobs that were running on the node of nc when

@@ -154,7 +154,6 @@ func startCluster(ctx context.Context, t *testing.T) *stack.Stack {
 	return s
 }
 
-
 func freePort(t *testing.T) int {
 	t.Helper()
 	port, err := webhookenv.FreePort()
