@@ -1,6 +1,7 @@
 package scaler
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -76,22 +77,7 @@ func (c *FallbackController) updateInterrupted(current policy.CapacityStatus, po
 		}
 	}
 	slices.SortFunc(in.jobs, func(a, b policy.InterruptedJob) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		return compareRefs(a.JobRef, b.JobRef)
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Project, b.Project), cmp.Compare(a.Pipeline, b.Pipeline), cmp.Compare(a.Job, b.Job))
 	})
 	return slices.Clone(in.jobs)
-}
-
-func compareRefs(a, b policy.JobRef) int {
-	for _, p := range [][2]string{{a.Project, b.Project}, {a.Pipeline, b.Pipeline}, {a.Job, b.Job}} {
-		if p[0] != p[1] {
-			if p[0] < p[1] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
 }
