@@ -52,8 +52,8 @@ func validateMixes(mixes []RunnerMix) error {
 			return fmt.Errorf("runnerMixes[%d].runner: must not be empty", i)
 		}
 		for j, c := range m.Jobs {
-			if c.Arch == "" || c.Percent <= 0 {
-				return fmt.Errorf("runnerMixes[%d].jobs[%d]: needs an arch and a percent above 0", i, j)
+			if c.Arch == "" || c.Percent <= 0 || c.Percent > 100 {
+				return fmt.Errorf("runnerMixes[%d].jobs[%d]: needs an arch and a percent from 1 to 100", i, j)
 			}
 			if c.CapacityType != "" && c.CapacityType != v1alpha1.CapacitySpot && c.CapacityType != v1alpha1.CapacityOnDemand {
 				return fmt.Errorf("runnerMixes[%d].jobs[%d].capacityType: must be spot or on-demand, not %q", i, j, c.CapacityType)
@@ -211,11 +211,15 @@ func (a *applier) pauseResources() {
 	a.dec.add(MutPauseResources, formatList(room), "resources.defaults build + helper requests", true)
 }
 
+// containerSum adds up the requests of every container and init container:
+// at least what the API server compares pod-level requests with.
 func containerSum(pod *corev1.Pod, name corev1.ResourceName) resource.Quantity {
 	var sum resource.Quantity
-	for i := range pod.Spec.Containers {
-		if q, ok := pod.Spec.Containers[i].Resources.Requests[name]; ok {
-			sum.Add(q)
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range cs {
+			if q, ok := cs[i].Resources.Requests[name]; ok {
+				sum.Add(q)
+			}
 		}
 	}
 	return sum

@@ -155,8 +155,10 @@ func TestParseCapacityStatusRunnerMixes(t *testing.T) {
 	got, err := policy.ParseCapacityStatus(body)
 	require.NoError(t, err)
 	assert.Equal(t, st, got)
-	_, err = policy.ParseCapacityStatus([]byte("runnerMixes:\n- {runner: a, jobs: [{arch: arm64, percent: 0}]}\n"))
-	assert.ErrorContains(t, err, "runnerMixes[0].jobs[0]")
+	for _, pct := range []string{"0", "101", "-5"} {
+		_, err = policy.ParseCapacityStatus([]byte("runnerMixes:\n- {runner: a, jobs: [{arch: arm64, percent: " + pct + "}]}\n"))
+		assert.ErrorContains(t, err, "runnerMixes[0].jobs[0]", pct)
+	}
 }
 
 // TestPausePodContainersStay: even a pause pod that carries a container
