@@ -170,3 +170,35 @@ func TestPausePodContainersStay(t *testing.T) {
 	assert.Equal(t, "arm64", out.Spec.NodeSelector["kubernetes.io/arch"])
 	assert.Equal(t, pod.Spec.Containers, out.Spec.Containers)
 }
+
+// FuzzApplyPausePod places pause pods with fuzzed mixes, pins and seeds,
+// and checks the guarantees: no panic, containers untouched, labels kept,
+// and a reinvocation with another seed changes nothing.
+//
+//	go test ./policy -run '^$' -fuzz FuzzApplyPausePod -fuzztime 1m
+func FuzzApplyPausePod(f *testing.F) {
+	f.Add("arm64", "spot", 60, "amd64", "", 40, "", "uid-1")
+	f.Add("sparc", "cheap", 100, "", "on-demand", 1, "amd64", "")
+	f.Add("", "", 0, "amd64", "spot", 100, "arm64", "x")
+	p := mustLoad(pausePolicy)
+	f.Fuzz(func(t *testing.T, arch1, ct1 string, pct1 int, arch2, ct2 string, pct2 int, pin, seed string) {
+		status := mix(policy.MixCell{Arch: arch1, CapacityType: ct1, Percent: pct1}, policy.MixCell{Arch: arch2, CapacityType: ct2, Percent: pct2})
+		pod := pausePod()
+		if pin != "" {
+			pod.Spec.NodeSelector = map[string]string{"kubernetes.io/arch": pin}
+		}
+		in := pod.DeepCopy()
+		out, dec := policy.ApplyPausePod(pod, p, status, seed)
+		require.Equal(t, in, pod, "the input is not modified")
+		require.False(t, dec.Skipped, dec.Reason)
+		assert.Equal(t, in.Spec.Containers, out.Spec.Containers)
+		for k, v := range in.Labels {
+			assert.Equal(t, v, out.Labels[k])
+		}
+		if pin != "" {
+			assert.Equal(t, pin, out.Spec.NodeSelector["kubernetes.io/arch"], "the runner's pin is kept")
+		}
+		again, _ := policy.ApplyPausePod(out, p, status, seed+"again")
+		assert.Equal(t, out, again, "idempotent")
+	})
+}
