@@ -151,6 +151,15 @@ func startCluster(ctx context.Context, t *testing.T) *stack.Stack {
 	pools, err := cluster.NodePools("../../manifests", 1)
 	require.NoError(t, err)
 	require.NoError(t, stack.CreateObjects(ctx, c, append(pools, cluster.NodeClass(time.Second, 1))...))
+	// The webhook fails open: until it serves (certificate, caBundle,
+	// policy), a job pod would be created unmutated. Wait for it with dry
+	// runs, as the replay does.
+	probe := corpus.Read(t, "../../webhook/testdata/job-pod-v18.11.yaml").Pod
+	probe.Namespace = runners
+	require.Eventually(t, func() bool {
+		p := probe.DeepCopy()
+		return c.Create(ctx, p, client.DryRunAll) == nil && p.Annotations[v1alpha1.AppliedAnnotation] != ""
+	}, timeout, poll, "jobfit's webhook mutates job pods")
 	return s
 }
 
