@@ -105,9 +105,10 @@ loadtest: control-plane ## Load-test the webhook: admissions at 500/s, then pod-
 	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" $(GO) run ./hack/loadtest -mode apiserver -pods 300
 
 .PHONY: fuzz
-fuzz: ## Fuzz policy decoding, Apply, the webhook's pod decoding and the runner config linter for FUZZTIME each (default 1m).
+fuzz: ## Fuzz policy decoding, Apply, ApplyPausePod, the webhook's pod decoding and the runner config linter for FUZZTIME each (default 1m).
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzApplyPausePod$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./webhook -run '^$$' -fuzz '^FuzzDecodePod$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cmd/jobfit/runnerlint -run '^$$' -fuzz '^FuzzLint$$' -fuzztime $(FUZZTIME)
 

@@ -20,12 +20,15 @@ type applier struct {
 	cap    string
 	// archPinned says the runner's config fixed the arch.
 	archPinned bool
-	env        map[string]string // the job variables jobfit reads
-	prior      Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
-	images     ImagePlatforms    // what the image-platform cache knows, for arch.fromImages
-	imgView    *imageView        // the job images looked up in images, once
-	dec        *Decisions
-	refs       References // nil: every referenced object is assumed to exist
+	// pause says the pod is a GitLab Runner pause pod, whose containers
+	// jobfit never changes.
+	pause   bool
+	env     map[string]string // the job variables jobfit reads
+	prior   Record            // the pod's jobfit.dev/applied record from an earlier pass, if any
+	images  ImagePlatforms    // what the image-platform cache knows, for arch.fromImages
+	imgView *imageView        // the job images looked up in images, once
+	dec     *Decisions
+	refs    References // nil: every referenced object is assumed to exist
 }
 
 // Apply returns the pod that should run in place of pod, and the decisions

@@ -42,7 +42,7 @@ func (a *applier) applyArch() {
 	} else {
 		a.dec.add(MutOS, a.p.Arch.OS, "arch.os", a.setNodeSelector(LabelOS, a.p.Arch.OS, false))
 	}
-	if a.p.Arch.HelperImage == v1alpha1.HelperImageRewrite {
+	if a.p.Arch.HelperImage == v1alpha1.HelperImageRewrite && !a.pause {
 		a.rewriteHelpers(arch)
 	}
 }

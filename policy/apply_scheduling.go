@@ -11,6 +11,15 @@ import (
 // applyScheduling adds the tolerations of the pools the pod is steered to,
 // on every platform, and the priority class.
 func (a *applier) applyScheduling() {
+	a.applyTolerations()
+	if s := &a.p.Scheduling; s.PriorityClassName != "" {
+		a.setPriorityClass(s.PriorityClassName)
+	}
+}
+
+// applyTolerations adds the tolerations of scheduling, its byArch entry for
+// the pod's arch and its byCapacityType entry for its capacity type.
+func (a *applier) applyTolerations() {
 	s := &a.p.Scheduling
 	a.addTolerations(s.Tolerations, "scheduling.tolerations")
 	if sc, ok := s.ByArch[a.arch]; ok {
@@ -18,9 +27,6 @@ func (a *applier) applyScheduling() {
 	}
 	if sc, ok := s.ByCapacityType[a.cap]; ok && a.cap != "" {
 		a.addTolerations(sc.Tolerations, "scheduling.byCapacityType."+a.cap+".tolerations")
-	}
-	if s.PriorityClassName != "" {
-		a.setPriorityClass(s.PriorityClassName)
 	}
 }
 

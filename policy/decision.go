@@ -71,6 +71,10 @@ type Decisions struct {
 	// ImageLookups counts the job images looked up in the image-platform
 	// cache; arch.fromImages only.
 	ImageLookups ImageLookups
+	// Retry is the interruption this pod is a retry of, when the capacity
+	// status listed one and jobfit moved (or, under a runner pin, wanted to
+	// move) the pod off spot for it.
+	Retry *InterruptedJob
 }
 
 // Changed lists the mutations that changed the pod, sorted and unique.
@@ -118,6 +122,16 @@ func ReadRecord(annotations map[string]string) (Record, bool) {
 		return Record{}, false
 	}
 	return r, true
+}
+
+// decided returns the record's first decision of mutation.
+func (r Record) decided(mutation string) (Decision, bool) {
+	for _, d := range r.Decisions {
+		if d.Mutation == mutation {
+			return d, true
+		}
+	}
+	return Decision{}, false
 }
 
 // owns reports whether a value was put there by jobfit on an earlier pass

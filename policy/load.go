@@ -102,7 +102,8 @@ func buildIndex(p *Policy) *index {
 		helperSets: map[string]int{},
 		aliases:    make([]map[string]string, len(v1alpha1.TraitKinds)),
 		platform:   platformOf(p.Platform),
-		envWanted:  map[string]bool{VarRunnerTags: true, VarRunnerID: true, VarJobTimeout: true, VarRootNamespace: true, VarProjectID: true},
+		envWanted: map[string]bool{VarRunnerTags: true, VarRunnerID: true, VarJobTimeout: true, VarRootNamespace: true, VarProjectID: true,
+			VarPipelineID: true, VarJobName: true},
 	}
 	for i := range v1alpha1.TraitKinds {
 		k := &v1alpha1.TraitKinds[i]

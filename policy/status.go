@@ -35,6 +35,12 @@ type CapacityStatus struct {
 	// NodeClassesNotReady lists the node classes behind managed NodePools
 	// that are not Ready. Informational: the webhook does not act on it.
 	NodeClassesNotReady []NodeClassCondition `json:"nodeClassesNotReady,omitempty"`
+	// InterruptedJobs are the jobs whose node went away under them
+	// recently: the webhook places their retries on on-demand.
+	InterruptedJobs []InterruptedJob `json:"interruptedJobs,omitempty"`
+	// RunnerMixes are the arch × capacity type mixes of each runner's
+	// recent jobs: the webhook places the runner's pause pods by them.
+	RunnerMixes []RunnerMix `json:"runnerMixes,omitempty"`
 }
 
 // DegradedCapacity says that one arch × capacity type is degraded, since
@@ -81,6 +87,12 @@ func ParseCapacityStatus(data []byte) (CapacityStatus, error) {
 		if d.Arch == "" || (d.CapacityType != v1alpha1.CapacitySpot && d.CapacityType != v1alpha1.CapacityOnDemand) {
 			return CapacityStatus{}, fmt.Errorf("degraded[%d]: needs an arch and a capacityType of spot or on-demand", i)
 		}
+	}
+	if err := validateInterrupted(s.InterruptedJobs); err != nil {
+		return CapacityStatus{}, err
+	}
+	if err := validateMixes(s.RunnerMixes); err != nil {
+		return CapacityStatus{}, err
 	}
 	return s, nil
 }

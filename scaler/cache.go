@@ -6,17 +6,20 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 var _ cache.TransformFunc = TransformPod
 
 // TransformPod strips a pod down to what the scaler reads before it enters
-// the informer cache: labels, the job-id annotation, owner references,
-// scheduling constraints, container names, images and requests, the pull
-// secrets' names and the ServiceAccount (for the image-platform resolver),
-// phase and the PodScheduled condition, and the claim names of PVC volumes
-// (for the volumes controller). Env (the bulk of a GitLab job pod),
-// commands, args, other volumes, managedFields and container statuses are dropped,
+// the informer cache: labels, the job id, job name and project id
+// annotations, the job variables that name the job across retries
+// (policy.JobRefOf), owner references, scheduling constraints, container
+// names, images and requests, the pull secrets' names and the
+// ServiceAccount (for the image-platform resolver), phase and the
+// PodScheduled condition, and the claim names of PVC volumes (for the
+// volumes controller). Env (the bulk of a GitLab job pod), commands, args,
+// other volumes, managedFields and container statuses are dropped,
 // so that 10,000 job pods cost little memory. Objects other than pods pass
 // through unchanged.
 func TransformPod(obj any) (any, error) {
@@ -39,9 +42,15 @@ func TransformPod(obj any) (any, error) {
 		},
 		Status: corev1.PodStatus{Phase: pod.Status.Phase, StartTime: pod.Status.StartTime},
 	}
-	if id, ok := pod.Annotations[policy.AnnotationJobID]; ok {
-		out.Annotations = map[string]string{policy.AnnotationJobID: id}
+	for _, k := range keptAnnotations {
+		if v, ok := pod.Annotations[k]; ok {
+			if out.Annotations == nil {
+				out.Annotations = map[string]string{}
+			}
+			out.Annotations[k] = v
+		}
 	}
+	keepJobRefEnv(pod, out)
 	if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil {
 		out.Spec.Affinity = &corev1.Affinity{NodeAffinity: a.NodeAffinity}
 	}
@@ -71,6 +80,31 @@ func TransformEvent(obj any) (any, error) {
 		Reason: e.Reason, Source: e.Source, ReportingController: e.ReportingController,
 		FirstTimestamp: e.FirstTimestamp, LastTimestamp: e.LastTimestamp, EventTime: e.EventTime,
 	}, nil
+}
+
+// keptAnnotations are the annotations the slim pod keeps.
+var keptAnnotations = []string{policy.AnnotationJobID, policy.AnnotationJobName, policy.AnnotationProjectID}
+
+// jobRefVars are the build container's variables that policy.JobRefOf
+// reads, so that an interrupted job can be named from the cache.
+var jobRefVars = map[string]bool{policy.VarProjectID: true, policy.VarPipelineID: true, policy.VarJobName: true}
+
+// keepJobRefEnv copies jobRefVars from the build container of pod to the
+// slim pod's.
+func keepJobRefEnv(pod, out *corev1.Pod) {
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name != v1alpha1.ContainerBuild {
+			continue
+		}
+		var env []corev1.EnvVar
+		for _, e := range pod.Spec.Containers[i].Env {
+			if jobRefVars[e.Name] && e.ValueFrom == nil {
+				env = append(env, corev1.EnvVar{Name: e.Name, Value: e.Value})
+			}
+		}
+		out.Spec.Containers[i].Env = env
+		return
+	}
 }
 
 func slimContainers(cs []corev1.Container) []corev1.Container {

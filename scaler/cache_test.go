@@ -36,7 +36,16 @@ func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
 	assert.Equal(t, pod.Spec.NodeSelector, slim.Spec.NodeSelector)
 	assert.Equal(t, pod.Spec.Tolerations, slim.Spec.Tolerations)
 	assert.Equal(t, pod.Labels, slim.Labels)
-	assert.Equal(t, map[string]string{policy.AnnotationJobID: pod.Annotations[policy.AnnotationJobID]}, slim.Annotations)
+	assert.Equal(t, map[string]string{
+		policy.AnnotationJobID: pod.Annotations[policy.AnnotationJobID], policy.AnnotationJobName: pod.Annotations[policy.AnnotationJobName],
+		policy.AnnotationProjectID: pod.Annotations[policy.AnnotationProjectID],
+	}, slim.Annotations)
+	ref, ok := policy.JobRefOf(pod)
+	require.True(t, ok)
+	slimRef, ok := policy.JobRefOf(slim)
+	require.True(t, ok, "the job is still named across retries")
+	assert.Equal(t, ref, slimRef)
+	require.Len(t, slim.Spec.Containers[0].Env, 3, "only the variables that name the job")
 	cpu, mem := pressure.Requests(pod)
 	slimCPU, slimMem := pressure.Requests(slim)
 	assert.Equal(t, cpu, slimCPU)
@@ -45,7 +54,7 @@ func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
 	assert.Equal(t, pressure.PendingSince(pod), pressure.PendingSince(slim))
 	require.Len(t, slim.Status.Conditions, 1)
 
-	for _, c := range append(slim.Spec.Containers, slim.Spec.InitContainers...) {
+	for _, c := range append(slim.Spec.Containers[1:], slim.Spec.InitContainers...) {
 		assert.Empty(t, c.Env, c.Name)
 		assert.Empty(t, c.Command, c.Name)
 		assert.Empty(t, c.Args, c.Name)

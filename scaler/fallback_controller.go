@@ -71,6 +71,8 @@ type FallbackController struct {
 	// of the last pass. Only Reconcile touches them.
 	claims      map[types.UID]classified
 	lastClasses []signals.NodeClassState
+	interrupted interruptions
+	mix         mixJobs
 }
 
 // NewFallbackController returns the fallback controller for namespace.
@@ -128,6 +130,11 @@ func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request)
 	before.NodeClassesNotReady = c.previousNotReady(current)
 	desired := next.Status()
 	desired.NodeClassesNotReady = notReady(classes)
+	desired.InterruptedJobs = c.updateInterrupted(current, pods, now)
+	if c.mix == nil {
+		c.mix = mixJobs{}
+	}
+	desired.RunnerMixes = c.mix.update(pods, now)
 	c.lastClasses = classes
 	c.recordTransition(before, desired, p.DryRun)
 	if p.DryRun || sameStatus(desired, current) {
@@ -136,7 +143,8 @@ func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request)
 	if err := c.writeStatus(ctx, desired); err != nil {
 		return reconcile.Result{}, err
 	}
-	log.FromContext(ctx).Info("capacity status changed", "degraded", len(desired.Degraded), "nodeClassesNotReady", len(desired.NodeClassesNotReady))
+	log.FromContext(ctx).Info("capacity status changed", "degraded", len(desired.Degraded), "nodeClassesNotReady", len(desired.NodeClassesNotReady),
+		"interruptedJobs", len(desired.InterruptedJobs))
 	return reconcile.Result{RequeueAfter: c.period}, nil
 }
 

@@ -43,6 +43,8 @@ type HeadroomController struct {
 	period    time.Duration
 	history   *headroom.History
 	reported  map[string]int // dry run: the last count reported per arch
+	// pause counts GitLab Runner's pause pods by arch, as the last plan saw.
+	pause map[string]int
 }
 
 // NewHeadroomController returns the headroom controller whose placeholders
@@ -109,10 +111,11 @@ func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request)
 // plan returns the placeholder count per arch; none when headroom is off.
 func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[string]int, *pressure.Snapshot, error) {
 	now := c.clock.Now()
-	snap, _, err := c.observer.Snapshot(ctx, now)
+	snap, pause, err := c.observer.SnapshotAndPause(ctx, now)
 	if err != nil {
 		return nil, nil, err
 	}
+	c.pause = pause
 	var rooms map[roomKey][]headroom.NodeRoom
 	want := map[string]int{}
 	for arch, cfg := range p.Headroom.PerArch {
@@ -132,6 +135,11 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy)
 			free := headroom.FreeSlots(rooms[roomKey{arch: arch, capacityType: tmpl.CapacityType}],
 				pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()})
 			want[arch] = headroom.CountByArrivals(cfg, c.history.Growth(arch, cfg.LeadTime.Value(), cfg.Quantile), free, now)
+		}
+		if n, ok := want[arch]; ok {
+			// GitLab Runner's pause pods hold job-sized room that jobs
+			// preempt, as placeholders do: the same room is not bought twice.
+			want[arch] = headroom.LessPausePods(n, pause[arch])
 		}
 	}
 	return want, snap, nil
@@ -192,6 +200,11 @@ func (c *HeadroomController) report(existing map[string][]*corev1.Pod, want map[
 	for arch, n := range want {
 		c.metrics.HeadroomPods.WithLabelValues(arch, "desired").Set(float64(n))
 	}
+	for arch, n := range c.pause {
+		if arch != "" {
+			c.metrics.HeadroomPods.WithLabelValues(arch, "runner-pause").Set(float64(n))
+		}
+	}
 	for arch, pods := range existing {
 		for _, pod := range pods {
 			state := "pending"
@@ -224,7 +237,7 @@ func (c *HeadroomController) Register(_ context.Context, mgr ctrl.Manager) error
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			_, headroom := o.GetLabels()[policy.HeadroomLabel]
-			return headroom || isJobPod(o)
+			return headroom || isJobPod(o) || o.GetLabels()[policy.LabelPausePod] == "true"
 		}))).
 		Watches(&corev1.ConfigMap{}, singleton(key)).
 		Complete(c)

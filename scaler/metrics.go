@@ -37,6 +37,9 @@ type Metrics struct {
 	// ImageCacheEntries counts the image-platform cache's entries by state
 	// (known, unknown).
 	ImageCacheEntries *prometheus.GaugeVec
+	// JobInterruptions counts job pods that were running on a node that went
+	// away under them, by the node's arch and capacity type.
+	JobInterruptions *prometheus.CounterVec
 }
 
 // NewMetrics creates the scaler's metrics and registers them with reg.
@@ -80,8 +83,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		JobPodsBlockedByVolume: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "jobfit_job_pods_blocked_by_volume", Help: "GitLab job pods waiting because of a PersistentVolumeClaim, by reason: missing, unbound, in-use (ReadWriteOnce on another node).",
 		}, []string{"reason"}),
+		JobInterruptions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jobfit_job_interruptions_total", Help: "GitLab job pods that were running on a node whose NodeClaim was deleted under them (a spot interruption, a node repair), by the node's arch and capacity type.",
+		}, []string{"arch", "capacity_type"}),
 	}
 	reg.MustRegister(m.ExecutorPods, m.PendingSeconds, m.PendingOldestSeconds, m.CapacityDegraded, m.NodePoolChanges, m.HeadroomPods, m.NodePoolAtCeiling, m.NodeClassReady,
-		m.ImageResolves, m.ImageResolveSeconds, m.ImageCacheEntries, m.JobPodsBlockedByVolume)
+		m.ImageResolves, m.ImageResolveSeconds, m.ImageCacheEntries, m.JobPodsBlockedByVolume, m.JobInterruptions)
 	return m
 }

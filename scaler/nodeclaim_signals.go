@@ -110,6 +110,7 @@ func (c *FallbackController) spotFailures(ctx context.Context, p *v1alpha1.Scale
 			at = nc.DeletionTimestamp.Time
 		}
 		c.claims[nc.UID] = classified{failure: f, ok: ok, at: at}
+		c.interrupted.seen(nc, at, f, ok)
 	}
 	for _, nc := range terminating {
 		observe(nc, now)

@@ -26,26 +26,47 @@ func NewObserver(c client.Client) *Observer { return &Observer{client: c} }
 
 // JobPods returns every GitLab job pod in the cluster.
 func (o *Observer) JobPods(ctx context.Context) ([]*corev1.Pod, error) {
-	jobs, _, err := o.pods(ctx)
-	return jobs, err
+	s, err := o.pods(ctx)
+	return s.jobs, err
 }
 
-// pods returns every GitLab job pod and every headroom placeholder.
-func (o *Observer) pods(ctx context.Context) (jobs, placeholders []*corev1.Pod, err error) {
+// podSets are the pods the scaler reads, by kind.
+type podSets struct {
+	jobs, placeholders, pause []*corev1.Pod
+}
+
+// pods returns every GitLab job pod, every headroom placeholder and every
+// GitLab Runner pause pod.
+func (o *Observer) pods(ctx context.Context) (podSets, error) {
 	var list corev1.PodList
 	if err := o.client.List(ctx, &list); err != nil {
-		return nil, nil, fmt.Errorf("listing pods: %w", err)
+		return podSets{}, fmt.Errorf("listing pods: %w", err)
 	}
-	jobs = make([]*corev1.Pod, 0, len(list.Items))
+	s := podSets{jobs: make([]*corev1.Pod, 0, len(list.Items))}
 	for i := range list.Items {
 		pod := &list.Items[i]
 		if _, ok := pod.Labels[policy.HeadroomLabel]; ok {
-			placeholders = append(placeholders, pod)
+			s.placeholders = append(s.placeholders, pod)
+		} else if policy.IsPausePod(pod) {
+			s.pause = append(s.pause, pod)
 		} else if ok, _ := policy.IsJobPod(pod); ok {
-			jobs = append(jobs, pod)
+			s.jobs = append(s.jobs, pod)
 		}
 	}
-	return jobs, placeholders, nil
+	return s, nil
+}
+
+// PausePodsByArch counts the GitLab Runner pause pods that are not being
+// deleted, by the arch they are placed on (their kubernetes.io/arch node
+// selector; "" for none).
+func PausePodsByArch(pods []*corev1.Pod) map[string]int {
+	out := map[string]int{}
+	for _, p := range pods {
+		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			out[p.Spec.NodeSelector[policy.LabelArch]]++
+		}
+	}
+	return out
 }
 
 // NodePools returns every NodePool.
@@ -80,15 +101,30 @@ func (o *Observer) KarpenterGaveUp(ctx context.Context) (sets.Set[types.UID], er
 // SnapshotWith is Snapshot with the pods Karpenter gave up on marked: job
 // pods, and the headroom placeholders (pressure.Karpenter).
 func (o *Observer) SnapshotWith(ctx context.Context, now time.Time, gaveUp sets.Set[types.UID]) (*pressure.Snapshot, []*corev1.Pod, error) {
-	jobs, placeholders, err := o.pods(ctx)
+	snap, s, err := o.snapshotWith(ctx, now, gaveUp)
+	return snap, s.jobs, err
+}
+
+// SnapshotAndPause builds the pressure model at now, and counts the GitLab
+// Runner pause pods by arch (PausePodsByArch).
+func (o *Observer) SnapshotAndPause(ctx context.Context, now time.Time) (*pressure.Snapshot, map[string]int, error) {
+	snap, s, err := o.snapshotWith(ctx, now, nil)
 	if err != nil {
 		return nil, nil, err
+	}
+	return snap, PausePodsByArch(s.pause), nil
+}
+
+func (o *Observer) snapshotWith(ctx context.Context, now time.Time, gaveUp sets.Set[types.UID]) (*pressure.Snapshot, podSets, error) {
+	s, err := o.pods(ctx)
+	if err != nil {
+		return nil, podSets{}, err
 	}
 	pools, err := o.NodePools(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, podSets{}, err
 	}
-	return pressure.BuildWith(now, jobs, pools, pressure.Karpenter{GaveUp: gaveUp, Placeholders: placeholders}), jobs, nil
+	return pressure.BuildWith(now, s.jobs, pools, pressure.Karpenter{GaveUp: gaveUp, Placeholders: s.placeholders}), s, nil
 }
 
 // TerminatingNodeClaims returns the NodeClaims that are being deleted.

@@ -42,7 +42,23 @@ func (r Result) Unchanged() bool { return len(r.Patch) == 0 }
 // pod is not modified. managedFields are the API server's business and
 // would only make the diff larger: Apply and the patch do not see them,
 // and Result.Pod keeps the caller's.
+//
+// A GitLab Runner pause pod is placed by policy.ApplyPausePod, drawing from
+// its runner's job mix with the pod's name as the seed; the webhook handler
+// calls AdmitPausePod with the request's UID instead, so that the pause pods
+// of one Deployment spread over the mix.
 func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, c policy.Cluster) (Result, error) {
+	return admit(pod, namespace, p, c, "")
+}
+
+// AdmitPausePod is Admit for a GitLab Runner pause pod, drawing its arch
+// and capacity type with seed (the admission request's UID).
+func AdmitPausePod(pod *corev1.Pod, namespace string, p *policy.Policy, c policy.Cluster, seed string) (Result, error) {
+	return admit(pod, namespace, p, c, seed)
+}
+
+// admit is Admit; seed is the pause-pod draw's, "" for the pod's name.
+func admit(pod *corev1.Pod, namespace string, p *policy.Policy, c policy.Cluster, seed string) (Result, error) {
 	in := pod
 	if pod.Namespace == "" && namespace != "" || pod.ManagedFields != nil {
 		// A shallow copy is enough: only top-level metadata fields change.
@@ -55,7 +71,16 @@ func Admit(pod *corev1.Pod, namespace string, p *policy.Policy, c policy.Cluster
 		cp.ManagedFields = nil
 		in = &cp
 	}
-	mutated, dec := policy.ApplyInCluster(in, p, c)
+	var mutated *corev1.Pod
+	var dec policy.Decisions
+	if policy.IsPausePod(in) {
+		if seed == "" {
+			seed = in.GenerateName + in.Name
+		}
+		mutated, dec = policy.ApplyPausePod(in, p, c.Status, seed)
+	} else {
+		mutated, dec = policy.ApplyInCluster(in, p, c)
+	}
 	if dec.Skipped {
 		return Result{Pod: pod, Decisions: dec}, nil
 	}

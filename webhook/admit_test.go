@@ -31,7 +31,9 @@ func TestAdmit(t *testing.T) {
 		{name: "pod without namespace takes the request's", pod: func(p *corev1.Pod) { p.Namespace = "" }, namespace: "ci", wantNamespace: "ci"},
 		{name: "the pod's own namespace wins", namespace: "other", wantNamespace: "gitlab-runner"},
 		{name: "managed fields stay out of the patch and in the pod", pod: func(p *corev1.Pod) { p.ManagedFields = managed }, wantNamespace: "gitlab-runner"},
-		{name: "runner pause pod is skipped", file: "runner-pause-pod.yaml", wantSkipped: true},
+		{name: "runner pause pod is placed", file: "runner-pause-pod.yaml", namespace: "gitlab-runner", wantNamespace: "gitlab-runner"},
+		{name: "opted-out runner pause pod is skipped", file: "runner-pause-pod.yaml", wantSkipped: true,
+			pod: func(p *corev1.Pod) { p.Labels["runner.gitlab.com/pause-pod"] = "false" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

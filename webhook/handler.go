@@ -80,14 +80,21 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	if namespace == "" {
 		namespace = req.Namespace
 	}
-	if ok, reason := policy.IsJobPod(pod); !ok {
+	pause := policy.IsPausePod(pod)
+	if ok, reason := policy.IsJobPod(pod); !ok && !pause {
 		return admission.Allowed(reason), ResultSkipped, nil
 	}
 	eff, ok := h.Policies.Lookup(namespace)
 	if !ok {
 		return admission.Response{}, "", errors.New("no valid cluster policy loaded")
 	}
-	res, err := Admit(pod, req.Namespace, eff.Policy, policy.Cluster{Status: eff.Status, Images: eff.Images, Refs: h.Refs})
+	var res Result
+	c := policy.Cluster{Status: eff.Status, Images: eff.Images, Refs: h.Refs}
+	if pause {
+		res, err = AdmitPausePod(pod, req.Namespace, eff.Policy, c, string(req.UID))
+	} else {
+		res, err = Admit(pod, req.Namespace, eff.Policy, c)
+	}
 	if err != nil {
 		return admission.Response{}, "", err
 	}
@@ -112,7 +119,21 @@ func (h *Handler) admit(req admission.Request) (admission.Response, string, erro
 	}
 	h.Missing.Report(eff.Source, dec.Missing)
 	countImages(dec)
+	if dec.Retry != nil {
+		interruptedRetries.WithLabelValues(decided(dec, policy.MutArch), decided(dec, policy.MutCapacity)).Inc()
+	}
 	return patchResponse(res.Patch).WithWarnings(warnings...), ResultMutated, nil
+}
+
+// decided is the value of the pod's first decision of mutation (the arch or
+// the capacity type it was placed on).
+func decided(dec *policy.Decisions, mutation string) string {
+	for _, d := range dec.Items {
+		if d.Mutation == mutation {
+			return d.Value
+		}
+	}
+	return ""
 }
 
 // patchResponse is what admission.PatchResponseFromRaw returns for ops.

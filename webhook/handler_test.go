@@ -2,8 +2,10 @@ package webhook
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
@@ -12,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -84,9 +87,11 @@ func TestHandlerLeavesPodsAlone(t *testing.T) {
 		wantWarn   string
 	}{
 		{
-			name: "runner pause pod is not a job pod",
+			name: "a pause-pod label other than true is no pause pod",
 			req: func(t *testing.T) admission.Request {
-				return createRequest(t, readPod(t, "runner-pause-pod.yaml"), "gitlab-runner")
+				pod := readPod(t, "runner-pause-pod.yaml")
+				pod.Labels[policy.LabelPausePod] = "false"
+				return createRequest(t, pod, "gitlab-runner")
 			},
 			wantResult: ResultSkipped,
 		},
@@ -188,4 +193,59 @@ func TestHandlerReportsRunnerPinConflicts(t *testing.T) {
 	require.True(t, again.Allowed)
 	assert.Empty(t, again.Patches)
 	assert.Equal(t, before+1, testutil.ToFloat64(runnerPinConflicts.WithLabelValues(policy.PinTraitCapacityType)), "a reinvocation is not a second conflict")
+}
+
+// TestHandlerPlacesInterruptedRetryOnDemand: the retry of a job the scaler
+// lists as interrupted goes on-demand, and
+// jobfit_interrupted_job_retries_total counts it once, not again on the
+// reinvocation.
+func TestHandlerPlacesInterruptedRetryOnDemand(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 42, 0, 0, time.UTC)
+	status := policy.CapacityStatus{InterruptedJobs: []policy.InterruptedJob{{
+		JobRef: policy.JobRef{Project: "4711", Pipeline: "55501", Job: "build:arm64"}, Arch: "arm64",
+		CapacityType: v1alpha1.CapacitySpot, At: at, Until: at.Add(time.Hour),
+	}}}
+	src := &staticSource{eff: Effective{Policy: loadPolicy(t), Status: status}, ok: true}
+	pod := readPod(t, "job-pod-v18.11.yaml")
+	counter := func() float64 {
+		return testutil.ToFloat64(interruptedRetries.WithLabelValues("arm64", v1alpha1.CapacityOnDemand))
+	}
+	before := counter()
+
+	req := createRequest(t, pod, "gitlab-runner")
+	resp := NewHandler(src).Handle(context.Background(), req)
+
+	require.True(t, resp.Allowed)
+	got := patched(t, req, resp)
+	assert.Equal(t, v1alpha1.CapacityOnDemand, got.Spec.NodeSelector[policy.LabelCapacityType])
+	assert.Equal(t, before+1, counter())
+
+	again := NewHandler(src).Handle(context.Background(), createRequest(t, got, "gitlab-runner"))
+	require.True(t, again.Allowed)
+	assert.Empty(t, again.Patches)
+	assert.Equal(t, before+1, counter(), "a reinvocation is not a second retry")
+}
+
+// TestHandlerPlacesPausePods: a GitLab Runner pause pod is placed from its
+// runner's job mix, drawn with the request's UID, and its container is
+// left as the runner wrote it.
+func TestHandlerPlacesPausePods(t *testing.T) {
+	status := policy.CapacityStatus{RunnerMixes: []policy.RunnerMix{{Runner: "Zx8kQw2Nv", Jobs: []policy.MixCell{
+		{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot, Percent: 1}, {Arch: "amd64", CapacityType: v1alpha1.CapacityOnDemand, Percent: 1},
+	}}}}
+	src := &staticSource{eff: Effective{Policy: loadPolicy(t), Status: status}, ok: true}
+	placed := map[string]int{}
+	for i := range 40 {
+		pod := readPod(t, "runner-pause-pod.yaml")
+		req := createRequest(t, pod, "gitlab-runner")
+		req.UID = types.UID(fmt.Sprintf("5d3c7a1e-0b2f-4c8d-9e6a-%012d", i))
+		resp := NewHandler(src).Handle(context.Background(), req)
+		require.True(t, resp.Allowed)
+		got := patched(t, req, resp)
+		assert.Equal(t, pod.Spec.Containers, got.Spec.Containers, "the pause container is never changed")
+		placed[got.Spec.NodeSelector[policy.LabelArch]+"/"+got.Spec.NodeSelector[policy.LabelCapacityType]]++
+	}
+	assert.Len(t, placed, 2, "pause pods spread over the runner's mix: %v", placed)
+	assert.Positive(t, placed["arm64/spot"])
+	assert.Positive(t, placed["amd64/on-demand"])
 }

@@ -86,6 +86,11 @@ var (
 		Help: "Job pods that asked for (or whose runner pinned) an arch some of their images do not offer, by arch; the ask is kept, with a warning.",
 	}, []string{"arch"})
 
+	interruptedRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "jobfit_interrupted_job_retries_total",
+		Help: "Job pods admitted as the retry of a job the scaler recorded as interrupted, by the arch and capacity type they were placed on (on-demand, unless the runner pinned spot).",
+	}, []string{"arch", "capacity_type"})
+
 	policyLoads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "jobfit_policy_loads_total",
 		Help: "Policy and capacity-status ConfigMap loads, by kind (cluster, namespace, capacity-status) and result (ok, invalid).",
@@ -129,7 +134,7 @@ func RegisterMetrics(version string) error {
 // Collectors returns the webhook's metrics, for RegisterMetrics and for
 // tests that check names against them (the Grafana dashboard's).
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, missingReferences, imageLookups, imageArchConflicts, policyLoads, policyInfo, certificateExpiry, buildInfo}
+	return []prometheus.Collector{admissionRequests, admissionDuration, mutations, runnerPinConflicts, interruptedRetries, missingReferences, imageLookups, imageArchConflicts, policyLoads, policyInfo, certificateExpiry, buildInfo}
 }
 
 // countImages records what arch.fromImages looked up and the conflicts it

@@ -22,13 +22,19 @@ type options struct {
 	Boot         time.Duration
 	PollTimeout  time.Duration
 	SpotOutage   string
-	ScalerPolicy string
-	Policy       string
-	Pod          string
-	Manifests    string
-	JSON         string
-	HTML         string
-	Logs         string
+	// SpotInterruptions is the rate of spot interruptions per spot
+	// node-hour (trace time); InterruptionSeed seeds their draw;
+	// RetryDelay is how long after an interruption GitLab's retry comes.
+	SpotInterruptions float64
+	InterruptionSeed  uint64
+	RetryDelay        time.Duration
+	ScalerPolicy      string
+	Policy            string
+	Pod               string
+	Manifests         string
+	JSON              string
+	HTML              string
+	Logs              string
 
 	outageStart, outageLength time.Duration
 }
@@ -53,6 +59,9 @@ func parseFlags(args []string) (*options, error) {
 	fs.DurationVar(&o.Boot, "boot", 40*time.Second, "node boot time, launch to Ready (trace time)")
 	fs.DurationVar(&o.PollTimeout, "poll-timeout", 180*time.Second, "the runner's poll_timeout: a pod not Running by then fails its job (trace time)")
 	fs.StringVar(&o.SpotOutage, "spot-outage", "", "START+LENGTH in trace time (e.g. 30m+20m): no spot capacity in that window")
+	fs.Float64Var(&o.SpotInterruptions, "spot-interruptions", 0, "interrupt running spot nodes at this rate per spot node-hour (trace time; two-minute notice), and retry the killed jobs as GitLab's retry: when: runner_system_failure does")
+	fs.Uint64Var(&o.InterruptionSeed, "interruption-seed", 1, "seed of the spot interruptions' draw")
+	fs.DurationVar(&o.RetryDelay, "retry-delay", 30*time.Second, "with --spot-interruptions: how long after a job is killed its retry is created (trace time)")
 	fs.StringVar(&o.ScalerPolicy, "scaler-policy", "manifests/examples/policies/scaler.yaml", "ScalerPolicy ConfigMap for --mode jobfit")
 	fs.StringVar(&o.Policy, "policy", "manifests/examples/policies/eks-karpenter.yaml", "cluster Policy ConfigMap for the webhook")
 	fs.StringVar(&o.Pod, "pod", "manifests/examples/pods/gitlab-runner-18.11-arm64-job.yaml", "GitLab Runner job pod the jobs' pods are made from")
@@ -82,6 +91,9 @@ func (o *options) validate() error {
 	}
 	if o.Boot < 0 || o.PollTimeout <= 0 || o.Length < 0 {
 		errs = append(errs, errors.New("--boot, --poll-timeout and --length must not be negative (--poll-timeout positive)"))
+	}
+	if o.SpotInterruptions < 0 || o.RetryDelay < 0 {
+		errs = append(errs, errors.New("--spot-interruptions and --retry-delay must not be negative"))
 	}
 	if o.SpotOutage != "" {
 		if err := o.parseOutage(); err != nil {

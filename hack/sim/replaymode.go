@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,7 +24,7 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 	pods := map[*replay.JobRecord]*corev1.Pod{}
 	for i, job := range tr.Jobs {
 		pod, intent := factory.Pod(i, job, runnerNamespace)
-		records[i] = &replay.JobRecord{Job: job, Intent: intent, Pod: pod.Name}
+		records[i] = &replay.JobRecord{Job: job, Intent: intent, Pod: pod.Name, Index: i}
 		pods[records[i]] = pod
 	}
 	rec := replay.NewRecorder(runnerNamespace, records)
@@ -43,7 +44,15 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 	if o.SpotOutage != "" {
 		go func() { outageErr <- spotOutage(rctx, o, s, clock, types) }()
 	}
-	runner := &replay.Runner{Client: s.Client, Factory: factory, Recorder: rec, Clock: clock, PollTimeout: o.PollTimeout, Pods: pods}
+	interruptErr := make(chan error, 1)
+	runner := &replay.Runner{Client: s.Client, Factory: factory, Recorder: rec, Clock: clock, PollTimeout: o.PollTimeout, Pods: pods,
+		Namespace: runnerNamespace}
+	if o.SpotInterruptions > 0 {
+		runner.Retry = &replay.Retry{Delay: o.RetryDelay, Max: maxRetries}
+		in := &replay.Interrupter{Client: s.Client, Recorder: rec, Clock: clock, Rate: o.SpotInterruptions, Namespace: runnerNamespace,
+			Rand: rand.New(rand.NewPCG(o.InterruptionSeed, o.InterruptionSeed)), Notice: spotNotice, Log: logf}
+		go func() { interruptErr <- in.Run(rctx) }()
+	}
 	progress := startProgress(rctx, mode, clock, tr)
 	if err := runner.Run(rctx, records); err != nil {
 		return nil, err
@@ -56,8 +65,19 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 			return nil, err
 		}
 	}
+	if o.SpotInterruptions > 0 {
+		if err := <-interruptErr; err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+	}
 	return summarise(o, mode, tr, rec, clock, end), nil
 }
+
+// maxRetries is GitLab's retry: max: 2, the most it allows.
+const maxRetries = 2
+
+// spotNotice is the spot interruption warning AWS gives.
+const spotNotice = 2 * time.Minute
 
 // warmUp gives the scaler the time it would have had before the trace's
 // first job in a real cluster: until its placeholder pods are running, or
@@ -143,10 +163,10 @@ func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, c
 	jobs, nodes, claims := rec.Snapshot()
 	prices := cluster.PriceTable(cluster.Catalog(true))
 	in := report.Input{Mode: mode, Skipped: tr.Skipped, From: 0, To: clock.TraceSeconds(end), PollTimeout: o.PollTimeout.Seconds(),
-		Price: func(it, capacity string) float64 { return prices[it][capacity] }, Boot: o.Boot.Seconds()}
+		Price: func(it, capacity string) float64 { return prices[it][capacity] }, Boot: o.Boot.Seconds(), InterruptionRate: o.SpotInterruptions}
 	for _, j := range jobs {
 		r := report.JobResult{Created: clock.TraceSeconds(j.Created), IntentArch: j.Intent.Arch, IntentCapacity: j.Intent.Capacity,
-			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted}
+			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted, Job: j.Index, Attempt: j.Attempt, Interrupted: j.Interrupted}
 		if !j.Running.IsZero() {
 			at := clock.TraceSeconds(j.Running)
 			r.Running = &at

@@ -57,6 +57,15 @@ func rows(rep report.Report) []row {
 			f("outage: wait p95 during (s)", func(r report.Run) string { return opt(r.SpotOutage.WaitP95During) }),
 			f("outage: back to spot after (s)", func(r report.Run) string { return opt(r.SpotOutage.BackToSpotAfter) }))
 	}
+	if len(rep.Runs) > 0 && rep.Runs[0].Interruptions != nil {
+		out = append(out,
+			f("interruptions: jobs interrupted", func(r report.Run) string { return fmt.Sprint(r.Interruptions.Interrupted) }),
+			f("  interrupted twice or more", func(r report.Run) string { return fmt.Sprint(r.Interruptions.Twice) }),
+			f("  retries (on on-demand)", func(r report.Run) string {
+				return fmt.Sprintf("%d (%d)", r.Interruptions.Retries, r.Interruptions.OnDemand)
+			}),
+			f("  run time lost (s)", func(r report.Run) string { return num(r.Interruptions.LostSeconds) }))
+	}
 	return out
 }
 

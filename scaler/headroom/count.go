@@ -46,6 +46,13 @@ func (h *History) Add(arch string, s Sample, window time.Duration) {
 	h.samples[arch] = append(keep, s)
 }
 
+// LessPausePods is want placeholders less the pause pods GitLab Runner
+// already keeps on the arch: jobs preempt those as they do placeholders, so
+// the room they hold is warm capacity already bought.
+func LessPausePods(want, pause int) int {
+	return max(want-pause, 0)
+}
+
 // Quantile returns the q-quantile (nearest rank) of arch's samples.
 func (h *History) Quantile(arch string, q float64) int {
 	return Quantile(h.samples[arch], q)

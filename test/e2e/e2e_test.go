@@ -11,6 +11,8 @@
 // in an opted-in namespace is mutated by jobfit, found unschedulable by the
 // scheduler, given a node by Karpenter, and scheduled onto it; the test
 // checks the node has the arch, capacity type and pool jobfit chose.
+// TestInterruptedJobRetriesOnDemand adds jobfit's scaler and interrupts the
+// spot node of a running job: the job's retry runs on an on-demand node.
 // TestSimSmoke replays a few minutes of CI jobs with hack/sim.
 //
 //	make e2e
@@ -52,50 +54,9 @@ func TestMain(m *testing.M) {
 }
 
 func TestJobPodsGetNodesOfTheirArch(t *testing.T) {
-	tools := os.Getenv("JOBFIT_E2E_TOOLS")
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" || tools == "" {
-		t.Skip("needs KUBEBUILDER_ASSETS (hack/build-control-plane.sh) and JOBFIT_E2E_TOOLS (hack/build-e2e-tools.sh); run make e2e")
-	}
 	ctx := context.Background()
-	dir := t.TempDir()
-	// Karpenter's kwok provider offers AWS-like instance types, so the
-	// shipped NodePools' karpenter.k8s.aws/* requirements can be met.
-	instanceTypes := filepath.Join(dir, "instance-types.json")
-	require.NoError(t, cluster.WriteInstanceTypes(instanceTypes, cluster.Catalog(true)))
-	s, err := stack.Start(ctx, stack.Options{Assets: os.Getenv("KUBEBUILDER_ASSETS"), Tools: tools,
-		KarpenterArgs: []string{"--instance-types-file-path=" + instanceTypes, "--batch-idle-duration=100ms", "--batch-max-duration=1s"}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Stop() })
+	s := startCluster(ctx, t)
 	c := s.Client
-
-	// jobfit as `kubectl apply -k manifests/default` installs it, with the
-	// shipped EKS policy. The webhook runs in-process in place of the
-	// Deployment's pods, as its ServiceAccount, so the shipped RBAC and
-	// admission policies decide what it may do.
-	shipped, err := webhookenv.Kustomize("default")
-	require.NoError(t, err)
-	install := make([]client.Object, 0, len(shipped))
-	for _, o := range shipped {
-		install = append(install, o)
-	}
-	hostIP, err := webhookenv.NonLoopbackIPv4()
-	require.NoError(t, err)
-	port := freePort(t)
-	require.NoError(t, webhookenv.InstallObjects(ctx, c, install, hostIP, port))
-	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
-	require.NoError(t, stack.CreateFromFile(ctx, c, "../../manifests/examples/policies/eks-karpenter.yaml"))
-	mgr, err := webhookenv.NewManager(webhookenv.AsServiceAccount(s.Config, webhookenv.Namespace, "jobfit-webhook"),
-		webhookenv.Replica{Port: port, CertDir: filepath.Join(s.Dir, "certs"), MetricsAddr: "0", ProbeAddr: "0"})
-	require.NoError(t, err)
-	mctx, cancel := context.WithCancel(ctx)
-	t.Cleanup(cancel)
-	go func() { _ = mgr.Start(mctx) }()
-
-	// The shipped NodePools, tainted ci.example.com/runner, with only their
-	// nodeClassRef pointed at a KWOKNodeClass (see hack/sim/cluster).
-	pools, err := cluster.NodePools("../../manifests", 1)
-	require.NoError(t, err)
-	require.NoError(t, stack.CreateObjects(ctx, c, append(pools, cluster.NodeClass(time.Second, 1))...))
 
 	for _, tc := range []struct {
 		name, arch, capacity, nodePool string
@@ -139,6 +100,67 @@ func TestJobPodsGetNodesOfTheirArch(t *testing.T) {
 			require.Equal(t, "fake", node.Annotations["kwok.x-k8s.io/node"])
 		})
 	}
+}
+
+// startCluster starts the stack with jobfit's webhook installed as
+// `kubectl apply -k manifests/default` installs it, the shipped EKS policy,
+// an opted-in runner namespace and the shipped NodePools; it skips the test
+// without the tools.
+func startCluster(ctx context.Context, t *testing.T) *stack.Stack {
+	t.Helper()
+	tools := os.Getenv("JOBFIT_E2E_TOOLS")
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" || tools == "" {
+		t.Skip("needs KUBEBUILDER_ASSETS (hack/build-control-plane.sh) and JOBFIT_E2E_TOOLS (hack/build-e2e-tools.sh); run make e2e")
+	}
+	dir := t.TempDir()
+	// Karpenter's kwok provider offers AWS-like instance types, so the
+	// shipped NodePools' karpenter.k8s.aws/* requirements can be met.
+	instanceTypes := filepath.Join(dir, "instance-types.json")
+	require.NoError(t, cluster.WriteInstanceTypes(instanceTypes, cluster.Catalog(true)))
+	s, err := stack.Start(ctx, stack.Options{Assets: os.Getenv("KUBEBUILDER_ASSETS"), Tools: tools,
+		KarpenterArgs: []string{"--instance-types-file-path=" + instanceTypes, "--batch-idle-duration=100ms", "--batch-max-duration=1s"}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Stop() })
+	c := s.Client
+
+	// jobfit as `kubectl apply -k manifests/default` installs it, with the
+	// shipped EKS policy. The webhook runs in-process in place of the
+	// Deployment's pods, as its ServiceAccount, so the shipped RBAC and
+	// admission policies decide what it may do.
+	shipped, err := webhookenv.Kustomize("default")
+	require.NoError(t, err)
+	install := make([]client.Object, 0, len(shipped))
+	for _, o := range shipped {
+		install = append(install, o)
+	}
+	hostIP, err := webhookenv.NonLoopbackIPv4()
+	require.NoError(t, err)
+	port := freePort(t)
+	require.NoError(t, webhookenv.InstallObjects(ctx, c, install, hostIP, port))
+	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	require.NoError(t, stack.CreateFromFile(ctx, c, "../../manifests/examples/policies/eks-karpenter.yaml"))
+	mgr, err := webhookenv.NewManager(webhookenv.AsServiceAccount(s.Config, webhookenv.Namespace, "jobfit-webhook"),
+		webhookenv.Replica{Port: port, CertDir: filepath.Join(s.Dir, "certs"), MetricsAddr: "0", ProbeAddr: "0"})
+	require.NoError(t, err)
+	mctx, cancel := context.WithCancel(ctx)
+	t.Cleanup(cancel)
+	go func() { _ = mgr.Start(mctx) }()
+
+	// The shipped NodePools, tainted ci.example.com/runner, with only their
+	// nodeClassRef pointed at a KWOKNodeClass (see hack/sim/cluster).
+	pools, err := cluster.NodePools("../../manifests", 1)
+	require.NoError(t, err)
+	require.NoError(t, stack.CreateObjects(ctx, c, append(pools, cluster.NodeClass(time.Second, 1))...))
+	// The webhook fails open: until it serves (certificate, caBundle,
+	// policy), a job pod would be created unmutated. Wait for it with dry
+	// runs, as the replay does.
+	probe := corpus.Read(t, "../../webhook/testdata/job-pod-v18.11.yaml").Pod
+	probe.Namespace = runners
+	require.Eventually(t, func() bool {
+		p := probe.DeepCopy()
+		return c.Create(ctx, p, client.DryRunAll) == nil && p.Annotations[v1alpha1.AppliedAnnotation] != ""
+	}, timeout, poll, "jobfit's webhook mutates job pods")
+	return s
 }
 
 func freePort(t *testing.T) int {

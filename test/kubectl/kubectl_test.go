@@ -135,12 +135,13 @@ func TestKubectlJobfit(t *testing.T) {
 		assert.Contains(t, e.Why, "jobfit.dev/inject=enabled")
 	})
 
-	t.Run("excluded pause pod", func(t *testing.T) {
+	t.Run("pause pod placed like the runner's jobs", func(t *testing.T) {
 		pod := examplePod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-pause001", map[string]string{policy.LabelPausePod: "true"})
 		require.NoError(t, c.Create(ctx, pod))
 		e := explain(t, cl, runners, pod.Name)
-		assert.Equal(t, app.VerdictNotSent, e.Verdict)
-		assert.Contains(t, e.Why, "objectSelector")
+		assert.Equal(t, app.VerdictMutated, e.Verdict)
+		require.NotNil(t, e.Today)
+		assert.Empty(t, e.Today.Differences, "today's policy keeps what admission drew")
 	})
 
 	t.Run("today's policy decides differently", func(t *testing.T) {

@@ -74,11 +74,13 @@ func TestWebhook(t *testing.T) {
 
 		pause := pausePod(t, runners)
 		require.NoError(t, c.Create(ctx, pause))
-		assert.False(t, mutated(pause), "pause pods are excluded")
-		assert.Empty(t, pause.Spec.NodeSelector)
+		assert.True(t, mutated(pause), "GitLab Runner's pause pods are placed like its jobs")
+		assert.Equal(t, "amd64", pause.Spec.NodeSelector["kubernetes.io/arch"], "no job mix yet: the policy's default")
 		assert.GreaterOrEqual(t, j.metric(t, `jobfit_admission_requests_total{result="mutated"}`), 1.0)
 		assert.GreaterOrEqual(t, j.metric(t, `jobfit_mutations_total{mutation="arch"}`), 1.0)
 	})
+
+	t.Run("pause pods", func(t *testing.T) { testPausePods(ctx, t, c) })
 
 	t.Run("dry run", func(t *testing.T) {
 		pod := createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-dry00001"))

@@ -145,7 +145,12 @@ func Explain(ctx context.Context, c client.Client, jobfitNS, webhookConfig strin
 }
 
 func today(pod *corev1.Pod, p *policy.Policy, status policy.CapacityStatus, images policy.ImagePlatforms) *Today {
-	_, dec := policy.ApplyInCluster(pod, p, policy.Cluster{Status: status, Images: images})
+	var dec policy.Decisions
+	if policy.IsPausePod(pod) {
+		_, dec = policy.ApplyPausePod(pod, p, status, pod.Name)
+	} else {
+		_, dec = policy.ApplyInCluster(pod, p, policy.Cluster{Status: status, Images: images})
+	}
 	return &Today{Policy: dec.Policy, Hash: dec.Hash, Skipped: dec.Skipped, Reason: dec.Reason,
 		Decisions: dec.Items, Warnings: dec.Warnings, dec: dec}
 }
@@ -173,6 +178,7 @@ func (e *Explanation) mutated(rec policy.Record, notSent string) {
 
 func (e *Explanation) notMutated(pod *corev1.Pod, notSent string, havePolicy bool) {
 	jobPod, reason := policy.IsJobPod(pod)
+	jobPod = jobPod || policy.IsPausePod(pod)
 	switch {
 	case notSent != "":
 		e.Verdict, e.Why = VerdictNotSent, "the webhook configuration does not send this pod to jobfit: "+notSent

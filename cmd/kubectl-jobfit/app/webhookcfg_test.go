@@ -76,13 +76,13 @@ func TestSelection(t *testing.T) {
 		Name:              "pods.jobfit.dev",
 		NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"jobfit.dev/inject": "enabled"}},
 		ObjectSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
-			{Key: "runner.gitlab.com/pause-pod", Operator: metav1.LabelSelectorOpDoesNotExist},
+			{Key: "jobfit.dev/headroom", Operator: metav1.LabelSelectorOpDoesNotExist},
 		}},
 	}}}
 	optedIn := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "runners", Labels: map[string]string{"jobfit.dev/inject": "enabled"}}}
 	other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "other"}}
 	job := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"pod": "runner-x"}}}
-	pause := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"runner.gitlab.com/pause-pod": "true"}}}
+	placeholder := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"jobfit.dev/headroom": "amd64"}}}
 	cases := []struct {
 		name string
 		mwc  *admissionregistrationv1.MutatingWebhookConfiguration
@@ -92,7 +92,7 @@ func TestSelection(t *testing.T) {
 	}{
 		{"selected", mwc, optedIn, job, ""},
 		{"namespace not opted in", mwc, other, job, "namespace other is not selected by the namespaceSelector (jobfit.dev/inject=enabled)"},
-		{"pause pod excluded", mwc, optedIn, pause, "the pod is excluded by the objectSelector (!runner.gitlab.com/pause-pod)"},
+		{"headroom placeholder excluded", mwc, optedIn, placeholder, "the pod is excluded by the objectSelector (!jobfit.dev/headroom)"},
 		{"no configuration", nil, optedIn, job, "the MutatingWebhookConfiguration does not exist"},
 	}
 	for _, tc := range cases {

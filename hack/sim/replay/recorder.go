@@ -32,9 +32,16 @@ type JobRecord struct {
 	// Disrupted: deleted, evicted or failed while running, by anything
 	// other than the replay.
 	Disrupted bool
+	// Index is the job's place in the trace; Attempt is 0 for the job's
+	// first pod and counts up for its retries. Interrupted: a spot
+	// interruption killed this attempt.
+	Index, Attempt int
+	Interrupted    bool
 
 	simDeleting bool
 	running     chan struct{}
+	// gone is closed when the pod went away.
+	gone chan struct{}
 }
 
 // NodeInfo is the arch and capacity type of a node.
@@ -67,10 +74,32 @@ func NewRecorder(namespace string, jobs []*JobRecord) *Recorder {
 	r := &Recorder{namespace: namespace, jobs: jobs, byPod: map[string]*JobRecord{}, nodes: map[string]NodeInfo{},
 		claims: map[string]*ClaimRecord{}, now: time.Now}
 	for _, j := range jobs {
-		j.running = make(chan struct{})
+		j.running, j.gone = make(chan struct{}), make(chan struct{})
 		r.byPod[j.Pod] = j
 	}
 	return r
+}
+
+// Add records one more attempt of a job (a retry).
+func (r *Recorder) Add(j *JobRecord) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j.running, j.gone = make(chan struct{}), make(chan struct{})
+	r.jobs = append(r.jobs, j)
+	r.byPod[j.Pod] = j
+}
+
+// MarkInterrupted records that a spot interruption is about to kill pod's
+// job; false if pod is not one of the replay's or is already gone.
+func (r *Recorder) MarkInterrupted(pod string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j := r.byPod[pod]
+	if j == nil || !j.Ended.IsZero() {
+		return false
+	}
+	j.Interrupted = true
+	return true
 }
 
 // Watch registers the recorder's handlers on the informers of c.
@@ -135,8 +164,9 @@ func (r *Recorder) ended(j *JobRecord) {
 	if !j.simDeleting && !j.Running.IsZero() {
 		j.Disrupted = true
 	}
-	if j.simDeleting || !j.Running.IsZero() {
+	if j.simDeleting || j.Interrupted || !j.Running.IsZero() {
 		j.Ended = r.now()
+		close(j.gone)
 	}
 }
 
@@ -190,7 +220,7 @@ func (r *Recorder) Snapshot() ([]JobRecord, map[string]NodeInfo, []ClaimRecord) 
 	jobs := make([]JobRecord, len(r.jobs))
 	for i, j := range r.jobs {
 		jobs[i] = *j
-		jobs[i].running = nil
+		jobs[i].running, jobs[i].gone = nil, nil
 	}
 	nodes := make(map[string]NodeInfo, len(r.nodes))
 	for k, v := range r.nodes {

@@ -41,6 +41,19 @@ type Runner struct {
 	Clock       Clock
 	PollTimeout time.Duration
 	Pods        map[*JobRecord]*corev1.Pod
+	// Retry, when set, plays GitLab's retry: when: runner_system_failure
+	// for the jobs a spot interruption killed.
+	Retry *Retry
+	// Namespace is the runner's namespace, for the retries' pods.
+	Namespace string
+}
+
+// Retry is how GitLab retries a job its runner lost: a new job (a new id,
+// the same name in the same pipeline) Delay after the failure (trace
+// time), at most Max times.
+type Retry struct {
+	Delay time.Duration
+	Max   int
 }
 
 // Run plays every job and returns when all have ended or ctx is done.
@@ -66,7 +79,12 @@ func (r *Runner) play(ctx context.Context, j *JobRecord) error {
 	if !sleepUntil(ctx, r.Clock.WallAt(j.Job.Arrival)) {
 		return nil
 	}
-	pod := r.Pods[j].DeepCopy()
+	return r.attempt(ctx, j, r.Pods[j].DeepCopy())
+}
+
+// attempt runs one pod of a job, and its retry if a spot interruption
+// killed it.
+func (r *Runner) attempt(ctx context.Context, j *JobRecord, pod *corev1.Pod) error {
 	r.Recorder.mu.Lock()
 	j.Created = r.Recorder.now()
 	r.Recorder.mu.Unlock()
@@ -80,20 +98,52 @@ func (r *Runner) play(ctx context.Context, j *JobRecord) error {
 		return nil
 	case <-timeout.C:
 		r.Recorder.mu.Lock()
-		if j.Running.IsZero() {
+		if j.Running.IsZero() && !j.Interrupted {
 			j.FailedPoll = true
 		}
 		r.Recorder.mu.Unlock()
 		if j.FailedPoll {
 			return r.delete(ctx, j, pod)
 		}
+	case <-j.gone:
+		return r.retry(ctx, j)
 	case <-j.running:
 	}
-	if !sleepUntil(ctx, time.Now().Add(r.Clock.Wall(j.Job.Run))) {
+	done := time.NewTimer(r.Clock.Wall(j.Job.Run))
+	defer done.Stop()
+	select {
+	case <-ctx.Done():
 		return nil
+	case <-j.gone:
+		return r.retry(ctx, j)
+	case <-done.C:
 	}
 	return r.delete(ctx, j, pod)
 }
+
+// retry creates the next attempt of a job that a spot interruption killed,
+// after the retry delay; a job gone for another reason is not retried.
+func (r *Runner) retry(ctx context.Context, j *JobRecord) error {
+	r.Recorder.mu.Lock()
+	interrupted := j.Interrupted
+	r.Recorder.mu.Unlock()
+	if r.Retry == nil || !interrupted || j.Attempt >= r.Retry.Max {
+		return nil
+	}
+	if !sleepUntil(ctx, time.Now().Add(r.Clock.Wall(r.Retry.Delay))) {
+		return nil
+	}
+	job := j.Job
+	job.ID += int64(j.Attempt+1) * retryIDStep
+	pod, intent := r.Factory.Pod(j.Index, job, r.Namespace)
+	next := &JobRecord{Job: job, Intent: intent, Pod: pod.Name, Index: j.Index, Attempt: j.Attempt + 1}
+	r.Recorder.Add(next)
+	return r.attempt(ctx, next, pod)
+}
+
+// retryIDStep spaces the job ids of retries from those of the trace (and
+// their pods' names, which end in the id's low 32 bits).
+const retryIDStep = 1_000_000_007
 
 func (r *Runner) delete(ctx context.Context, j *JobRecord, pod *corev1.Pod) error {
 	r.Recorder.mu.Lock()

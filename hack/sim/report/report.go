@@ -28,6 +28,8 @@ type Run struct {
 	WrongArch         int            `json:"wrong_arch"`
 	DisruptedRunning  int            `json:"disrupted_running"`
 	SpotOutage        *SpotOutage    `json:"spot_outage,omitempty"`
+	// Interruptions are there with --spot-interruptions.
+	Interruptions *Interruptions `json:"spot_interruptions,omitempty"`
 }
 
 // Percentiles of the start wait, in seconds.

@@ -201,3 +201,20 @@ func TestOutageFirstNeed(t *testing.T) {
 		})
 	}
 }
+
+func TestInterruptions(t *testing.T) {
+	at := func(v float64) *float64 { return &v }
+	jobs := []JobResult{
+		{Job: 0, Running: at(10), Ended: 70, Interrupted: true, NodeCapacity: "spot"},
+		{Job: 0, Attempt: 1, Running: at(100), Ended: 200, NodeCapacity: "on-demand"},
+		{Job: 1, Running: at(0), Ended: 30, Interrupted: true, NodeCapacity: "spot"},
+		{Job: 1, Attempt: 1, Running: at(40), Ended: 45, Interrupted: true, NodeCapacity: "spot"},
+		{Job: 1, Attempt: 2, Running: at(60), Ended: 90, NodeCapacity: "spot"},
+		{Job: 2, Running: at(0), Ended: 50, NodeCapacity: "spot"},
+	}
+	r := Summarise(Input{Mode: "m", Jobs: jobs, PollTimeout: 180, InterruptionRate: 2, Price: func(string, string) float64 { return 0 }})
+	assert.Equal(t, 3, r.Jobs, "attempts are not jobs")
+	require.NotNil(t, r.Interruptions)
+	assert.Equal(t, Interruptions{Rate: 2, Interrupted: 2, Twice: 1, Retries: 3, OnDemand: 1, LostSeconds: 95}, *r.Interruptions)
+	assert.Nil(t, Summarise(Input{Jobs: jobs, Price: func(string, string) float64 { return 0 }}).Interruptions, "off without a rate")
+}

@@ -12,6 +12,11 @@ type JobResult struct {
 	IntentArch, IntentCapacity string
 	NodeArch, NodeCapacity     string
 	FailedPoll, Disrupted      bool
+	// Job is the index of the trace's job this is an attempt of, and
+	// Attempt its number (0: the first; retries after an interruption
+	// count up). Interrupted: a spot interruption killed it.
+	Job, Attempt int
+	Interrupted  bool
 }
 
 // Wait is the job's start wait; a job that never ran waited at least
@@ -48,18 +53,23 @@ type Input struct {
 	PollTimeout float64
 	Price       PriceFunc
 	Outage      *Window
+	// InterruptionRate is --spot-interruptions; 0 when off.
+	InterruptionRate float64
 	// Boot is the node boot time, launch to Ready, in trace seconds.
 	Boot float64
 }
 
 // Summarise computes one run's figures.
 func Summarise(in Input) Run {
-	r := Run{Mode: in.Mode, Jobs: len(in.Jobs), Skipped: in.Skipped}
+	r := Run{Mode: in.Mode, Skipped: in.Skipped}
 	if r.Skipped == nil {
 		r.Skipped = map[string]int{}
 	}
 	waits := make([]float64, 0, len(in.Jobs))
 	for _, j := range in.Jobs {
+		if j.Attempt == 0 {
+			r.Jobs++
+		}
 		waits = append(waits, j.Wait(in.PollTimeout))
 		if j.FailedPoll {
 			r.FailedPollTimeout++
@@ -78,6 +88,9 @@ func Summarise(in Input) Run {
 	}
 	if in.Outage != nil {
 		r.SpotOutage = outage(in.Jobs, *in.Outage, in.PollTimeout, in.Boot)
+	}
+	if in.InterruptionRate > 0 {
+		r.Interruptions = interruptions(in.Jobs, in.InterruptionRate)
 	}
 	return r
 }

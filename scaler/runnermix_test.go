@@ -1,0 +1,41 @@
+package scaler_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler"
+)
+
+func TestRunnerMixes(t *testing.T) {
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	jobs := func(runner, arch, ct string, n int) []scaler.MixJob {
+		out := make([]scaler.MixJob, n)
+		for i := range out {
+			out[i] = scaler.MixJob{Runner: runner, Arch: arch, CapacityType: ct, At: at}
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		jobs []scaler.MixJob
+		want []policy.RunnerMix
+	}{
+		{"none", nil, nil},
+		{"shares rounded to 5", append(jobs("b", "arm64", "spot", 2), jobs("b", "amd64", "on-demand", 1)...),
+			[]policy.RunnerMix{{Runner: "b", Jobs: []policy.MixCell{{Arch: "amd64", CapacityType: "on-demand", Percent: 35}, {Arch: "arm64", CapacityType: "spot", Percent: 65}}}}},
+		{"a share under 2.5% is left out", append(jobs("a", "amd64", "spot", 50), jobs("a", "arm64", "spot", 1)...),
+			[]policy.RunnerMix{{Runner: "a", Jobs: []policy.MixCell{{Arch: "amd64", CapacityType: "spot", Percent: 100}}}}},
+		{"runners apart and sorted", append(jobs("z", "arm64", "", 1), jobs("a", "amd64", "spot", 1)...),
+			[]policy.RunnerMix{{Runner: "a", Jobs: []policy.MixCell{{Arch: "amd64", CapacityType: "spot", Percent: 100}}},
+				{Runner: "z", Jobs: []policy.MixCell{{Arch: "arm64", Percent: 100}}}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, scaler.RunnerMixes(tc.jobs))
+		})
+	}
+}
