@@ -59,7 +59,8 @@ func runAdmission(rate int, d time.Duration, handler string, separate bool, cpuP
 		if err != nil {
 			return err
 		}
-		cmd := exec.Command(exe, "-mode", "serve", "-port", strconv.Itoa(port), "-cert-dir", certDir, "-handler", handler, "-server-cpuprofile", cpuProfile)
+		cmd := exec.Command(exe, "-mode", "serve", "-port", strconv.Itoa(port), "-cert-dir", certDir, "-handler", handler, "-server-cpuprofile", cpuProfile,
+			"-policy", policyFile, "-image-platforms", imagesFile, "-runner-tags", runnerTags)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		cmd.Env = append(os.Environ(), "GOGC="+gogc)
 		if err := cmd.Start(); err != nil {
@@ -221,9 +222,17 @@ func waitServing(client *http.Client, url string, body []byte, wantPatch bool) e
 	return nil
 }
 
-// exampleStore holds the example EKS + Karpenter policy.
+// policyFile and imagesFile are -policy and -image-platforms.
+var policyFile, imagesFile = "manifests/examples/policies/eks-karpenter.yaml", ""
+
+// exampleStore holds the -policy (the example EKS + Karpenter policy by
+// default) and the -image-platforms, if any.
 func exampleStore() (*webhook.Store, error) {
-	b, err := os.ReadFile("manifests/examples/policies/eks-karpenter.yaml")
+	images, err := readImages()
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(policyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -233,16 +242,45 @@ func exampleStore() (*webhook.Store, error) {
 	}
 	s := webhook.NewStore()
 	s.SetCluster(p)
+	s.SetImages(images)
 	return s, nil
 }
 
+// readImages reads -image-platforms; nil without one.
+func readImages() (policy.ImagePlatforms, error) {
+	if imagesFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(imagesFile)
+	if err != nil {
+		return nil, err
+	}
+	return policy.ParseImagePlatforms(b)
+}
+
+// runnerTags is -runner-tags: when set, the job pod's CI_RUNNER_TAGS.
+var runnerTags string
+
+// jobPod is the GitLab Runner 18.11 job pod, with -runner-tags applied.
 func jobPod() (*corev1.Pod, error) {
 	b, err := os.ReadFile("webhook/testdata/job-pod-v18.11.yaml")
 	if err != nil {
 		return nil, err
 	}
 	pod := &corev1.Pod{}
-	return pod, yaml.UnmarshalStrict(b, pod)
+	if err := yaml.UnmarshalStrict(b, pod); err != nil {
+		return nil, err
+	}
+	if runnerTags != "" {
+		for i := range pod.Spec.Containers {
+			for j := range pod.Spec.Containers[i].Env {
+				if e := &pod.Spec.Containers[i].Env[j]; e.Name == "CI_RUNNER_TAGS" {
+					e.Value = runnerTags
+				}
+			}
+		}
+	}
+	return pod, nil
 }
 
 // review is the AdmissionReview the kube-apiserver sends for the job pod.

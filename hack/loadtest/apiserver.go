@@ -168,7 +168,7 @@ func startReplica(ctx context.Context, c client.Client, cfg *rest.Config, handle
 	if err := webhookenv.Install(ctx, c, hostIP, port); err != nil {
 		return err
 	}
-	b, err := os.ReadFile("manifests/examples/policies/eks-karpenter.yaml")
+	b, err := os.ReadFile(policyFile)
 	if err != nil {
 		return err
 	}
@@ -176,11 +176,20 @@ func startReplica(ctx context.Context, c client.Client, cfg *rest.Config, handle
 	if err := yaml.Unmarshal(b, cm); err != nil {
 		return err
 	}
-	for _, obj := range []client.Object{
+	objs := []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWith, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWithout}},
 		cm,
-	} {
+	}
+	if imagesFile != "" {
+		doc, err := os.ReadFile(imagesFile)
+		if err != nil {
+			return err
+		}
+		objs = append(objs, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: cm.Namespace, Name: policy.ImagePlatformsName},
+			Data: map[string]string{policy.ImagePlatformsKey: string(doc)}})
+	}
+	for _, obj := range objs {
 		if err := c.Create(ctx, obj); err != nil {
 			return fmt.Errorf("creating %s: %w", obj.GetName(), err)
 		}

@@ -4,6 +4,10 @@
 //	KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode apiserver -pods 300 [-handler allow|annotate] [-apiserver-cpuprofile F]
 //	KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode memory [-large 40] [-objects 1000]
 //
+// -policy and -image-platforms replace the example EKS + Karpenter policy,
+// for example with the graviton-first one and hack/loadtest/testdata's
+// platforms of the job pod's images, to measure arch.fromImages.
+//
 // admission: serves the real handler with controller-runtime's webhook
 // server over TLS on loopback, in a child process (this binary with -mode
 // serve, GOGC as in the Deployment), and sends AdmissionReviews of a GitLab
@@ -55,6 +59,9 @@ func main() {
 	cpuProfile := flag.String("server-cpuprofile", "", "admission: write the server's CPU profile to this file")
 	apiserverProfile := flag.String("apiserver-cpuprofile", "", "apiserver: write a 10 s CPU profile of the kube-apiserver, taken during the measured creates, to this file")
 	gogc := flag.String("server-gogc", "400", "admission: GOGC of the server process, as manifests/base/webhook/deployment.yaml sets it")
+	flag.StringVar(&policyFile, "policy", policyFile, "admission, apiserver: the cluster policy (a ConfigMap carrying it)")
+	flag.StringVar(&imagesFile, "image-platforms", "", "admission, apiserver: an image-platforms JSON file (image to [\"os/arch\", ...]) for policies with arch.fromImages")
+	flag.StringVar(&runnerTags, "runner-tags", "", `admission, apiserver: replace the job pod's CI_RUNNER_TAGS, e.g. '["kubernetes"]' for a job that names no arch`)
 	large := flag.Int("large", 40, "memory: concurrent reviews just under the body limit")
 	objects := flag.Int("objects", 1000, "memory: claims, PriorityClasses and ConfigMaps to create for the webhook's caches")
 	flag.Parse()
