@@ -5,6 +5,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"net"
+	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -61,16 +64,7 @@ func TestServerReportsServedCertificateExpiry(t *testing.T) {
 	_, err = writeKeyPair(dir, certPEM, keyPEM)
 	require.NoError(t, err)
 
-	srv := NewServer(ServerOptions{Host: "127.0.0.1", Port: freePort(t), CertDir: dir})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	started := srv.StartedChecker()
-	require.Eventually(t, func() bool { return started(nil) == nil }, 30*time.Second, 50*time.Millisecond)
+	runServer(t, dir, nil)
 	assert.Equal(t, float64(first.Add(24*time.Hour).Unix()), testutil.ToFloat64(certificateExpiry))
 
 	second := first.Add(30 * 24 * time.Hour)
@@ -81,4 +75,26 @@ func TestServerReportsServedCertificateExpiry(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return testutil.ToFloat64(certificateExpiry) == float64(second.Add(24*time.Hour).Unix())
 	}, 30*time.Second, 50*time.Millisecond, "the gauge follows the reloaded certificate")
+}
+
+// runServer runs the real admission server (NewServer) on the key pair in
+// dir, serving h at Path when h is set, until the test ends, and returns
+// its address once it completes TLS handshakes.
+func runServer(t *testing.T, dir string, h http.Handler) string {
+	t.Helper()
+	port := freePort(t)
+	srv := NewServer(ServerOptions{Host: "127.0.0.1", Port: port, CertDir: dir})
+	if h != nil {
+		srv.Register(Path, h)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	started := srv.StartedChecker()
+	require.Eventually(t, func() bool { return started(nil) == nil }, 30*time.Second, 50*time.Millisecond)
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }

@@ -2,14 +2,12 @@ package webhook
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -30,20 +28,8 @@ func startTLSServer(t *testing.T) string {
 	require.NoError(t, err)
 	_, err = writeKeyPair(dir, certPEM, keyPEM)
 	require.NoError(t, err)
-	port := freePort(t)
-	srv := NewServer(ServerOptions{Host: "127.0.0.1", Port: port, CertDir: dir})
 	wh := &admission.Webhook{Handler: NewHandler(&staticSource{eff: Effective{Policy: loadPolicy(t)}, ok: true})}
-	srv.Register(Path, NewReviewHandler(wh))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	started := srv.StartedChecker()
-	require.Eventually(t, func() bool { return started(nil) == nil }, 30*time.Second, 50*time.Millisecond)
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	return runServer(t, dir, NewReviewHandler(wh))
 }
 
 // stall opens a TLS connection and sends a review's headers announcing

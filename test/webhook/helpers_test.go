@@ -14,17 +14,33 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 const (
 	timeout = 30 * time.Second
 	poll    = 100 * time.Millisecond
 )
+
+// startWithRunners starts a kube-apiserver, installs the webhook objects
+// for a replica on a free port and the opted-in runner namespace, and
+// returns the API server's config, an admin client and the port.
+func startWithRunners(ctx context.Context, t *testing.T) (*rest.Config, client.Client, int) {
+	t.Helper()
+	cfg := startAPIServer(t)
+	c, err := client.New(cfg, client.Options{})
+	require.NoError(t, err)
+	port := freePort(t)
+	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
+	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	return cfg, c, port
+}
 
 // jobPod returns GitLab Runner 18.11's job pod for an arm64-tagged runner,
 // named name, in namespace.

@@ -18,7 +18,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/clock"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/yaml"
 
@@ -26,7 +25,6 @@ import (
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/images"
 	"jobfit.dev/jobfit/test/registry"
-	"jobfit.dev/jobfit/test/webhookenv"
 	"jobfit.dev/jobfit/webhook"
 )
 
@@ -61,12 +59,7 @@ func (w *warnings) take() []string {
 // its images.
 func TestImagePlatforms(t *testing.T) {
 	ctx := context.Background()
-	cfg := startAPIServer(t)
-	c, err := client.New(cfg, client.Options{})
-	require.NoError(t, err)
-	port := freePort(t)
-	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
-	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	cfg, c, port := startWithRunners(ctx, t)
 	j := startJobfit(t, cfg, port)
 	applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, shippedPolicy(t, gravitonFirstPolicy))
 	require.Eventually(t, j.ready, timeout, poll)

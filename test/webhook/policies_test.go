@@ -10,10 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
-	"jobfit.dev/jobfit/test/webhookenv"
 	"jobfit.dev/jobfit/webhook"
 )
 
@@ -22,12 +20,7 @@ import (
 // every rejection lands as an Event, however large the policy.
 func TestPolicySelection(t *testing.T) {
 	ctx := context.Background()
-	cfg := startAPIServer(t)
-	c, err := client.New(cfg, client.Options{})
-	require.NoError(t, err)
-	port := freePort(t)
-	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
-	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	cfg, c, port := startWithRunners(ctx, t)
 	capacity := func(name string) string {
 		return createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-"+name)).Spec.NodeSelector["karpenter.sh/capacity-type"]
 	}

@@ -11,10 +11,8 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
-	"jobfit.dev/jobfit/test/webhookenv"
 	"jobfit.dev/jobfit/webhook"
 )
 
@@ -28,12 +26,7 @@ import (
 // the runner's poll_timeout), and the mount once the claim exists.
 func TestPolicyReferencesToMissingObjects(t *testing.T) {
 	ctx := context.Background()
-	cfg := startAPIServer(t)
-	c, err := client.New(cfg, client.Options{})
-	require.NoError(t, err)
-	port := freePort(t)
-	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
-	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	cfg, c, port := startWithRunners(ctx, t)
 	applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, "scheduling:\n", "scheduling:\n  priorityClassName: ci-jobs-missing\n"))
 	j := startJobfit(t, cfg, port)
 	require.Eventually(t, j.ready, timeout, poll)
