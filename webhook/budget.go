@@ -26,8 +26,12 @@ const (
 	// limit takes all of it, so such reviews are served one at a time,
 	// beside the ordinary ones.
 	largeBudget = 64 << 20
-	// readChunk is how much of a body is read, and charged, at a time.
-	readChunk = 32 << 10
+	// firstChunk and maxChunk bound how much of a body is read, and
+	// charged, at a time: the first read is small, so that a client that
+	// stalls before sending its body holds little, and reads double up to
+	// maxChunk, so that a large body takes few reads.
+	firstChunk = 8 << 10
+	maxChunk   = 64 << 10
 )
 
 // errOverloaded is returned when the budget has no room for a request's
@@ -94,12 +98,17 @@ func (c *charge) release() {
 }
 
 // readCharged reads body, at most limit bytes, charging c before each
-// chunk is read. The buffer grows with what arrived, never with what was
-// announced. Waiting for room ends with ctx.
-func readCharged(ctx context.Context, c *charge, body io.Reader, limit int64) ([]byte, error) {
+// chunk is read: never more than the announced contentLength (-1 when
+// unknown), so that an honest client is charged its size. The buffer grows
+// with what arrived, never with what was announced. Waiting for room ends
+// with ctx.
+func readCharged(ctx context.Context, c *charge, body io.Reader, contentLength, limit int64) ([]byte, error) {
 	var buf bytes.Buffer
-	for {
-		next := min(int64(buf.Len())+readChunk, limit+1)
+	for step := int64(firstChunk); ; step = min(2*step, maxChunk) {
+		next := min(int64(buf.Len())+step, limit+1)
+		if contentLength >= 0 {
+			next = min(next, contentLength)
+		}
 		if err := c.grow(ctx, next); err != nil {
 			return nil, err
 		}

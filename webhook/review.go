@@ -80,7 +80,7 @@ func (h reviewHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var body []byte
 	if err == nil {
-		body, err = readCharged(waitCtx, charge, r.Body, maxReviewSize)
+		body, err = readCharged(waitCtx, charge, r.Body, r.ContentLength, maxReviewSize)
 	}
 	switch {
 	case errors.Is(err, errOverloaded):

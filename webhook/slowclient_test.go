@@ -28,8 +28,10 @@ func startTLSServer(t *testing.T) string {
 	require.NoError(t, err)
 	_, err = writeKeyPair(dir, certPEM, keyPEM)
 	require.NoError(t, err)
-	wh := &admission.Webhook{Handler: NewHandler(&staticSource{eff: Effective{Policy: loadPolicy(t)}, ok: true})}
-	return runServer(t, dir, NewReviewHandler(wh))
+	// The real Store: requests are served concurrently.
+	store := NewStore()
+	store.SetCluster(loadPolicy(t))
+	return runServer(t, dir, NewReviewHandler(&admission.Webhook{Handler: NewHandler(store)}))
 }
 
 // stall opens a TLS connection and sends a review's headers announcing
