@@ -168,26 +168,9 @@ func startReplica(ctx context.Context, c client.Client, cfg *rest.Config, handle
 	if err := webhookenv.Install(ctx, c, hostIP, port); err != nil {
 		return err
 	}
-	b, err := os.ReadFile(policyFile)
+	objs, err := replicaObjects()
 	if err != nil {
 		return err
-	}
-	cm := &corev1.ConfigMap{}
-	if err := yaml.Unmarshal(b, cm); err != nil {
-		return err
-	}
-	objs := []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWith, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}},
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWithout}},
-		cm,
-	}
-	if imagesFile != "" {
-		doc, err := os.ReadFile(imagesFile)
-		if err != nil {
-			return err
-		}
-		objs = append(objs, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: cm.Namespace, Name: policy.ImagePlatformsName},
-			Data: map[string]string{policy.ImagePlatformsKey: string(doc)}})
 	}
 	for _, obj := range objs {
 		if err := c.Create(ctx, obj); err != nil {
@@ -220,4 +203,31 @@ func startReplica(ctx context.Context, c client.Client, cfg *rest.Config, handle
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// replicaObjects are the namespaces, the -policy ConfigMap and, with
+// -image-platforms, the image-platform cache a replica needs.
+func replicaObjects() ([]client.Object, error) {
+	b, err := os.ReadFile(policyFile)
+	if err != nil {
+		return nil, err
+	}
+	cm := &corev1.ConfigMap{}
+	if err := yaml.Unmarshal(b, cm); err != nil {
+		return nil, err
+	}
+	objs := []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWith, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWithout}},
+		cm,
+	}
+	if imagesFile != "" {
+		doc, err := os.ReadFile(imagesFile)
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: cm.Namespace, Name: policy.ImagePlatformsName},
+			Data: map[string]string{policy.ImagePlatformsKey: string(doc)}})
+	}
+	return objs, nil
 }
