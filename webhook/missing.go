@@ -34,14 +34,13 @@ const (
 // when its queue is full.
 type MissingReporter struct {
 	recorder events.EventRecorder
-	now      func() time.Time
 	mu       sync.Mutex
 	last     map[string]time.Time
 }
 
 // NewMissingReporter returns a reporter that records with recorder.
 func NewMissingReporter(recorder events.EventRecorder) *MissingReporter {
-	return &MissingReporter{recorder: recorder, now: time.Now, last: map[string]time.Time{}}
+	return &MissingReporter{recorder: recorder, last: map[string]time.Time{}}
 }
 
 // Report records the references missing from one admission under the
@@ -52,7 +51,7 @@ func (r *MissingReporter) Report(source types.NamespacedName, missing []policy.M
 		return
 	}
 	var due []string
-	now := r.now()
+	now := time.Now()
 	r.mu.Lock()
 	for _, m := range missing {
 		key := source.String() + " " + m.String()

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
@@ -33,27 +34,17 @@ const (
 // any webhook costs) or annotate (adds one annotation: what any mutation
 // costs).
 func runAPIServer(pods int, handler, apiserverProfile string) error {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		return fmt.Errorf("KUBEBUILDER_ASSETS is not set; run KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode apiserver")
-	}
 	substitute, err := floorHandler(handler)
 	if err != nil {
 		return err
 	}
-	webhookenv.ManifestsDir = "manifests/base/webhook"
-	env := webhookenv.Environment()
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("starting envtest: %w", err)
-	}
-	defer func() { _ = env.Stop() }()
-	cfg.QPS, cfg.Burst = 1000, 1000
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c, err := client.New(cfg, client.Options{})
+	env, cfg, c, err := startEnvtest("apiserver")
 	if err != nil {
 		return err
 	}
+	defer func() { _ = env.Stop() }()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	if err := startReplica(ctx, c, cfg, substitute); err != nil {
 		return err
 	}
@@ -230,4 +221,26 @@ func replicaObjects() ([]client.Object, error) {
 			Data: map[string]string{policy.ImagePlatformsKey: string(doc)}})
 	}
 	return objs, nil
+}
+
+// startEnvtest starts kube-apiserver and etcd with the webhook's manifests
+// for -mode mode, and returns them with an admin config and client; the
+// caller stops env.
+func startEnvtest(mode string) (*envtest.Environment, *rest.Config, client.Client, error) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return nil, nil, nil, fmt.Errorf("KUBEBUILDER_ASSETS is not set; run KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode %s", mode)
+	}
+	webhookenv.ManifestsDir = "manifests/base/webhook"
+	env := webhookenv.Environment()
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("starting envtest: %w", err)
+	}
+	cfg.QPS, cfg.Burst = 1000, 1000
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		_ = env.Stop()
+		return nil, nil, nil, err
+	}
+	return env, cfg, c, nil
 }

@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/test/webhookenv"
 )
 
@@ -57,22 +56,12 @@ func shippedGoEnv() ([]string, error) {
 // claims, PriorityClasses and ConfigMaps for its caches (objects of each),
 // with the shipped GOGC and GOMEMLIMIT.
 func runMemory(n, objects int) error {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		return fmt.Errorf("KUBEBUILDER_ASSETS is not set; run KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode memory")
-	}
-	webhookenv.ManifestsDir = "manifests/base/webhook"
-	env := webhookenv.Environment()
-	cfg, err := env.Start()
-	if err != nil {
-		return fmt.Errorf("starting envtest: %w", err)
-	}
-	defer func() { _ = env.Stop() }()
-	cfg.QPS, cfg.Burst = 1000, 1000
-	ctx := context.Background()
-	c, err := client.New(cfg, client.Options{})
+	env, _, c, err := startEnvtest("memory")
 	if err != nil {
 		return err
 	}
+	defer func() { _ = env.Stop() }()
+	ctx := context.Background()
 	port, probe, err := twoPorts()
 	if err != nil {
 		return err
@@ -215,18 +204,13 @@ func paddedReview(size int) ([]byte, error) {
 }
 
 // populate creates what the webhook's caches hold in a busy cluster: the
-// example cluster policy, and n claims, PriorityClasses and unrelated
-// ConfigMaps in runner namespaces.
+// replica's namespaces and policy (replicaObjects), and n claims,
+// PriorityClasses and unrelated ConfigMaps in the runner namespace.
 func populate(ctx context.Context, c client.Client, n int) error {
-	b, err := os.ReadFile("manifests/examples/policies/eks-karpenter.yaml")
+	objs, err := replicaObjects()
 	if err != nil {
 		return err
 	}
-	cm := &corev1.ConfigMap{}
-	if err := yaml.Unmarshal(b, cm); err != nil {
-		return err
-	}
-	objs := []client.Object{cm, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWith, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}}
 	for i := range n {
 		name := fmt.Sprintf("cache-%05d", i)
 		objs = append(objs,

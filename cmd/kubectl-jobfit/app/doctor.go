@@ -47,14 +47,7 @@ defeats or duplicates jobfit, as jobfit runner lint does, under the cluster poli
 with the namespace's own. Exits 1 when a finding is an error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			ns, err := o.namespace()
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
+			ns, c, err := o.connect()
 			if err != nil {
 				return err
 			}

@@ -77,14 +77,7 @@ func newExplainCommand(o *Options) *cobra.Command {
   kubectl jobfit explain -n gitlab-runner runner-... -o yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			ns, err := o.namespace()
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
+			ns, c, err := o.connect()
 			if err != nil {
 				return err
 			}

@@ -92,6 +92,20 @@ func (o *Options) client() (client.Client, error) {
 	return c, nil
 }
 
+// connect checks the shared flags and returns the namespace (-n, or the
+// context's) and a client: what every command that reads a namespace does first.
+func (o *Options) connect() (string, client.Client, error) {
+	if err := o.validate(); err != nil {
+		return "", nil, err
+	}
+	ns, err := o.namespace()
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := o.client()
+	return ns, c, err
+}
+
 // namespace is -n, or the kubeconfig context's namespace.
 func (o *Options) namespace() (string, error) {
 	ns, _, err := o.Kube.ToRawKubeConfigLoader().Namespace()
