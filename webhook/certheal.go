@@ -129,22 +129,36 @@ type healingRotator struct {
 	healer *secretHealer
 }
 
-// Start waits for the Secret, then starts the rotator.
+// Start waits for the Secret, then starts the rotator. The rotator reads
+// the Secret once at start, from its own cache, and returns when it is not
+// there: the cache had not yet seen the Secret just recreated, or the
+// Secret was deleted again in that moment. Nothing of the rotator runs yet
+// then, so it is started again once the Secret is back, rather than the
+// replica exiting.
 func (r healingRotator) Start(ctx context.Context) error {
 	logger := log.FromContext(ctx).WithValues("secret", r.healer.secret)
 	for {
+		wait := healRetry
 		err := r.healer.ensure(ctx)
 		if err == nil {
-			return r.inner.Start(ctx)
+			err = r.inner.Start(ctx)
+			if err == nil || ctx.Err() != nil || !apierrors.IsNotFound(err) {
+				return err
+			}
+			wait = rotatorRestart
 		}
 		logger.Error(err, "serving certificate secret missing; certificates are not issued until it exists")
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(healRetry):
+		case <-time.After(wait):
 		}
 	}
 }
+
+// rotatorRestart is how long the elected replica waits before starting the
+// rotator again when the Secret was missing at its start.
+const rotatorRestart = time.Second
 
 // rotatorManager hands cert-controller a manager whose Add wraps its
 // rotator in healingRotator; everything else goes to the real manager.
