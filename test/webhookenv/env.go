@@ -21,6 +21,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -110,7 +111,10 @@ func Install(ctx context.Context, c client.Client, hostIP string, port int) erro
 func InstallObjects(ctx context.Context, c client.Client, objs []client.Object, hostIP string, port int) error {
 	var svc *corev1.Service
 	for _, obj := range objs {
-		if err := c.Create(ctx, obj); err != nil {
+		// A namespace that exists already (the stack's packing scheduler
+		// made jobfit-system for its Lease) is the one wanted.
+		_, isNamespace := obj.(*corev1.Namespace)
+		if err := c.Create(ctx, obj); err != nil && (!isNamespace || !apierrors.IsAlreadyExists(err)) {
 			kind := obj.GetObjectKind().GroupVersionKind().Kind
 			if kind == "" {
 				kind = fmt.Sprintf("%T", obj)
