@@ -120,6 +120,10 @@ var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <table><tr><th>figure</th>{{range .Runs}}<th>{{.Mode}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td>{{.Name}}</td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>{{end}}
 </table>
+<p>reactive is Karpenter alone with the default scheduler; reactive-binpack adds the packing scheduler (kube-scheduler scoring MostAllocated), named by every job pod;
+jobfit is jobfit's scaler with the packing scheduler running. Waits include image pulls.
+Utilization is the CPU the job pods requested while they held a node over the allocatable CPU of the nodes while they existed;
+the lower bound is the fewest node-seconds that could have held those requests on the largest node the NodePools allow.</p>
 <h2>Jobs and nodes over time</h2>
 <p>Pending jobs (red) are pods created and not yet Running: each rise is a burst of arrivals that found no free node and waited for one to boot.
 Running jobs (blue) follow the trace. Spot (green) and on-demand (orange) nodes show what was paid for; the gap between nodes and running jobs is idle capacity: headroom, or nodes waiting for consolidation.</p>
@@ -137,9 +141,12 @@ func writeHTML(path string, o *options, rep report.Report, charts []modeCharts) 
 		Rows                  []row
 		Timelines, Histograms []template.HTML
 	}{Runs: rep.Runs, Rows: rows(rep)}
-	data.Summary = fmt.Sprintf("Trace %s, speed %g, boot %s, poll timeout %s", traceName(o), o.Speed, o.Boot, o.PollTimeout)
+	data.Summary = fmt.Sprintf("Trace %s, speed %g, boot %s, poll timeout %s, first image pull %s", traceName(o), o.Speed, o.Boot, o.PollTimeout, o.Pull)
 	if o.SpotOutage != "" {
 		data.Summary += ", spot outage " + o.SpotOutage
+	}
+	if o.KillScheduler != "" {
+		data.Summary += ", packing scheduler killed " + o.KillScheduler
 	}
 	for _, c := range charts {
 		t, err := timelineSVG(c)
@@ -164,7 +171,11 @@ func writeHTML(path string, o *options, rep report.Report, charts []modeCharts) 
 
 func traceName(o *options) string {
 	if o.Sample {
-		return fmt.Sprintf("synthetic morning (seed %d, %s)", o.SampleSeed, o.SampleLength)
+		length := "its full length"
+		if o.SampleLength > 0 {
+			length = o.SampleLength.String()
+		}
+		return fmt.Sprintf("synthetic %s (seed %d, %s)", o.SampleShape, o.SampleSeed, length)
 	}
 	return o.Trace
 }

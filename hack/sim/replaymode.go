@@ -20,6 +20,14 @@ import (
 
 // replayJobs plays tr on a running stack and summarises it.
 func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay.PodFactory, mode string, tr *trace.Trace, types string) (*modeResult, error) {
+	pools, err := cluster.NodePools(o.Manifests, o.Speed)
+	if err != nil {
+		return nil, err
+	}
+	largestCPU, err := cluster.LargestAllocatableCPU(pools, cluster.Catalog(true))
+	if err != nil {
+		return nil, err
+	}
 	records := make([]*replay.JobRecord, len(tr.Jobs))
 	pods := map[*replay.JobRecord]*corev1.Pod{}
 	for i, job := range tr.Jobs {
@@ -45,8 +53,13 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 		go func() { outageErr <- spotOutage(rctx, o, s, clock, types) }()
 	}
 	interruptErr := make(chan error, 1)
+	killErr := make(chan error, 1)
+	kill := o.KillScheduler != "" && s.Binpack != nil
+	if kill {
+		go func() { killErr <- killScheduler(rctx, o, s.Binpack, clock) }()
+	}
 	runner := &replay.Runner{Client: s.Client, Factory: factory, Recorder: rec, Clock: clock, PollTimeout: o.PollTimeout, Pods: pods,
-		Namespace: runnerNamespace}
+		Namespace: runnerNamespace, Pulls: &replay.Pulls{Duration: clock.Wall(o.Pull)}}
 	if o.SpotInterruptions > 0 {
 		runner.Retry = &replay.Retry{Delay: o.RetryDelay, Max: maxRetries}
 		in := &replay.Interrupter{Client: s.Client, Recorder: rec, Clock: clock, Rate: o.SpotInterruptions, Namespace: runnerNamespace,
@@ -70,7 +83,12 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 			return nil, err
 		}
 	}
-	return summarise(o, mode, tr, rec, clock, end), nil
+	if kill {
+		if err := <-killErr; err != nil && ctx.Err() == nil {
+			return nil, err
+		}
+	}
+	return summarise(o, mode, tr, rec, clock, end, largestCPU), nil
 }
 
 // maxRetries is GitLab's retry: max: 2, the most it allows.
@@ -159,14 +177,16 @@ func startProgress(ctx context.Context, mode string, clock replay.Clock, tr *tra
 }
 
 // summarise converts the records to trace seconds and computes the figures.
-func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, clock replay.Clock, end time.Time) *modeResult {
+func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, clock replay.Clock, end time.Time, largestCPU float64) *modeResult {
 	jobs, nodes, claims := rec.Snapshot()
 	prices := cluster.PriceTable(cluster.Catalog(true))
 	in := report.Input{Mode: mode, Skipped: tr.Skipped, From: 0, To: clock.TraceSeconds(end), PollTimeout: o.PollTimeout.Seconds(),
-		Price: func(it, capacity string) float64 { return prices[it][capacity] }, Boot: o.Boot.Seconds(), InterruptionRate: o.SpotInterruptions}
+		Price: func(it, capacity string) float64 { return prices[it][capacity] }, Boot: o.Boot.Seconds(), InterruptionRate: o.SpotInterruptions,
+		LargestCPU: largestCPU}
 	for _, j := range jobs {
 		r := report.JobResult{Created: clock.TraceSeconds(j.Created), IntentArch: j.Intent.Arch, IntentCapacity: j.Intent.Capacity,
-			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted, Job: j.Index, Attempt: j.Attempt, Interrupted: j.Interrupted}
+			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted, Job: j.Index, Attempt: j.Attempt, Interrupted: j.Interrupted,
+			CPU: j.CPU, Pull: clock.Trace(j.Pull).Seconds()}
 		if !j.Running.IsZero() {
 			at := clock.TraceSeconds(j.Running)
 			r.Running = &at
@@ -184,10 +204,13 @@ func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, c
 			to = clock.TraceSeconds(c.Deleted)
 		}
 		in.Nodes = append(in.Nodes, report.Interval{From: clock.TraceSeconds(c.Created), To: to,
-			Arch: c.Info.Arch, Capacity: c.Info.Capacity, InstanceType: c.Info.InstanceType})
+			Arch: c.Info.Arch, Capacity: c.Info.Capacity, InstanceType: c.Info.InstanceType, CPU: c.CPU})
 	}
 	if o.SpotOutage != "" {
 		in.Outage = &report.Window{Start: o.outageStart.Seconds(), End: (o.outageStart + o.outageLength).Seconds()}
+	}
+	if o.KillScheduler != "" && binpacks(mode) {
+		in.Kill = &report.Window{Start: o.killStart.Seconds(), End: (o.killStart + o.killLength).Seconds()}
 	}
 	step := max(5, in.To/600)
 	return &modeResult{Run: report.Summarise(in), Charts: modeCharts{
