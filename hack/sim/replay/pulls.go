@@ -9,8 +9,9 @@ import (
 // first pull of an image takes Duration (wall time); a pod whose node has
 // its images starts at once; a pod whose image is being pulled for an
 // earlier pod waits for that pull to finish, as containerd shares it. A
-// pod's images are pulled one after the other (the kubelet's
-// serializeImagePulls default).
+// pod's images are pulled in parallel (kubelet serializeImagePulls: false):
+// a pod on a cold node waits one Duration, not one per image, so the
+// replay's pull cost is a floor.
 type Pulls struct {
 	// Duration is one image's first pull on a node; 0 disables pulls.
 	Duration time.Duration
@@ -37,7 +38,7 @@ func (p *Pulls) Start(node string, images []string, now time.Time) time.Duration
 		k := pullKey{node, image}
 		done, ok := p.done[k]
 		if !ok {
-			done = ready.Add(p.Duration)
+			done = now.Add(p.Duration)
 			p.done[k] = done
 		}
 		ready = maxTime(ready, done)

@@ -30,14 +30,16 @@ func TestPulls(t *testing.T) {
 			{"a", []string{"node:20"}, 0, 20 * time.Second},
 			{"b", []string{"node:20"}, 5, 20 * time.Second},
 		}},
-		{"per image, one after the other", 20 * time.Second, []start{
-			{"a", []string{"helper", "node:20"}, 0, 40 * time.Second},
+		{"per image, in parallel", 20 * time.Second, []start{
+			{"a", []string{"helper", "node:20"}, 0, 20 * time.Second},
 			{"a", []string{"helper", "golang:1.26"}, 100, 20 * time.Second},
+			{"a", []string{"helper", "golang:1.26", "node:20"}, 200, 0},
 		}},
 		{"a pull in flight is shared", 20 * time.Second, []start{
 			{"a", []string{"node:20"}, 0, 20 * time.Second},
 			{"a", []string{"node:20"}, 15, 5 * time.Second},
-			{"a", []string{"node:20", "postgres:16"}, 10, 30 * time.Second},
+			{"a", []string{"node:20", "postgres:16"}, 10, 20 * time.Second},
+			{"a", []string{"node:20", "postgres:16"}, 25, 5 * time.Second},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
