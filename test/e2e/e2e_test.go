@@ -108,6 +108,13 @@ func TestJobPodsGetNodesOfTheirArch(t *testing.T) {
 // without the tools.
 func startCluster(ctx context.Context, t *testing.T) *stack.Stack {
 	t.Helper()
+	return startClusterWith(ctx, t, nil)
+}
+
+// startClusterWith is startCluster with the packing scheduler running too
+// when binpack is set.
+func startClusterWith(ctx context.Context, t *testing.T, binpack *stack.BinpackOptions) *stack.Stack {
+	t.Helper()
 	tools := os.Getenv("JOBFIT_E2E_TOOLS")
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" || tools == "" {
 		t.Skip("needs KUBEBUILDER_ASSETS (hack/build-control-plane.sh) and JOBFIT_E2E_TOOLS (hack/build-e2e-tools.sh); run make e2e")
@@ -118,7 +125,8 @@ func startCluster(ctx context.Context, t *testing.T) *stack.Stack {
 	instanceTypes := filepath.Join(dir, "instance-types.json")
 	require.NoError(t, cluster.WriteInstanceTypes(instanceTypes, cluster.Catalog(true)))
 	s, err := stack.Start(ctx, stack.Options{Assets: os.Getenv("KUBEBUILDER_ASSETS"), Tools: tools,
-		KarpenterArgs: []string{"--instance-types-file-path=" + instanceTypes, "--batch-idle-duration=100ms", "--batch-max-duration=1s"}})
+		KarpenterArgs: []string{"--instance-types-file-path=" + instanceTypes, "--batch-idle-duration=100ms", "--batch-max-duration=1s"},
+		Binpack:       binpack})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Stop() })
 	c := s.Client

@@ -114,6 +114,7 @@ func InstallObjects(ctx context.Context, c client.Client, objs []client.Object, 
 		// A namespace that exists already (the stack's packing scheduler
 		// made jobfit-system for its Lease) is the one wanted.
 		_, isNamespace := obj.(*corev1.Namespace)
+		isNamespace = isNamespace || obj.GetObjectKind().GroupVersionKind().Kind == "Namespace"
 		if err := c.Create(ctx, obj); err != nil && (!isNamespace || !apierrors.IsAlreadyExists(err)) {
 			kind := obj.GetObjectKind().GroupVersionKind().Kind
 			if kind == "" {
