@@ -29,9 +29,9 @@ type options struct {
 	Pull time.Duration
 	// KillScheduler is START+LENGTH: the packing scheduler killed then.
 	KillScheduler string
-	Boot         time.Duration
-	PollTimeout  time.Duration
-	SpotOutage   string
+	Boot          time.Duration
+	PollTimeout   time.Duration
+	SpotOutage    string
 	// SpotInterruptions is the rate of spot interruptions per spot
 	// node-hour (trace time); InterruptionSeed seeds their draw;
 	// RetryDelay is how long after an interruption GitLab's retry comes.
@@ -112,22 +112,11 @@ func (o *options) validate() error {
 	if err := o.parseModes(); err != nil {
 		errs = append(errs, err)
 	}
-	if o.Boot < 0 || o.PollTimeout <= 0 || o.Length < 0 || o.Pull < 0 || o.SampleLength < 0 {
-		errs = append(errs, errors.New("--boot, --poll-timeout, --length, --pull and --sample-length must not be negative (--poll-timeout positive)"))
-	}
 	if !slices.Contains(trace.Shapes, o.SampleShape) {
 		errs = append(errs, fmt.Errorf("--sample-shape %q: must be one of %s", o.SampleShape, strings.Join(trace.Shapes, ", ")))
 	}
-	if o.KillScheduler != "" {
-		var err error
-		if o.killStart, o.killLength, err = parseWindow("--kill-scheduler", o.KillScheduler, "10m+2m"); err != nil {
-			errs = append(errs, err)
-		} else if !slices.ContainsFunc(o.modeList, binpacks) {
-			errs = append(errs, fmt.Errorf("--kill-scheduler: no mode of %s runs the packing scheduler", strings.Join(o.modeList, ",")))
-		}
-	}
-	if o.SpotInterruptions < 0 || o.RetryDelay < 0 {
-		errs = append(errs, errors.New("--spot-interruptions and --retry-delay must not be negative"))
+	if err := o.parseKill(); err != nil {
+		errs = append(errs, err)
 	}
 	if o.SpotOutage != "" {
 		var err error
@@ -135,7 +124,36 @@ func (o *options) validate() error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, o.validateAmounts()...)...)
+}
+
+// validateAmounts checks the durations and rates that must not be
+// negative.
+func (o *options) validateAmounts() []error {
+	var errs []error
+	if o.Boot < 0 || o.PollTimeout <= 0 || o.Length < 0 || o.Pull < 0 || o.SampleLength < 0 {
+		errs = append(errs, errors.New("--boot, --poll-timeout, --length, --pull and --sample-length must not be negative (--poll-timeout positive)"))
+	}
+	if o.SpotInterruptions < 0 || o.RetryDelay < 0 {
+		errs = append(errs, errors.New("--spot-interruptions and --retry-delay must not be negative"))
+	}
+	return errs
+}
+
+// parseKill parses --kill-scheduler, which needs a mode with the packing
+// scheduler.
+func (o *options) parseKill() error {
+	if o.KillScheduler == "" {
+		return nil
+	}
+	var err error
+	if o.killStart, o.killLength, err = parseWindow("--kill-scheduler", o.KillScheduler, "10m+2m"); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(o.modeList, binpacks) {
+		return fmt.Errorf("--kill-scheduler: no mode of %s runs the packing scheduler", strings.Join(o.modeList, ","))
+	}
+	return nil
 }
 
 // parseWindow parses START+LENGTH (trace time) of flag.

@@ -48,23 +48,20 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 	}
 	clock := replay.Clock{Start: tr.Start(), Wall0: time.Now().Add(time.Second), Speed: o.Speed}
 	logf("%s: replaying %d jobs (%s of trace time)", mode, len(tr.Jobs), tr.End().Sub(tr.Start()).Round(time.Second))
-	outageErr := make(chan error, 1)
-	if o.SpotOutage != "" {
-		go func() { outageErr <- spotOutage(rctx, o, s, clock, types) }()
-	}
-	interruptErr := make(chan error, 1)
-	killErr := make(chan error, 1)
-	kill := o.KillScheduler != "" && s.Binpack != nil
-	if kill {
-		go func() { killErr <- killScheduler(rctx, o, s.Binpack, clock) }()
-	}
 	runner := &replay.Runner{Client: s.Client, Factory: factory, Recorder: rec, Clock: clock, PollTimeout: o.PollTimeout, Pods: pods,
 		Namespace: runnerNamespace, Pulls: &replay.Pulls{Duration: clock.Wall(o.Pull)}}
+	var bg background
+	if o.SpotOutage != "" {
+		bg.run(rctx, func(ctx context.Context) error { return spotOutage(ctx, o, s, clock, types) })
+	}
+	if o.KillScheduler != "" && s.Binpack != nil {
+		bg.run(rctx, func(ctx context.Context) error { return killScheduler(ctx, o, s.Binpack, clock) })
+	}
 	if o.SpotInterruptions > 0 {
 		runner.Retry = &replay.Retry{Delay: o.RetryDelay, Max: maxRetries}
 		in := &replay.Interrupter{Client: s.Client, Recorder: rec, Clock: clock, Rate: o.SpotInterruptions, Namespace: runnerNamespace,
 			Rand: rand.New(rand.NewPCG(o.InterruptionSeed, o.InterruptionSeed)), Notice: spotNotice, Log: logf}
-		go func() { interruptErr <- in.Run(rctx) }()
+		bg.run(rctx, in.Run)
 	}
 	progress := startProgress(rctx, mode, clock, tr)
 	if err := runner.Run(rctx, records); err != nil {
@@ -73,22 +70,34 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 	progress()
 	end := time.Now()
 	cancel()
-	if o.SpotOutage != "" {
-		if err := <-outageErr; err != nil && ctx.Err() == nil {
-			return nil, err
-		}
-	}
-	if o.SpotInterruptions > 0 {
-		if err := <-interruptErr; err != nil && ctx.Err() == nil {
-			return nil, err
-		}
-	}
-	if kill {
-		if err := <-killErr; err != nil && ctx.Err() == nil {
-			return nil, err
-		}
+	if err := bg.wait(ctx); err != nil {
+		return nil, err
 	}
 	return summarise(o, mode, tr, rec, clock, end, largestCPU), nil
+}
+
+// background runs the replay's disruptions (spot outage, spot
+// interruptions, the packing scheduler's kill) beside the jobs.
+type background struct{ errs []chan error }
+
+// run runs f in a goroutine.
+func (b *background) run(ctx context.Context, f func(context.Context) error) {
+	ch := make(chan error, 1)
+	b.errs = append(b.errs, ch)
+	go func() { ch <- f(ctx) }()
+}
+
+// wait waits for every f and returns the first error, unless ctx (the
+// replay's parent) was cancelled: an interrupted replay is no failure of
+// its disruptions.
+func (b *background) wait(ctx context.Context) error {
+	var first error
+	for _, ch := range b.errs {
+		if err := <-ch; err != nil && first == nil && ctx.Err() == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // maxRetries is GitLab's retry: max: 2, the most it allows.

@@ -103,6 +103,14 @@ func Install(ctx context.Context, c client.Client, hostIP string, port int) erro
 	}, hostIP, port)
 }
 
+// existingNamespace is whether err is the creation of a namespace that
+// exists already (the stack's packing scheduler makes jobfit-system for its
+// Lease): that is the namespace wanted.
+func existingNamespace(obj client.Object, err error) bool {
+	_, typed := obj.(*corev1.Namespace)
+	return apierrors.IsAlreadyExists(err) && (typed || obj.GetObjectKind().GroupVersionKind().Kind == "Namespace")
+}
+
 // InstallObjects creates objs in order, as rendered elsewhere (for
 // example by helm template), then points the EndpointSlice of the Service
 // jobfit-webhook among them at port on this machine. Deployments are
@@ -111,11 +119,7 @@ func Install(ctx context.Context, c client.Client, hostIP string, port int) erro
 func InstallObjects(ctx context.Context, c client.Client, objs []client.Object, hostIP string, port int) error {
 	var svc *corev1.Service
 	for _, obj := range objs {
-		// A namespace that exists already (the stack's packing scheduler
-		// made jobfit-system for its Lease) is the one wanted.
-		_, isNamespace := obj.(*corev1.Namespace)
-		isNamespace = isNamespace || obj.GetObjectKind().GroupVersionKind().Kind == "Namespace"
-		if err := c.Create(ctx, obj); err != nil && (!isNamespace || !apierrors.IsAlreadyExists(err)) {
+		if err := c.Create(ctx, obj); err != nil && !existingNamespace(obj, err) {
 			kind := obj.GetObjectKind().GroupVersionKind().Kind
 			if kind == "" {
 				kind = fmt.Sprintf("%T", obj)
