@@ -20,6 +20,8 @@ type modeCharts struct {
 	Series report.Series
 	Jobs   []report.JobResult
 	Outage *report.Window
+	// Kill is the packing scheduler's kill window, if any.
+	Kill *report.Window
 }
 
 var (
@@ -28,6 +30,7 @@ var (
 	colorSpot     = color.RGBA{R: 44, G: 160, B: 44, A: 255}
 	colorOnDemand = color.RGBA{R: 255, G: 127, B: 14, A: 255}
 	colorOutage   = color.RGBA{R: 120, G: 120, B: 120, A: 255}
+	colorKill     = color.RGBA{R: 148, G: 103, B: 189, A: 255}
 )
 
 // timelineSVG charts pending and running jobs and nodes by capacity type
@@ -59,24 +62,39 @@ func timelineSVG(c modeCharts) (template.HTML, error) {
 		p.Add(line)
 		p.Legend.Add(l.name, line)
 	}
-	if c.Outage != nil {
-		top := 1.0
-		for _, ys := range [][]float64{c.Series.Pending, c.Series.Running, c.Series.NodesSpot, c.Series.NodesOD} {
-			for _, y := range ys {
-				top = max(top, y)
-			}
+	top := 1.0
+	for _, ys := range [][]float64{c.Series.Pending, c.Series.Running, c.Series.NodesSpot, c.Series.NodesOD} {
+		for _, y := range ys {
+			top = max(top, y)
 		}
-		for _, at := range []float64{c.Outage.Start, c.Outage.End} {
-			l, err := plotter.NewLine(plotter.XYs{{X: at / 60, Y: 0}, {X: at / 60, Y: top}})
-			if err != nil {
-				return "", err
-			}
-			l.Color, l.Dashes = colorOutage, []vg.Length{vg.Points(4), vg.Points(4)}
-			p.Add(l)
-		}
-		p.Legend.Add("spot outage start/end", &plotter.Line{LineStyle: plotter.DefaultLineStyle})
+	}
+	if err := markWindow(p, c.Outage, top, colorOutage, "spot outage start/end"); err != nil {
+		return "", err
+	}
+	if err := markWindow(p, c.Kill, top, colorKill, "packing scheduler killed/restarted"); err != nil {
+		return "", err
 	}
 	return render(p, 9*vg.Inch, 3.5*vg.Inch)
+}
+
+// markWindow draws w's start and end as dashed vertical lines up to top;
+// nothing for no window.
+func markWindow(p *plot.Plot, w *report.Window, top float64, col color.Color, name string) error {
+	if w == nil {
+		return nil
+	}
+	for _, at := range []float64{w.Start, w.End} {
+		l, err := plotter.NewLine(plotter.XYs{{X: at / 60, Y: 0}, {X: at / 60, Y: top}})
+		if err != nil {
+			return fmt.Errorf("charting %s: %w", name, err)
+		}
+		l.Color, l.Dashes = col, []vg.Length{vg.Points(4), vg.Points(4)}
+		p.Add(l)
+	}
+	legend := plotter.DefaultLineStyle
+	legend.Color, legend.Dashes = col, []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Legend.Add(name, &plotter.Line{LineStyle: legend})
+	return nil
 }
 
 // waitHistogramSVG charts the start waits of one mode, in seconds.

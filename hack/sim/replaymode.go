@@ -223,7 +223,7 @@ func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, c
 	}
 	step := max(5, in.To/600)
 	return &modeResult{Run: report.Summarise(in), Charts: modeCharts{
-		Mode: mode, Series: report.Timeline(in.Jobs, in.Nodes, 0, in.To, step), Jobs: in.Jobs, Outage: in.Outage,
+		Mode: mode, Series: report.Timeline(in.Jobs, in.Nodes, 0, in.To, step), Jobs: in.Jobs, Outage: in.Outage, Kill: in.Kill,
 	}}
 }
 

@@ -8,9 +8,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/test/corpus"
@@ -66,4 +68,26 @@ func TestPackingSchedulerGetsANode(t *testing.T) {
 		return len(scheduledBy) > 0
 	}, timeout, poll, "the pod's Scheduled event")
 	assert.Equal(t, []string{"jobfit-binpack"}, scheduledBy, "bound by the packing scheduler's profile")
+
+	// The replay's kill: SIGKILL, so the Lease is not released; the
+	// restarted processes take it over once it expires, and schedule again.
+	lease := &coordinationv1.Lease{}
+	key := types.NamespacedName{Namespace: s.Binpack.Namespace, Name: s.Binpack.Lease}
+	require.NoError(t, c.Get(ctx, key, lease))
+	holder := ptr.Deref(lease.Spec.HolderIdentity, "")
+	require.NotEmpty(t, holder)
+	require.NoError(t, s.Binpack.Kill())
+	require.NoError(t, c.Get(ctx, key, lease))
+	assert.Equal(t, holder, ptr.Deref(lease.Spec.HolderIdentity, ""), "a killed scheduler does not release its Lease")
+	require.NoError(t, s.Binpack.Restart())
+	require.Eventually(t, func() bool {
+		return c.Get(ctx, key, lease) == nil && ptr.Deref(lease.Spec.HolderIdentity, holder) != holder
+	}, timeout, poll, "a restarted scheduler takes the Lease over")
+
+	second := pod.DeepCopy()
+	second.Name += "-after-restart"
+	require.NoError(t, c.Create(ctx, second))
+	require.Eventually(t, func() bool {
+		return c.Get(ctx, client.ObjectKeyFromObject(second), got) == nil && got.Status.Phase == corev1.PodRunning
+	}, timeout, poll, "the restarted packing scheduler binds job pods again")
 }
