@@ -13,7 +13,11 @@
 // checks the node has the arch, capacity type and pool jobfit chose.
 // TestInterruptedJobRetriesOnDemand adds jobfit's scaler and interrupts the
 // spot node of a running job: the job's retry runs on an on-demand node.
-// TestSimSmoke replays a few minutes of CI jobs with hack/sim.
+// TestPackingSchedulerGetsANode runs the shipped packing scheduler too: a
+// job pod that names it gets a Karpenter node and is bound by it, also
+// after the scheduler was killed and restarted.
+// TestSimSmoke replays a few minutes of CI jobs with hack/sim, in all three
+// modes.
 //
 //	make e2e
 package e2e
