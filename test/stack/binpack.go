@@ -150,11 +150,11 @@ func (b *Binpack) Kill() error {
 	return errors.Join(errs...)
 }
 
-// Restart starts every killed packing-scheduler process again, with the
-// same arguments.
+// Restart starts every killed or exited packing-scheduler process again,
+// with the same arguments.
 func (b *Binpack) Restart() error {
 	for _, p := range b.procs {
-		if p.cmd != nil {
+		if exited, _ := p.Exited(); p.cmd != nil && !exited {
 			continue
 		}
 		if err := p.Start(); err != nil {
