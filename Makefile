@@ -18,7 +18,7 @@ EXAMPLE_POD    ?= manifests/examples/pods/gitlab-runner-18.11-arm64-job.yaml
 VERSION        ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION       ?= $(shell git rev-parse HEAD 2>/dev/null)
 IMAGE_DIR      ?= $(BIN)/image
-# make demo: a 20-minute synthetic morning at 20x (about 2 minutes a mode; boot 40s is 2s of wall time).
+# make demo: a 20-minute synthetic morning at 20x in three modes (about 2 minutes a mode; boot 40s is 2s of wall time).
 DEMO_ARGS      ?= --sample-length 20m --speed 20
 
 ##@ Usage
@@ -44,12 +44,12 @@ image: ## Build the linux/amd64+arm64 image as an OCI layout in bin/image (no Do
 kubectl-jobfit: ## Build bin/kubectl-jobfit, the kubectl plugin (kubectl jobfit explain|status).
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/kubectl-jobfit ./cmd/kubectl-jobfit
 .PHONY: demo
-demo: control-plane ## Replay a synthetic CI morning with Karpenter alone and with jobfit, side by side (bin/demo.html).
+demo: control-plane ## Replay a synthetic CI morning with Karpenter alone, Karpenter + the packing scheduler, and jobfit, side by side (bin/demo.html).
 	@mkdir -p $(BIN)
 	$(GO) run ./hack/sim --sample $(DEMO_ARGS) --compare --json $(BIN)/demo.json --html $(BIN)/demo.html
 
 .PHONY: sim
-sim: control-plane ## Replay your GitLab jobs export in both modes: make sim TRACE=jobs.json [SIM_ARGS="--spot-outage 30m+20m"].
+sim: control-plane ## Replay your GitLab jobs export in all three modes: make sim TRACE=jobs.json [SIM_ARGS="--spot-outage 30m+20m"].
 	@test -n "$(TRACE)" || { echo "usage: make sim TRACE=jobs.json (a GET /projects/:id/jobs export; see docs/sim.md)" >&2; exit 2; }
 	@mkdir -p $(BIN)
 	$(GO) run ./hack/sim --trace $(TRACE) --compare --json $(BIN)/sim.json --html $(BIN)/sim.html $(SIM_ARGS)

@@ -20,6 +20,8 @@ type modeCharts struct {
 	Series report.Series
 	Jobs   []report.JobResult
 	Outage *report.Window
+	// Kill is the packing scheduler's kill window, if any.
+	Kill *report.Window
 }
 
 var (
@@ -28,6 +30,7 @@ var (
 	colorSpot     = color.RGBA{R: 44, G: 160, B: 44, A: 255}
 	colorOnDemand = color.RGBA{R: 255, G: 127, B: 14, A: 255}
 	colorOutage   = color.RGBA{R: 120, G: 120, B: 120, A: 255}
+	colorKill     = color.RGBA{R: 148, G: 103, B: 189, A: 255}
 )
 
 // timelineSVG charts pending and running jobs and nodes by capacity type
@@ -59,24 +62,39 @@ func timelineSVG(c modeCharts) (template.HTML, error) {
 		p.Add(line)
 		p.Legend.Add(l.name, line)
 	}
-	if c.Outage != nil {
-		top := 1.0
-		for _, ys := range [][]float64{c.Series.Pending, c.Series.Running, c.Series.NodesSpot, c.Series.NodesOD} {
-			for _, y := range ys {
-				top = max(top, y)
-			}
+	top := 1.0
+	for _, ys := range [][]float64{c.Series.Pending, c.Series.Running, c.Series.NodesSpot, c.Series.NodesOD} {
+		for _, y := range ys {
+			top = max(top, y)
 		}
-		for _, at := range []float64{c.Outage.Start, c.Outage.End} {
-			l, err := plotter.NewLine(plotter.XYs{{X: at / 60, Y: 0}, {X: at / 60, Y: top}})
-			if err != nil {
-				return "", err
-			}
-			l.Color, l.Dashes = colorOutage, []vg.Length{vg.Points(4), vg.Points(4)}
-			p.Add(l)
-		}
-		p.Legend.Add("spot outage start/end", &plotter.Line{LineStyle: plotter.DefaultLineStyle})
+	}
+	if err := markWindow(p, c.Outage, top, colorOutage, "spot outage start/end"); err != nil {
+		return "", err
+	}
+	if err := markWindow(p, c.Kill, top, colorKill, "packing scheduler killed/restarted"); err != nil {
+		return "", err
 	}
 	return render(p, 9*vg.Inch, 3.5*vg.Inch)
+}
+
+// markWindow draws w's start and end as dashed vertical lines up to top;
+// nothing for no window.
+func markWindow(p *plot.Plot, w *report.Window, top float64, col color.Color, name string) error {
+	if w == nil {
+		return nil
+	}
+	for _, at := range []float64{w.Start, w.End} {
+		l, err := plotter.NewLine(plotter.XYs{{X: at / 60, Y: 0}, {X: at / 60, Y: top}})
+		if err != nil {
+			return fmt.Errorf("charting %s: %w", name, err)
+		}
+		l.Color, l.Dashes = col, []vg.Length{vg.Points(4), vg.Points(4)}
+		p.Add(l)
+	}
+	legend := plotter.DefaultLineStyle
+	legend.Color, legend.Dashes = col, []vg.Length{vg.Points(4), vg.Points(4)}
+	p.Legend.Add(name, &plotter.Line{LineStyle: legend})
+	return nil
 }
 
 // waitHistogramSVG charts the start waits of one mode, in seconds.
@@ -120,6 +138,10 @@ var page = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <table><tr><th>figure</th>{{range .Runs}}<th>{{.Mode}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td>{{.Name}}</td>{{range .Values}}<td>{{.}}</td>{{end}}</tr>{{end}}
 </table>
+<p>reactive is Karpenter alone with the default scheduler; reactive-binpack adds the packing scheduler (kube-scheduler scoring MostAllocated), named by every job pod;
+jobfit is jobfit's scaler with the packing scheduler running. Waits include image pulls.
+Utilization is the CPU the job pods requested while they held a node over the allocatable CPU of the nodes while they existed;
+the lower bound is the fewest node-seconds that could have held those requests on the largest node the NodePools allow.</p>
 <h2>Jobs and nodes over time</h2>
 <p>Pending jobs (red) are pods created and not yet Running: each rise is a burst of arrivals that found no free node and waited for one to boot.
 Running jobs (blue) follow the trace. Spot (green) and on-demand (orange) nodes show what was paid for; the gap between nodes and running jobs is idle capacity: headroom, or nodes waiting for consolidation.</p>
@@ -137,9 +159,12 @@ func writeHTML(path string, o *options, rep report.Report, charts []modeCharts) 
 		Rows                  []row
 		Timelines, Histograms []template.HTML
 	}{Runs: rep.Runs, Rows: rows(rep)}
-	data.Summary = fmt.Sprintf("Trace %s, speed %g, boot %s, poll timeout %s", traceName(o), o.Speed, o.Boot, o.PollTimeout)
+	data.Summary = fmt.Sprintf("Trace %s, speed %g, boot %s, poll timeout %s, first image pull %s", traceName(o), o.Speed, o.Boot, o.PollTimeout, o.Pull)
 	if o.SpotOutage != "" {
 		data.Summary += ", spot outage " + o.SpotOutage
+	}
+	if o.KillScheduler != "" {
+		data.Summary += ", packing scheduler killed " + o.KillScheduler
 	}
 	for _, c := range charts {
 		t, err := timelineSVG(c)
@@ -164,7 +189,11 @@ func writeHTML(path string, o *options, rep report.Report, charts []modeCharts) 
 
 func traceName(o *options) string {
 	if o.Sample {
-		return fmt.Sprintf("synthetic morning (seed %d, %s)", o.SampleSeed, o.SampleLength)
+		length := "its full length"
+		if o.SampleLength > 0 {
+			length = o.SampleLength.String()
+		}
+		return fmt.Sprintf("synthetic %s (seed %d, %s)", o.SampleShape, o.SampleSeed, length)
 	}
 	return o.Trace
 }

@@ -45,7 +45,7 @@ func main() {
 func run(ctx context.Context, o *options) error {
 	ctrl.SetLogger(logr.Discard())
 	if o.WriteSample != "" {
-		raw, err := trace.Sample(trace.SampleOptions{Seed: o.SampleSeed, Length: o.SampleLength})
+		raw, err := trace.Sample(trace.SampleOptions{Seed: o.SampleSeed, Shape: o.SampleShape, Length: o.SampleLength})
 		if err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func run(ctx context.Context, o *options) error {
 func loadTrace(o *options) (*trace.Trace, error) {
 	var tr *trace.Trace
 	if o.Sample {
-		raw, err := trace.Sample(trace.SampleOptions{Seed: o.SampleSeed, Length: o.SampleLength})
+		raw, err := trace.Sample(trace.SampleOptions{Seed: o.SampleSeed, Shape: o.SampleShape, Length: o.SampleLength})
 		if err != nil {
 			return nil, err
 		}

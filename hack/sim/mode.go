@@ -49,7 +49,13 @@ func runMode(ctx context.Context, o *options, tools *toolset, mode string, tr *t
 	if err := os.MkdirAll(logsDir, 0o700); err != nil {
 		return nil, fmt.Errorf("making the logs directory: %w", err)
 	}
-	logf("%s: starting kube-apiserver, etcd, kube-scheduler, Karpenter (kwok provider), kwok and jobfit (logs in %s)", mode, logsDir)
+	what := "kube-scheduler"
+	var binpack *stack.BinpackOptions
+	if binpacks(mode) {
+		what = "kube-scheduler, the packing scheduler (2 kube-schedulers)"
+		binpack = &stack.BinpackOptions{Config: filepath.Join(o.Manifests, "binpack-scheduler", "config.yaml"), Speed: o.Speed}
+	}
+	logf("%s: starting kube-apiserver, etcd, %s, Karpenter (kwok provider), kwok and jobfit (logs in %s)", mode, what, logsDir)
 	types := filepath.Join(dir, "instance-types.json")
 	if err := cluster.WriteInstanceTypes(types, cluster.Catalog(true)); err != nil {
 		return nil, err
@@ -59,7 +65,7 @@ func runMode(ctx context.Context, o *options, tools *toolset, mode string, tr *t
 		return nil, fmt.Errorf("building the scheme: %w", err)
 	}
 	s, err := stack.Start(ctx, stack.Options{Assets: tools.assets, Tools: tools.e2e, Dir: logsDir, Scheme: scheme,
-		KarpenterArgs: karpenterArgs(o, types)})
+		KarpenterArgs: karpenterArgs(o, types), Binpack: binpack})
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +77,11 @@ func runMode(ctx context.Context, o *options, tools *toolset, mode string, tr *t
 	factory, err := replay.NewPodFactory(o.Pod, o.Policy)
 	if err != nil {
 		return nil, err
+	}
+	if mode == modeReactiveBinpack {
+		// What a runner's config.toml scheduler_name = "jobfit-binpack"
+		// does: every job pod names the packing scheduler.
+		factory.SchedulerName = s.Binpack.SchedulerName
 	}
 	probe, _ := factory.Pod(0, trace.Job{ID: 1, Name: "probe", ProjectID: 1}, runnerNamespace)
 	if err := installJobfit(ctx, o, s, tools, mode, dir, probe); err != nil {

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"jobfit.dev/jobfit/hack/sim/trace"
 )
 
 // options are the command's flags.
@@ -17,11 +20,18 @@ type options struct {
 	WriteSample  string
 	Length       time.Duration
 	Speed        float64
+	SampleShape  string
 	Mode         string
+	Modes        string
 	Compare      bool
-	Boot         time.Duration
-	PollTimeout  time.Duration
-	SpotOutage   string
+	// Pull is how long a node's first pull of an image takes (trace
+	// time); 0 disables pulls.
+	Pull time.Duration
+	// KillScheduler is START+LENGTH: the packing scheduler killed then.
+	KillScheduler string
+	Boot          time.Duration
+	PollTimeout   time.Duration
+	SpotOutage    string
 	// SpotInterruptions is the rate of spot interruptions per spot
 	// node-hour (trace time); InterruptionSeed seeds their draw;
 	// RetryDelay is how long after an interruption GitLab's retry comes.
@@ -37,12 +47,21 @@ type options struct {
 	Logs              string
 
 	outageStart, outageLength time.Duration
+	killStart, killLength     time.Duration
+	modeList                  []string
 }
 
 const (
-	modeReactive = "reactive"
-	modeJobfit   = "jobfit"
+	modeReactive        = "reactive"
+	modeReactiveBinpack = "reactive-binpack"
+	modeJobfit          = "jobfit"
 )
+
+// allModes are the modes in the order --compare replays them.
+var allModes = []string{modeReactive, modeReactiveBinpack, modeJobfit}
+
+// binpacks is whether mode runs the packing scheduler.
+func binpacks(mode string) bool { return mode != modeReactive }
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
@@ -50,12 +69,16 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.Trace, "trace", "", "GitLab jobs export (GET /projects/:id/jobs JSON: an array, concatenated pages or NDJSON)")
 	fs.BoolVar(&o.Sample, "sample", false, "replay the built-in synthetic morning instead of --trace")
 	fs.Uint64Var(&o.SampleSeed, "sample-seed", 1, "seed of the synthetic morning")
-	fs.DurationVar(&o.SampleLength, "sample-length", 2*time.Hour, "how long pipelines keep arriving in the synthetic morning")
+	fs.DurationVar(&o.SampleLength, "sample-length", 0, "how long pipelines keep arriving in the synthetic trace (0: the shape's, 2h morning, 8h day)")
+	fs.StringVar(&o.SampleShape, "sample-shape", trace.ShapeMorning, "the synthetic trace's shape: morning (a ramp to a plateau) or day (ramp, plateau, lunch dip, afternoon, evening decline)")
 	fs.StringVar(&o.WriteSample, "write-sample", "", "write the synthetic morning as a jobs export to this file and exit")
 	fs.DurationVar(&o.Length, "length", 0, "replay only the jobs arriving within this much trace time of the first (0: all)")
 	fs.Float64Var(&o.Speed, "speed", 8, "divide every duration by this (8 plays a 2-hour trace in 15 minutes)")
-	fs.StringVar(&o.Mode, "mode", modeJobfit, "reactive (webhook, Karpenter alone) or jobfit (webhook and scaler)")
-	fs.BoolVar(&o.Compare, "compare", false, "replay in both modes, one after the other, and compare")
+	fs.StringVar(&o.Mode, "mode", modeJobfit, "reactive (webhook, Karpenter alone), reactive-binpack (webhook, Karpenter and the packing scheduler) or jobfit (webhook, scaler and the packing scheduler)")
+	fs.StringVar(&o.Modes, "modes", "", "replay these modes, comma-separated, one after the other, and compare (e.g. reactive,jobfit)")
+	fs.BoolVar(&o.Compare, "compare", false, "replay all three modes, one after the other, and compare")
+	fs.DurationVar(&o.Pull, "pull", 20*time.Second, "a node's first pull of an image (trace time): the job's start waits for it and it holds its node that much longer; later jobs on that node with the image do not pull (0: no pulls)")
+	fs.StringVar(&o.KillScheduler, "kill-scheduler", "", "START+LENGTH in trace time (e.g. 10m+2m): SIGKILL both packing-scheduler processes at START, start them again after LENGTH")
 	fs.DurationVar(&o.Boot, "boot", 40*time.Second, "node boot time, launch to Ready (trace time)")
 	fs.DurationVar(&o.PollTimeout, "poll-timeout", 180*time.Second, "the runner's poll_timeout: a pod not Running by then fails its job (trace time)")
 	fs.StringVar(&o.SpotOutage, "spot-outage", "", "START+LENGTH in trace time (e.g. 30m+20m): no spot capacity in that window")
@@ -86,38 +109,94 @@ func (o *options) validate() error {
 	if o.Speed <= 0 {
 		errs = append(errs, fmt.Errorf("--speed %g: must be positive", o.Speed))
 	}
-	if o.Mode != modeReactive && o.Mode != modeJobfit {
-		errs = append(errs, fmt.Errorf("--mode %q: must be %s or %s", o.Mode, modeReactive, modeJobfit))
+	if err := o.parseModes(); err != nil {
+		errs = append(errs, err)
 	}
-	if o.Boot < 0 || o.PollTimeout <= 0 || o.Length < 0 {
-		errs = append(errs, errors.New("--boot, --poll-timeout and --length must not be negative (--poll-timeout positive)"))
+	if !slices.Contains(trace.Shapes, o.SampleShape) {
+		errs = append(errs, fmt.Errorf("--sample-shape %q: must be one of %s", o.SampleShape, strings.Join(trace.Shapes, ", ")))
+	}
+	if err := o.parseKill(); err != nil {
+		errs = append(errs, err)
+	}
+	if o.SpotOutage != "" {
+		var err error
+		if o.outageStart, o.outageLength, err = parseWindow("--spot-outage", o.SpotOutage, "30m+20m"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(append(errs, o.validateAmounts()...)...)
+}
+
+// validateAmounts checks the durations and rates that must not be
+// negative.
+func (o *options) validateAmounts() []error {
+	var errs []error
+	if o.Boot < 0 || o.PollTimeout <= 0 || o.Length < 0 || o.Pull < 0 || o.SampleLength < 0 {
+		errs = append(errs, errors.New("--boot, --poll-timeout, --length, --pull and --sample-length must not be negative (--poll-timeout positive)"))
 	}
 	if o.SpotInterruptions < 0 || o.RetryDelay < 0 {
 		errs = append(errs, errors.New("--spot-interruptions and --retry-delay must not be negative"))
 	}
-	if o.SpotOutage != "" {
-		if err := o.parseOutage(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
-func (o *options) parseOutage() error {
-	start, length, ok := strings.Cut(o.SpotOutage, "+")
+// parseKill parses --kill-scheduler, which needs a mode with the packing
+// scheduler.
+func (o *options) parseKill() error {
+	if o.KillScheduler == "" {
+		return nil
+	}
+	var err error
+	if o.killStart, o.killLength, err = parseWindow("--kill-scheduler", o.KillScheduler, "10m+2m"); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(o.modeList, binpacks) {
+		return fmt.Errorf("--kill-scheduler: no mode of %s runs the packing scheduler", strings.Join(o.modeList, ","))
+	}
+	return nil
+}
+
+// parseWindow parses START+LENGTH (trace time) of flag.
+func parseWindow(flag, v, example string) (time.Duration, time.Duration, error) {
+	start, length, ok := strings.Cut(v, "+")
 	s, err1 := time.ParseDuration(start)
 	l, err2 := time.ParseDuration(length)
 	if !ok || err1 != nil || err2 != nil || s < 0 || l <= 0 {
-		return fmt.Errorf("--spot-outage %q: want START+LENGTH in trace time, such as 30m+20m", o.SpotOutage)
+		return 0, 0, fmt.Errorf("%s %q: want START+LENGTH in trace time, such as %s", flag, v, example)
 	}
-	o.outageStart, o.outageLength = s, l
+	return s, l, nil
+}
+
+// parseModes sets modeList from --compare, --modes or --mode, which
+// exclude each other (--mode only when set).
+func (o *options) parseModes() error {
+	set := 0
+	if o.Compare {
+		set++
+		o.modeList = allModes
+	}
+	if o.Modes != "" {
+		set++
+		o.modeList = strings.Split(o.Modes, ",")
+	}
+	if set == 0 {
+		o.modeList = []string{o.Mode}
+	}
+	if set > 1 {
+		return errors.New("--compare and --modes: give one of them")
+	}
+	seen := map[string]bool{}
+	for _, m := range o.modeList {
+		if !slices.Contains(allModes, m) {
+			return fmt.Errorf("mode %q: must be one of %s", m, strings.Join(allModes, ", "))
+		}
+		if seen[m] {
+			return fmt.Errorf("--modes: %s twice", m)
+		}
+		seen[m] = true
+	}
 	return nil
 }
 
 // modes are the modes to replay, in order.
-func (o *options) modes() []string {
-	if o.Compare {
-		return []string{modeReactive, modeJobfit}
-	}
-	return []string{o.Mode}
-}
+func (o *options) modes() []string { return o.modeList }

@@ -20,6 +20,14 @@ import (
 
 // replayJobs plays tr on a running stack and summarises it.
 func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay.PodFactory, mode string, tr *trace.Trace, types string) (*modeResult, error) {
+	pools, err := cluster.NodePools(o.Manifests, o.Speed)
+	if err != nil {
+		return nil, err
+	}
+	largestCPU, err := cluster.LargestAllocatableCPU(pools, cluster.Catalog(true))
+	if err != nil {
+		return nil, err
+	}
 	records := make([]*replay.JobRecord, len(tr.Jobs))
 	pods := map[*replay.JobRecord]*corev1.Pod{}
 	for i, job := range tr.Jobs {
@@ -40,18 +48,20 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 	}
 	clock := replay.Clock{Start: tr.Start(), Wall0: time.Now().Add(time.Second), Speed: o.Speed}
 	logf("%s: replaying %d jobs (%s of trace time)", mode, len(tr.Jobs), tr.End().Sub(tr.Start()).Round(time.Second))
-	outageErr := make(chan error, 1)
-	if o.SpotOutage != "" {
-		go func() { outageErr <- spotOutage(rctx, o, s, clock, types) }()
-	}
-	interruptErr := make(chan error, 1)
 	runner := &replay.Runner{Client: s.Client, Factory: factory, Recorder: rec, Clock: clock, PollTimeout: o.PollTimeout, Pods: pods,
-		Namespace: runnerNamespace}
+		Namespace: runnerNamespace, Pulls: &replay.Pulls{Duration: clock.Wall(o.Pull)}}
+	var bg background
+	if o.SpotOutage != "" {
+		bg.run(rctx, func(ctx context.Context) error { return spotOutage(ctx, o, s, clock, types) })
+	}
+	if o.KillScheduler != "" && s.Binpack != nil {
+		bg.run(rctx, func(ctx context.Context) error { return killScheduler(ctx, o, s.Binpack, clock) })
+	}
 	if o.SpotInterruptions > 0 {
 		runner.Retry = &replay.Retry{Delay: o.RetryDelay, Max: maxRetries}
 		in := &replay.Interrupter{Client: s.Client, Recorder: rec, Clock: clock, Rate: o.SpotInterruptions, Namespace: runnerNamespace,
 			Rand: rand.New(rand.NewPCG(o.InterruptionSeed, o.InterruptionSeed)), Notice: spotNotice, Log: logf}
-		go func() { interruptErr <- in.Run(rctx) }()
+		bg.run(rctx, in.Run)
 	}
 	progress := startProgress(rctx, mode, clock, tr)
 	if err := runner.Run(rctx, records); err != nil {
@@ -60,17 +70,34 @@ func replayJobs(ctx context.Context, o *options, s *stack.Stack, factory *replay
 	progress()
 	end := time.Now()
 	cancel()
-	if o.SpotOutage != "" {
-		if err := <-outageErr; err != nil && ctx.Err() == nil {
-			return nil, err
+	if err := bg.wait(ctx); err != nil {
+		return nil, err
+	}
+	return summarise(o, mode, tr, rec, clock, end, largestCPU), nil
+}
+
+// background runs the replay's disruptions (spot outage, spot
+// interruptions, the packing scheduler's kill) beside the jobs.
+type background struct{ errs []chan error }
+
+// run runs f in a goroutine.
+func (b *background) run(ctx context.Context, f func(context.Context) error) {
+	ch := make(chan error, 1)
+	b.errs = append(b.errs, ch)
+	go func() { ch <- f(ctx) }()
+}
+
+// wait waits for every f and returns the first error, unless ctx (the
+// replay's parent) was cancelled: an interrupted replay is no failure of
+// its disruptions.
+func (b *background) wait(ctx context.Context) error {
+	var first error
+	for _, ch := range b.errs {
+		if err := <-ch; err != nil && first == nil && ctx.Err() == nil {
+			first = err
 		}
 	}
-	if o.SpotInterruptions > 0 {
-		if err := <-interruptErr; err != nil && ctx.Err() == nil {
-			return nil, err
-		}
-	}
-	return summarise(o, mode, tr, rec, clock, end), nil
+	return first
 }
 
 // maxRetries is GitLab's retry: max: 2, the most it allows.
@@ -159,14 +186,16 @@ func startProgress(ctx context.Context, mode string, clock replay.Clock, tr *tra
 }
 
 // summarise converts the records to trace seconds and computes the figures.
-func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, clock replay.Clock, end time.Time) *modeResult {
+func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, clock replay.Clock, end time.Time, largestCPU float64) *modeResult {
 	jobs, nodes, claims := rec.Snapshot()
 	prices := cluster.PriceTable(cluster.Catalog(true))
 	in := report.Input{Mode: mode, Skipped: tr.Skipped, From: 0, To: clock.TraceSeconds(end), PollTimeout: o.PollTimeout.Seconds(),
-		Price: func(it, capacity string) float64 { return prices[it][capacity] }, Boot: o.Boot.Seconds(), InterruptionRate: o.SpotInterruptions}
+		Price: func(it, capacity string) float64 { return prices[it][capacity] }, Boot: o.Boot.Seconds(), InterruptionRate: o.SpotInterruptions,
+		LargestCPU: largestCPU}
 	for _, j := range jobs {
 		r := report.JobResult{Created: clock.TraceSeconds(j.Created), IntentArch: j.Intent.Arch, IntentCapacity: j.Intent.Capacity,
-			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted, Job: j.Index, Attempt: j.Attempt, Interrupted: j.Interrupted}
+			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted, Job: j.Index, Attempt: j.Attempt, Interrupted: j.Interrupted,
+			CPU: j.CPU, Pull: clock.Trace(j.Pull).Seconds()}
 		if !j.Running.IsZero() {
 			at := clock.TraceSeconds(j.Running)
 			r.Running = &at
@@ -184,14 +213,17 @@ func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, c
 			to = clock.TraceSeconds(c.Deleted)
 		}
 		in.Nodes = append(in.Nodes, report.Interval{From: clock.TraceSeconds(c.Created), To: to,
-			Arch: c.Info.Arch, Capacity: c.Info.Capacity, InstanceType: c.Info.InstanceType})
+			Arch: c.Info.Arch, Capacity: c.Info.Capacity, InstanceType: c.Info.InstanceType, CPU: c.CPU})
 	}
 	if o.SpotOutage != "" {
 		in.Outage = &report.Window{Start: o.outageStart.Seconds(), End: (o.outageStart + o.outageLength).Seconds()}
 	}
+	if o.KillScheduler != "" && binpacks(mode) {
+		in.Kill = &report.Window{Start: o.killStart.Seconds(), End: (o.killStart + o.killLength).Seconds()}
+	}
 	step := max(5, in.To/600)
 	return &modeResult{Run: report.Summarise(in), Charts: modeCharts{
-		Mode: mode, Series: report.Timeline(in.Jobs, in.Nodes, 0, in.To, step), Jobs: in.Jobs, Outage: in.Outage,
+		Mode: mode, Series: report.Timeline(in.Jobs, in.Nodes, 0, in.To, step), Jobs: in.Jobs, Outage: in.Outage, Kill: in.Kill,
 	}}
 }
 

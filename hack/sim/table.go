@@ -41,12 +41,17 @@ func rows(rep report.Report) []row {
 		f("node-seconds", func(r report.Run) string { return fmt.Sprintf("%.0f", r.NodeSeconds.Total) }),
 		f("  spot", func(r report.Run) string { return fmt.Sprintf("%.0f", r.NodeSeconds.Spot) }),
 		f("  on-demand", func(r report.Run) string { return fmt.Sprintf("%.0f", r.NodeSeconds.OnDemand) }),
+		f("  lower bound (fluid)", func(r report.Run) string { return fmt.Sprintf("%.0f", r.NodeSecondsLowerBound) }),
+		f("utilization (CPU)", func(r report.Run) string { return fmt.Sprintf("%.1f%%", 100*r.Utilization) }),
 		f("cost (USD)", func(r report.Run) string { return fmt.Sprintf("%.2f", r.Cost) }),
 		f("nodes launched", func(r report.Run) string { return fmt.Sprint(r.NodesLaunched) }),
 		f("peak nodes", func(r report.Run) string { return fmt.Sprint(r.PeakNodes) }),
 		f("wrong arch", func(r report.Run) string { return fmt.Sprint(r.WrongArch) }),
 		f("disrupted running", func(r report.Run) string { return fmt.Sprint(r.DisruptedRunning) }),
+		f("image pulls: jobs (s)", func(r report.Run) string { return fmt.Sprintf("%d (%.0f)", r.Pulls.Jobs, r.Pulls.Seconds) }),
+		f("  wait p95 without pulls (s)", func(r report.Run) string { return num(r.Pulls.WaitP95Without) }),
 	}
+	out = append(out, killRows(rep, f)...)
 	if len(rep.Runs) > 0 && rep.Runs[0].SpotOutage != nil {
 		out = append(out,
 			f("outage: first on-demand after (s)", func(r report.Run) string { return opt(r.SpotOutage.FirstOnDemandAfter) }),
@@ -67,6 +72,32 @@ func rows(rep report.Report) []row {
 			f("  run time lost (s)", func(r report.Run) string { return num(r.Interruptions.LostSeconds) }))
 	}
 	return out
+}
+
+// killRows are the --kill-scheduler figures, "-" for a mode without the
+// packing scheduler; none without --kill-scheduler.
+func killRows(rep report.Report, f func(string, func(report.Run) string) row) []row {
+	killed := false
+	for _, r := range rep.Runs {
+		killed = killed || r.SchedulerKill != nil
+	}
+	if !killed {
+		return nil
+	}
+	k := func(get func(k *report.SchedulerKill) string) func(report.Run) string {
+		return func(r report.Run) string {
+			if r.SchedulerKill == nil {
+				return "-"
+			}
+			return get(r.SchedulerKill)
+		}
+	}
+	return []row{
+		f("scheduler killed (s)", k(func(k *report.SchedulerKill) string { return fmt.Sprintf("%.0f-%.0f", k.Start, k.End) })),
+		f("  jobs created then", k(func(k *report.SchedulerKill) string { return fmt.Sprint(k.Jobs) })),
+		f("  of them failed (poll timeout)", k(func(k *report.SchedulerKill) string { return fmt.Sprint(k.FailedPollTimeout) })),
+		f("  their wait p95 (s)", k(func(k *report.SchedulerKill) string { return fmt.Sprintf("%.1f", k.WaitP95) })),
+	}
 }
 
 // ratio is a/b to two places, or "-" where either is missing.

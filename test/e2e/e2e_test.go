@@ -13,7 +13,11 @@
 // checks the node has the arch, capacity type and pool jobfit chose.
 // TestInterruptedJobRetriesOnDemand adds jobfit's scaler and interrupts the
 // spot node of a running job: the job's retry runs on an on-demand node.
-// TestSimSmoke replays a few minutes of CI jobs with hack/sim.
+// TestPackingSchedulerGetsANode runs the shipped packing scheduler too: a
+// job pod that names it gets a Karpenter node and is bound by it, also
+// after the scheduler was killed and restarted.
+// TestSimSmoke replays a few minutes of CI jobs with hack/sim, in all three
+// modes.
 //
 //	make e2e
 package e2e
@@ -108,6 +112,13 @@ func TestJobPodsGetNodesOfTheirArch(t *testing.T) {
 // without the tools.
 func startCluster(ctx context.Context, t *testing.T) *stack.Stack {
 	t.Helper()
+	return startClusterWith(ctx, t, nil)
+}
+
+// startClusterWith is startCluster with the packing scheduler running too
+// when binpack is set.
+func startClusterWith(ctx context.Context, t *testing.T, binpack *stack.BinpackOptions) *stack.Stack {
+	t.Helper()
 	tools := os.Getenv("JOBFIT_E2E_TOOLS")
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" || tools == "" {
 		t.Skip("needs KUBEBUILDER_ASSETS (hack/build-control-plane.sh) and JOBFIT_E2E_TOOLS (hack/build-e2e-tools.sh); run make e2e")
@@ -118,7 +129,8 @@ func startCluster(ctx context.Context, t *testing.T) *stack.Stack {
 	instanceTypes := filepath.Join(dir, "instance-types.json")
 	require.NoError(t, cluster.WriteInstanceTypes(instanceTypes, cluster.Catalog(true)))
 	s, err := stack.Start(ctx, stack.Options{Assets: os.Getenv("KUBEBUILDER_ASSETS"), Tools: tools,
-		KarpenterArgs: []string{"--instance-types-file-path=" + instanceTypes, "--batch-idle-duration=100ms", "--batch-max-duration=1s"}})
+		KarpenterArgs: []string{"--instance-types-file-path=" + instanceTypes, "--batch-idle-duration=100ms", "--batch-max-duration=1s"},
+		Binpack:       binpack})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Stop() })
 	c := s.Client

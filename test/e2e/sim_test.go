@@ -19,9 +19,10 @@ import (
 )
 
 // TestSimSmoke replays a few minutes of the synthetic morning at high speed
-// in both modes with hack/sim, and checks invariants only, never timings:
-// every job ran on a node of the arch it asked for, none was disrupted
-// while running, and both reports were written.
+// in all three modes with hack/sim, killing the packing scheduler for a
+// minute of trace time, and checks invariants only, never timings: every
+// job ran on a node of the arch it asked for, none was disrupted while
+// running, the accounting is consistent, and both reports were written.
 func TestSimSmoke(t *testing.T) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" || os.Getenv("JOBFIT_E2E_TOOLS") == "" {
 		t.Skip("needs KUBEBUILDER_ASSETS (hack/build-control-plane.sh) and JOBFIT_E2E_TOOLS (hack/build-e2e-tools.sh); run make e2e")
@@ -40,9 +41,9 @@ func TestSimSmoke(t *testing.T) {
 	// A poll timeout far beyond any wait: "every job ran" is about the
 	// stack provisioning nodes for every job, not about how fast, on a
 	// machine that may be busy.
-	const length = 6 * time.Minute
+	const length = 5 * time.Minute
 	sim("--trace", jobsFile, "--length", length.String(), "--speed", "20", "--poll-timeout", "2h", "--compare",
-		"--json", jsonFile, "--html", htmlFile, "--logs", filepath.Join(dir, "logs"))
+		"--kill-scheduler", "2m+1m", "--json", jsonFile, "--html", htmlFile, "--logs", filepath.Join(dir, "logs"))
 
 	f, err := os.Open(jobsFile)
 	require.NoError(t, err)
@@ -56,8 +57,8 @@ func TestSimSmoke(t *testing.T) {
 	require.NoError(t, err)
 	var rep report.Report
 	require.NoError(t, json.Unmarshal(raw, &rep))
-	require.Len(t, rep.Runs, 2)
-	for i, mode := range []string{"reactive", "jobfit"} {
+	require.Len(t, rep.Runs, 3)
+	for i, mode := range []string{"reactive", "reactive-binpack", "jobfit"} {
 		r := rep.Runs[i]
 		assert.Equal(t, mode, r.Mode)
 		assert.Equal(t, len(tr.Jobs), r.Jobs, "%s: every job replayed", mode)
@@ -67,6 +68,17 @@ func TestSimSmoke(t *testing.T) {
 		assert.Positive(t, r.NodesLaunched, "%s: Karpenter launched nodes", mode)
 		assert.Positive(t, r.NodeSeconds.Total, "%s", mode)
 		assert.Positive(t, r.Cost, "%s", mode)
+		assert.Positive(t, r.Utilization, "%s", mode)
+		assert.LessOrEqual(t, r.Utilization, 1.0, "%s: requests fit in the nodes", mode)
+		assert.Positive(t, r.NodeSecondsLowerBound, "%s", mode)
+		assert.LessOrEqual(t, r.NodeSecondsLowerBound, r.NodeSeconds.Total, "%s: no run beats the fluid bound", mode)
+		assert.Positive(t, r.Pulls.Jobs, "%s: fresh nodes pulled images", mode)
+		if mode == "reactive" {
+			assert.Nil(t, r.SchedulerKill, "no packing scheduler to kill")
+		} else if assert.NotNil(t, r.SchedulerKill, mode) {
+			assert.Equal(t, report.SchedulerKill{Start: 120, End: 180, Jobs: r.SchedulerKill.Jobs, WaitP95: r.SchedulerKill.WaitP95}, *r.SchedulerKill,
+				"%s: the window, and no job failed", mode)
+		}
 	}
 	page, err := os.ReadFile(htmlFile)
 	require.NoError(t, err)

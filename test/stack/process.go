@@ -92,6 +92,18 @@ func (p *Process) Stop() error {
 	return waitError(p.Name, <-p.done)
 }
 
+// Kill sends SIGKILL to the process group and waits for it: no chance to
+// clean up (a leader keeps its Lease until it expires). Killing a process
+// that is not running does nothing.
+func (p *Process) Kill() error {
+	if p.cmd == nil {
+		return nil
+	}
+	defer func() { p.cmd = nil }()
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	return waitError(p.Name, <-p.done)
+}
+
 func waitError(name string, err error) error {
 	var ee *exec.ExitError
 	if err == nil || errors.As(err, &ee) {

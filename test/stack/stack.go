@@ -44,6 +44,8 @@ type Options struct {
 	// KarpenterArgs are added to Karpenter's flags (batch windows, the
 	// instance-types file, ...).
 	KarpenterArgs []string
+	// Binpack, when set, runs the packing scheduler too.
+	Binpack *BinpackOptions
 }
 
 // Stack is a running cluster.
@@ -56,6 +58,8 @@ type Stack struct {
 	Client     client.Client
 	// Karpenter is the Karpenter process, for restarts with other flags.
 	Karpenter *Process
+	// Binpack is the packing scheduler; nil unless Options.Binpack.
+	Binpack *Binpack
 
 	env      *envtest.Environment
 	procs    []*Process
@@ -85,7 +89,13 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err := s.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: KarpenterNamespace}}); err != nil {
 		return s, fmt.Errorf("creating namespace %s: %w", KarpenterNamespace, err)
 	}
-	return s, s.startNodeSide(o)
+	if err := s.startNodeSide(o); err != nil {
+		return s, err
+	}
+	if o.Binpack != nil {
+		return s, s.startBinpack(ctx, o.Assets, o.Binpack)
+	}
+	return s, nil
 }
 
 func (s *Stack) startAPIServer(o Options) error {

@@ -21,6 +21,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -102,6 +103,14 @@ func Install(ctx context.Context, c client.Client, hostIP string, port int) erro
 	}, hostIP, port)
 }
 
+// existingNamespace is whether err is the creation of a namespace that
+// exists already (the stack's packing scheduler makes jobfit-system for its
+// Lease): that is the namespace wanted.
+func existingNamespace(obj client.Object, err error) bool {
+	_, typed := obj.(*corev1.Namespace)
+	return apierrors.IsAlreadyExists(err) && (typed || obj.GetObjectKind().GroupVersionKind().Kind == "Namespace")
+}
+
 // InstallObjects creates objs in order, as rendered elsewhere (for
 // example by helm template), then points the EndpointSlice of the Service
 // jobfit-webhook among them at port on this machine. Deployments are
@@ -110,7 +119,7 @@ func Install(ctx context.Context, c client.Client, hostIP string, port int) erro
 func InstallObjects(ctx context.Context, c client.Client, objs []client.Object, hostIP string, port int) error {
 	var svc *corev1.Service
 	for _, obj := range objs {
-		if err := c.Create(ctx, obj); err != nil {
+		if err := c.Create(ctx, obj); err != nil && !existingNamespace(obj, err) {
 			kind := obj.GetObjectKind().GroupVersionKind().Kind
 			if kind == "" {
 				kind = fmt.Sprintf("%T", obj)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	kwok "sigs.k8s.io/karpenter/kwok/cloudprovider"
@@ -202,4 +203,38 @@ func TestPrices(t *testing.T) {
 	assert.InDelta(t, 0.34*0.42, prices["c6i.2xlarge"]["spot"], 1e-4)
 	assert.Len(t, prices, 72)
 	assert.NotContains(t, PriceTable(Catalog(false))["m7g.xlarge"], "spot")
+}
+
+// TestLargestAllocatableCPU: the shipped NodePools allow up to 32 vCPUs,
+// and the kwok provider's own reading of the catalog gives that size the
+// same allocatable CPU.
+func TestLargestAllocatableCPU(t *testing.T) {
+	pools, err := NodePools(manifests, 1)
+	require.NoError(t, err)
+	got, err := LargestAllocatableCPU(pools, Catalog(true))
+	require.NoError(t, err)
+	assert.InDelta(t, 31.9, got, 1e-9)
+	largest := 0.0
+	for _, it := range kwokTypes(t, true) {
+		cpu := it.Allocatable()[corev1.ResourceCPU]
+		largest = max(largest, cpu.AsApproximateFloat64())
+	}
+	assert.InDelta(t, largest, got, 1e-9, "as the kwok provider computes it")
+
+	small := pools[0].DeepCopy()
+	reqs, _, _ := unstructured.NestedSlice(small.Object, "spec", "template", "spec", "requirements")
+	for _, r := range reqs {
+		if req := r.(map[string]any); req["key"] == instanceCPULabel {
+			req["values"] = []any{"4", "8"}
+		}
+	}
+	require.NoError(t, unstructured.SetNestedSlice(small.Object, reqs, "spec", "template", "spec", "requirements"))
+	got, err = LargestAllocatableCPU([]*unstructured.Unstructured{small}, Catalog(true))
+	require.NoError(t, err)
+	assert.InDelta(t, 7.9, got, 1e-9, "a pool's instance-cpu values bound it")
+
+	require.NoError(t, unstructured.SetNestedSlice(small.Object, []any{map[string]any{"key": instanceCPULabel, "operator": "In", "values": []any{"3"}}},
+		"spec", "template", "spec", "requirements"))
+	_, err = LargestAllocatableCPU([]*unstructured.Unstructured{small}, Catalog(true))
+	assert.ErrorContains(t, err, instanceCPULabel)
 }

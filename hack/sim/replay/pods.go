@@ -22,8 +22,11 @@ type Intent struct {
 // PodFactory makes GitLab Runner 18.11-shaped job pods from the shipped
 // example pod.
 type PodFactory struct {
-	template *corev1.Pod
-	policy   *policy.Policy
+	// SchedulerName, when set, is the pods' spec.schedulerName, as a
+	// runner's config.toml scheduler_name sets it.
+	SchedulerName string
+	template      *corev1.Pod
+	policy        *policy.Policy
 }
 
 // NewPodFactory reads the example pod and the cluster policy.
@@ -95,6 +98,9 @@ func (f *PodFactory) Pod(i int, job trace.Job, namespace string) (*corev1.Pod, I
 			}
 			cs[c].Env = env
 		}
+	}
+	if f.SchedulerName != "" {
+		pod.Spec.SchedulerName = f.SchedulerName
 	}
 	mutated, _ := policy.Apply(pod.DeepCopy(), f.policy, policy.CapacityStatus{})
 	return pod, Intent{Arch: mutated.Spec.NodeSelector[corev1.LabelArchStable], Capacity: mutated.Spec.NodeSelector[policy.LabelCapacityType]}

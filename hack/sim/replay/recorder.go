@@ -5,11 +5,13 @@ package replay
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	toolscache "k8s.io/client-go/tools/cache"
+	resourcehelper "k8s.io/component-helpers/resource"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
@@ -25,8 +27,15 @@ type JobRecord struct {
 	// Created is when the replay sent the pod; Running when it was first
 	// seen Running; Ended when the replay deleted it (or it vanished).
 	Created, Running, Ended time.Time
-	// Node is where it ran.
-	Node string
+	// Node is where it ran; Images the images its pod runs (init
+	// containers first) and CPU its requested CPU in cores, as the pod was
+	// when it started Running (after the webhook).
+	Node   string
+	Images []string
+	CPU    float64
+	// Pull is how long (wall time) it pulled images on its node before
+	// its script could start.
+	Pull time.Duration
 	// FailedPoll: not Running within the poll timeout.
 	FailedPoll bool
 	// Disrupted: deleted, evicted or failed while running, by anything
@@ -52,8 +61,11 @@ type NodeInfo struct {
 // ClaimRecord is one NodeClaim's life, in wall time: an instance billed from
 // launch to termination.
 type ClaimRecord struct {
-	Name    string
-	Info    NodeInfo
+	Name string
+	Info NodeInfo
+	// CPU is the node's allocatable CPU in cores (status.allocatable,
+	// which Karpenter sets at launch).
+	CPU     float64
 	Created time.Time
 	Deleted time.Time
 }
@@ -133,6 +145,7 @@ func (r *Recorder) pod(o any) {
 	}
 	if pod.Status.Phase == corev1.PodRunning && j.Running.IsZero() && pod.DeletionTimestamp == nil {
 		j.Running, j.Node = r.now(), pod.Spec.NodeName
+		j.Images, j.CPU = podImages(pod), podCPU(pod)
 		close(j.running)
 	}
 	gone := pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded
@@ -196,6 +209,9 @@ func (r *Recorder) claim(o any) {
 	if it := nc.Labels[corev1.LabelInstanceTypeStable]; it != "" {
 		rec.Info = NodeInfo{Arch: nc.Labels[corev1.LabelArchStable], Capacity: nc.Labels[karpv1.CapacityTypeLabelKey], InstanceType: it}
 	}
+	if cpu, ok := nc.Status.Allocatable[corev1.ResourceCPU]; ok {
+		rec.CPU = cpu.AsApproximateFloat64()
+	}
 }
 
 func (r *Recorder) claimGone(o any) {
@@ -211,6 +227,27 @@ func (r *Recorder) claimGone(o any) {
 	if rec := r.claims[nc.Name]; rec != nil && rec.Deleted.IsZero() {
 		rec.Deleted = r.now()
 	}
+}
+
+// podImages are the distinct images of pod's containers, init containers
+// first, in the order a kubelet pulls them.
+func podImages(pod *corev1.Pod) []string {
+	var out []string
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range cs {
+			if !slices.Contains(out, c.Image) {
+				out = append(out, c.Image)
+			}
+		}
+	}
+	return out
+}
+
+// podCPU is pod's requested CPU in cores, as the scheduler counts it
+// (init containers, sidecars and overhead included).
+func podCPU(pod *corev1.Pod) float64 {
+	cpu := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{})[corev1.ResourceCPU]
+	return cpu.AsApproximateFloat64()
 }
 
 // Snapshot copies the records: jobs, nodes by name and NodeClaims.

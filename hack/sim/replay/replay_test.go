@@ -62,5 +62,10 @@ func TestPodFactory(t *testing.T) {
 	a, _ := f.Pod(1, trace.Job{ID: 1}, "ns")
 	b, _ := f.Pod(2, trace.Job{ID: 1}, "ns")
 	assert.NotEqual(t, a.Name, b.Name, "pod names are unique per job")
+	assert.Empty(t, a.Spec.SchedulerName, "the default scheduler unless the runner names one")
+	f.SchedulerName = "jobfit-binpack"
+	c, intent := f.Pod(3, trace.Job{ID: 3, Tags: []string{"arm64"}}, "ns")
+	assert.Equal(t, "jobfit-binpack", c.Spec.SchedulerName, "config.toml scheduler_name")
+	assert.Equal(t, Intent{Arch: "arm64", Capacity: "spot"}, intent)
 	assert.Equal(t, `["arm64", "kubernetes"]`, RunnerTags([]string{"arm64", "kubernetes"}))
 }

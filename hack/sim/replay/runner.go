@@ -46,6 +46,9 @@ type Runner struct {
 	Retry *Retry
 	// Namespace is the runner's namespace, for the retries' pods.
 	Namespace string
+	// Pulls, when set, delays each job's script by its image pulls on its
+	// node, and keeps the pod that much longer.
+	Pulls *Pulls
 }
 
 // Retry is how GitLab retries a job its runner lost: a new job (a new id,
@@ -109,7 +112,7 @@ func (r *Runner) attempt(ctx context.Context, j *JobRecord, pod *corev1.Pod) err
 		return r.retry(ctx, j)
 	case <-j.running:
 	}
-	done := time.NewTimer(r.Clock.Wall(j.Job.Run))
+	done := time.NewTimer(r.Clock.Wall(j.Job.Run) + r.pull(j))
 	defer done.Stop()
 	select {
 	case <-ctx.Done():
@@ -119,6 +122,18 @@ func (r *Runner) attempt(ctx context.Context, j *JobRecord, pod *corev1.Pod) err
 	case <-done.C:
 	}
 	return r.delete(ctx, j, pod)
+}
+
+// pull plays the image pulls of a job that started Running, records them
+// and returns how long they take.
+func (r *Runner) pull(j *JobRecord) time.Duration {
+	r.Recorder.mu.Lock()
+	defer r.Recorder.mu.Unlock()
+	if j.Running.IsZero() {
+		return 0
+	}
+	j.Pull = r.Pulls.Start(j.Node, j.Images, j.Running)
+	return j.Pull
 }
 
 // retry creates the next attempt of a job that a spot interruption killed,

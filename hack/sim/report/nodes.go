@@ -11,6 +11,8 @@ type Interval struct {
 	Arch         string
 	Capacity     string
 	InstanceType string
+	// CPU is the node's allocatable CPU in cores.
+	CPU float64
 }
 
 // PriceFunc is the hourly price of an instance type and capacity type.

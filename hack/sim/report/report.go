@@ -30,6 +30,42 @@ type Run struct {
 	SpotOutage        *SpotOutage    `json:"spot_outage,omitempty"`
 	// Interruptions are there with --spot-interruptions.
 	Interruptions *Interruptions `json:"spot_interruptions,omitempty"`
+	// Utilization is the job pods' requested CPU-seconds over the nodes'
+	// allocatable CPU-seconds (Accounting).
+	Utilization           float64 `json:"utilization"`
+	RequestedCPUSeconds   float64 `json:"requested_cpu_seconds"`
+	ProvisionedCPUSeconds float64 `json:"provisioned_cpu_seconds"`
+	// NodeSecondsLowerBound is the fluid bound on node-seconds
+	// (Accounting).
+	NodeSecondsLowerBound float64 `json:"node_seconds_lower_bound"`
+	// Pulls are the image pulls' figures (--pull); the waits above
+	// include them.
+	Pulls Pulls `json:"image_pulls"`
+	// SchedulerKill is there with --kill-scheduler in a mode that runs the
+	// packing scheduler.
+	SchedulerKill *SchedulerKill `json:"scheduler_kill,omitempty"`
+}
+
+// Pulls are the image pulls of a run: the job pods that pulled an image
+// before starting, and the seconds they spent on it.
+type Pulls struct {
+	Jobs    int     `json:"jobs"`
+	Seconds float64 `json:"seconds"`
+	// WaitP95Without is the p95 start wait without the pulls: what the
+	// waits would have been on nodes that had every image.
+	WaitP95Without float64 `json:"wait_p95_without_pulls_s"`
+}
+
+// SchedulerKill is the window in which both packing-scheduler processes
+// were killed, and what happened to the jobs created in it.
+type SchedulerKill struct {
+	Start float64 `json:"start_s"`
+	End   float64 `json:"end_s"`
+	// Jobs created in the window, those of them that failed at the poll
+	// timeout, and their p95 start wait.
+	Jobs              int     `json:"jobs_created_during"`
+	FailedPollTimeout int     `json:"failed_poll_timeout_during"`
+	WaitP95           float64 `json:"wait_p95_during_s"`
 }
 
 // Percentiles of the start wait, in seconds.

@@ -17,15 +17,20 @@ type JobResult struct {
 	// count up). Interrupted: a spot interruption killed it.
 	Job, Attempt int
 	Interrupted  bool
+	// CPU is the pod's requested CPU in cores.
+	CPU float64
+	// Pull is how long it pulled images on its node after Running, before
+	// its script could start (0: its node had them).
+	Pull float64
 }
 
-// Wait is the job's start wait; a job that never ran waited at least
-// pollTimeout (the runner gave up then).
+// Wait is the job's start wait, its image pulls included; a job that never
+// ran waited at least pollTimeout (the runner gave up then).
 func (j JobResult) Wait(pollTimeout float64) float64 {
 	if j.Running == nil {
 		return pollTimeout
 	}
-	return *j.Running - j.Created
+	return *j.Running - j.Created + j.Pull
 }
 
 // foundNoRoom is whether the job found no room when it arrived: it never
@@ -57,6 +62,11 @@ type Input struct {
 	InterruptionRate float64
 	// Boot is the node boot time, launch to Ready, in trace seconds.
 	Boot float64
+	// LargestCPU is the allocatable CPU of the largest node the replay
+	// offers, for the node-seconds lower bound.
+	LargestCPU float64
+	// Kill is the window the packing scheduler was killed in; nil if not.
+	Kill *Window
 }
 
 // Summarise computes one run's figures.
@@ -66,7 +76,13 @@ func Summarise(in Input) Run {
 		r.Skipped = map[string]int{}
 	}
 	waits := make([]float64, 0, len(in.Jobs))
+	bare := make([]float64, 0, len(in.Jobs))
 	for _, j := range in.Jobs {
+		bare = append(bare, j.Wait(in.PollTimeout)-j.Pull)
+		if j.Pull > 0 {
+			r.Pulls.Jobs++
+			r.Pulls.Seconds += j.Pull
+		}
 		if j.Attempt == 0 {
 			r.Jobs++
 		}
@@ -82,6 +98,13 @@ func Summarise(in Input) Run {
 		}
 	}
 	r.WaitSeconds = WaitPercentiles(waits)
+	r.Pulls.Seconds, r.Pulls.WaitP95Without = round(r.Pulls.Seconds), round(Percentile(bare, 0.95))
+	acc := Account(in.Jobs, in.Nodes, in.From, in.To, in.LargestCPU)
+	r.Utilization, r.NodeSecondsLowerBound = acc.Utilization, acc.NodeSecondsLowerBound
+	r.RequestedCPUSeconds, r.ProvisionedCPUSeconds = acc.RequestedCPUSeconds, acc.ProvisionedCPUSeconds
+	if in.Kill != nil {
+		r.SchedulerKill = schedulerKill(in.Jobs, *in.Kill, in.PollTimeout)
+	}
 	r.NodeSeconds, r.Cost, r.NodesLaunched, r.PeakNodes = Nodes(in.Nodes, in.From, in.To, in.Price)
 	for _, arch := range []string{"amd64", "arm64"} {
 		r.NodeSeconds.ByArch[arch] += 0
@@ -93,6 +116,25 @@ func Summarise(in Input) Run {
 		r.Interruptions = interruptions(in.Jobs, in.InterruptionRate)
 	}
 	return r
+}
+
+// schedulerKill summarises the jobs created while the packing scheduler
+// was down.
+func schedulerKill(jobs []JobResult, w Window, pollTimeout float64) *SchedulerKill {
+	k := &SchedulerKill{Start: w.Start, End: w.End}
+	var during []float64
+	for _, j := range jobs {
+		if !w.Contains(j.Created) {
+			continue
+		}
+		k.Jobs++
+		during = append(during, j.Wait(pollTimeout))
+		if j.FailedPoll {
+			k.FailedPollTimeout++
+		}
+	}
+	k.WaitP95 = round(Percentile(during, 0.95))
+	return k
 }
 
 func outage(jobs []JobResult, w Window, pollTimeout, boot float64) *SpotOutage {

@@ -9,16 +9,28 @@ import (
 	"time"
 )
 
-// SampleOptions shape the synthetic morning.
+// SampleOptions shape the synthetic trace.
 type SampleOptions struct {
 	// Seed makes the sample reproducible.
 	Seed uint64
+	// Shape is ShapeMorning (the default) or ShapeDay.
+	Shape string
 	// Start is the first pipeline's earliest time (default Monday
-	// 2026-01-05 07:00 UTC).
+	// 2026-01-05 07:00 UTC for the morning, 08:00 for the day).
 	Start time.Time
-	// Length is how long pipelines keep arriving (default 2h).
+	// Length is how long pipelines keep arriving (default 2h for the
+	// morning, 8h for the day; the day is cut there when shorter).
 	Length time.Duration
 }
+
+// The shapes of the synthetic trace.
+const (
+	ShapeMorning = "morning"
+	ShapeDay     = "day"
+)
+
+// Shapes are the shapes Sample knows.
+var Shapes = []string{ShapeMorning, ShapeDay}
 
 // The synthetic morning. Pipelines arrive as a Poisson process whose rate
 // ramps from rampFrom to peakRate pipelines a minute over the first
@@ -56,17 +68,25 @@ var stages = []stageShape{
 // Sample generates the synthetic morning as a jobs-API export (one JSON
 // array), so that it goes through the same reader as a real export.
 func Sample(o SampleOptions) ([]byte, error) {
+	rate, start, length := morningRate, 7, 2*time.Hour
+	switch o.Shape {
+	case "", ShapeMorning:
+	case ShapeDay:
+		rate, start, length = dayRate, 8, dayLength
+	default:
+		return nil, fmt.Errorf("sample shape %q: must be one of %v", o.Shape, Shapes)
+	}
 	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 1, 5, 7, 0, 0, 0, time.UTC)
+		o.Start = time.Date(2026, 1, 5, start, 0, 0, 0, time.UTC)
 	}
 	if o.Length <= 0 {
-		o.Length = 2 * time.Hour
+		o.Length = length
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x6a6f626669740000))
 	var jobs []map[string]any
 	jobID, pipelineID := int64(900000000), int64(550000)
 	for at := o.Start; ; {
-		at = at.Add(nextGap(rng, at.Sub(o.Start)))
+		at = at.Add(nextGap(rng, rate(at.Sub(o.Start))))
 		if at.Sub(o.Start) >= o.Length {
 			break
 		}
@@ -103,13 +123,18 @@ func Sample(o SampleOptions) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// nextGap is the exponential gap to the next pipeline at rate(elapsed).
-func nextGap(rng *rand.Rand, elapsed time.Duration) time.Duration {
-	rate := peakRate
-	if elapsed < rampFor {
-		rate = rampFrom + (peakRate-rampFrom)*float64(elapsed)/float64(rampFor)
-	}
+// nextGap is the exponential gap to the next pipeline at rate pipelines a
+// minute.
+func nextGap(rng *rand.Rand, rate float64) time.Duration {
 	return time.Duration(rng.ExpFloat64() / rate * float64(time.Minute))
+}
+
+// morningRate is the morning's pipelines a minute, elapsed into it.
+func morningRate(elapsed time.Duration) float64 {
+	if elapsed < rampFor {
+		return rampFrom + (peakRate-rampFrom)*float64(elapsed)/float64(rampFor)
+	}
+	return peakRate
 }
 
 func projectArches(project int64) []string {
