@@ -40,6 +40,10 @@ type ImagePlatformsOptions struct {
 	// Keychains gives the credentials for a pod's images; nil is
 	// anonymous (tests), the scaler's command passes PullSecretKeychains.
 	Keychains KeychainSource
+	// ECR gives the AWS credentials (IRSA, Pod Identity or the node's
+	// role) for ECR hosts, asked after the pod's pull secrets; nil asks
+	// AWS nothing. The scaler's command passes images.NewECRHelper().
+	ECR images.ECRHelper
 }
 
 // KeychainSource gives the registry credentials the kubelet would use for
@@ -137,6 +141,10 @@ func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[str
 		mu  sync.Mutex
 		sem = make(chan struct{}, c.opts.Concurrency)
 	)
+	var ecr *images.ECRKeychain
+	if c.opts.ECR != nil {
+		ecr = images.NewECRKeychain(c.opts.ECR) // one pass: no token kept longer
+	}
 	keychains := map[types.NamespacedName]authn.Keychain{}
 	for _, ref := range c.cache.Due(now, c.opts.PerPass) {
 		pod, ok := users[ref]
@@ -146,7 +154,7 @@ func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[str
 		key := types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}
 		kc, ok := keychains[key]
 		if !ok {
-			kc = c.keychain(ctx, pod)
+			kc = images.WithECR(c.keychain(ctx, pod), ecr)
 			keychains[key] = kc
 		}
 		registry := c.registryLabel(images.Registry(ref))
@@ -171,16 +179,17 @@ func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[str
 	wg.Wait()
 }
 
-// keychain returns the pod's credentials, or anonymous access when they
-// cannot be read (the image may well be public).
+// keychain returns the pod's pull-secret credentials, or nil when there
+// are none or they cannot be read (the image may well be public, or on
+// ECR).
 func (c *ImagePlatformsController) keychain(ctx context.Context, pod *corev1.Pod) authn.Keychain {
 	if c.keychains == nil {
-		return authn.NewMultiKeychain()
+		return nil
 	}
 	kc, err := c.keychains.Keychain(ctx, pod)
 	if err != nil {
-		log.FromContext(ctx).Info("pull secrets not read; resolving anonymously", "namespace", pod.Namespace, "pod", pod.Name, "error", err.Error())
-		return authn.NewMultiKeychain()
+		log.FromContext(ctx).Info("pull secrets not read; resolving without them", "namespace", pod.Namespace, "pod", pod.Name, "error", err.Error())
+		return nil
 	}
 	return kc
 }
