@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -75,6 +76,7 @@ type ImagePlatformsController struct {
 	loaded     bool
 	written    map[string]string
 	registries map[string]bool
+	prewarm    map[string]prewarmEntry
 }
 
 // NewImagePlatformsController returns the controller; o's zero fields take
@@ -116,6 +118,13 @@ func (c *ImagePlatformsController) Reconcile(ctx context.Context, _ reconcile.Re
 	if err := c.client.List(ctx, pods); err != nil {
 		return reconcile.Result{}, fmt.Errorf("listing pods: %w", err)
 	}
+	prewarm, err := c.prewarmImages(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	for _, img := range prewarm {
+		c.cache.Touch(img, now)
+	}
 	users := map[string]*corev1.Pod{}
 	for i := range pods.Items {
 		pod := &pods.Items[i]
@@ -129,13 +138,15 @@ func (c *ImagePlatformsController) Reconcile(ctx context.Context, _ reconcile.Re
 			}
 		}
 	}
-	c.resolveDue(ctx, users, now)
+	c.resolveDue(ctx, users, sets.New(prewarm...), now)
 	return reconcile.Result{RequeueAfter: c.period}, c.write(ctx)
 }
 
 // resolveDue resolves the due images that a current job pod names, with
-// that pod's credentials, Concurrency at a time.
-func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[string]*corev1.Pod, now time.Time) {
+// that pod's credentials, and the due pre-warm images no job pod names
+// yet, with the credentials that need no pod (ECR's), Concurrency at a
+// time.
+func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[string]*corev1.Pod, prewarm sets.Set[string], now time.Time) {
 	var (
 		wg  sync.WaitGroup
 		mu  sync.Mutex
@@ -147,14 +158,21 @@ func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[str
 	}
 	keychains := map[types.NamespacedName]authn.Keychain{}
 	for _, ref := range c.cache.Due(now, c.opts.PerPass) {
+		var key types.NamespacedName // the zero key: pre-warming, no pod
 		pod, ok := users[ref]
-		if !ok {
+		switch {
+		case ok:
+			key = types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}
+		case !prewarm.Has(ref):
 			continue // no job pod runs it now: not worth a registry call
 		}
-		key := types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}
 		kc, ok := keychains[key]
 		if !ok {
-			kc = images.WithECR(c.keychain(ctx, pod), ecr)
+			var podKC authn.Keychain
+			if pod != nil {
+				podKC = c.keychain(ctx, pod)
+			}
+			kc = images.WithECR(podKC, ecr)
 			keychains[key] = kc
 		}
 		registry := c.registryLabel(images.Registry(ref))
@@ -256,15 +274,20 @@ func (c *ImagePlatformsController) setEntryMetrics() {
 }
 
 // Register adds the controller to mgr: one request, triggered by job pods
-// being created, and requeued every sync period (tags past their TTL,
-// failures past their back-off).
+// being created and by the cluster policies (their pre-warm lists; at
+// start, their informer's first list), and requeued every sync period
+// (tags past their TTL, failures past their back-off).
 func (c *ImagePlatformsController) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Namespace: c.namespace, Name: policy.ImagePlatformsName}
 	created := predicate.Funcs{
 		UpdateFunc: func(event.UpdateEvent) bool { return false },
 		DeleteFunc: func(event.DeleteEvent) bool { return false },
 	}
+	clusterPolicies := predicate.NewPredicateFuncs(func(obj client.Object) bool {
+		return obj.GetNamespace() == c.namespace && obj.GetLabels()[policy.PolicyLabel] == clusterPolicyKind
+	})
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(jobPods, created)).
+		Watches(&corev1.ConfigMap{}, singleton(key), builder.WithPredicates(clusterPolicies)).
 		Complete(c)
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -181,6 +183,23 @@ func TestImagePlatforms(t *testing.T) {
 		assert.Equal(t, "amd64", arch(pod))
 	})
 
+	t.Run("pre-warmed images are in the cache before any pod names them", func(t *testing.T) {
+		// References by digest: no earlier pod named them.
+		both, arm := digestRef(t, reg.Ref(registry.BothArches)), digestRef(t, reg.Ref(registry.SinglePlatform))
+		applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, withPrewarm(t, shippedPolicy(t, gravitonFirstPolicy), both, arm))
+		ip := resolve(t)
+		assert.Equal(t, []string{"linux/amd64", "linux/arm64/v8"}, ip[both])
+		assert.Equal(t, []string{"linux/arm64"}, ip[arm])
+		pods := &corev1.PodList{}
+		require.NoError(t, c.List(ctx, pods))
+		for _, p := range pods.Items {
+			for _, ctr := range p.Spec.Containers {
+				require.NotContains(t, []string{both, arm}, ctr.Image, "no pod names a pre-warmed image yet")
+			}
+		}
+		warm(t, "prewarm", withImages(both, arm), "arm64")
+	})
+
 	t.Run("an invalid cache document is rejected; the last good one stays in force", func(t *testing.T) {
 		applyConfigMap(ctx, t, c, jobfitNamespace, policy.ImagePlatformsName, nil,
 			map[string]string{policy.ImagePlatformsKey: `{"` + reg.Ref(registry.BothArches) + `": ["arm64"]}`})
@@ -201,6 +220,28 @@ func shippedPolicy(t *testing.T, path string) map[string]string {
 	cm := &corev1.ConfigMap{}
 	require.NoError(t, yaml.Unmarshal(b, cm))
 	return cm.Data
+}
+
+// digestRef returns ref by the digest its tag points at.
+func digestRef(t *testing.T, ref string) string {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	require.NoError(t, err)
+	desc, err := remote.Head(r)
+	require.NoError(t, err)
+	return r.Context().Digest(desc.Digest.String()).String()
+}
+
+// withPrewarm returns the policy ConfigMap data with arch.prewarmImages
+// set to refs.
+func withPrewarm(t *testing.T, data map[string]string, refs ...string) map[string]string {
+	t.Helper()
+	doc := map[string]any{}
+	require.NoError(t, yaml.Unmarshal([]byte(data[policy.PolicyDataKey]), &doc))
+	doc["arch"].(map[string]any)["prewarmImages"] = refs
+	b, err := yaml.Marshal(doc)
+	require.NoError(t, err)
+	return map[string]string{policy.PolicyDataKey: string(b)}
 }
 
 // setEnv sets a variable on the build and service containers, as GitLab
