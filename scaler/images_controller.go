@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -77,12 +78,14 @@ type ImagePlatformsController struct {
 	written    map[string]string
 	registries map[string]bool
 	prewarm    map[string]prewarmEntry
+	conflicts  *conflictReporter
 }
 
 // NewImagePlatformsController returns the controller; o's zero fields take
-// the defaults.
-func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, m *Metrics, namespace string,
-	period time.Duration, o ImagePlatformsOptions) *ImagePlatformsController {
+// the defaults. recorder puts the image arch conflict Events on job pods;
+// nil records none.
+func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, recorder events.EventRecorder, m *Metrics,
+	namespace string, period time.Duration, o ImagePlatformsOptions) *ImagePlatformsController {
 	if o.Limits == (images.Limits{}) {
 		o.Limits = images.DefaultLimits
 	}
@@ -100,7 +103,7 @@ func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, m *Met
 	return &ImagePlatformsController{
 		clk: clk, client: c, keychains: o.Keychains, resolver: images.NewResolver(o.Resolver),
 		cache: images.NewCache(o.Limits), metrics: m, namespace: namespace, period: period, opts: o,
-		registries: map[string]bool{},
+		registries: map[string]bool{}, conflicts: newConflictReporter(recorder),
 	}
 }
 
@@ -131,6 +134,7 @@ func (c *ImagePlatformsController) Reconcile(ctx context.Context, _ reconcile.Re
 		if ok, _ := policy.IsJobPod(pod); !ok || pod.DeletionTimestamp != nil {
 			continue
 		}
+		c.conflicts.report(pod)
 		for _, img := range policy.JobImages(pod) {
 			c.cache.Touch(img, now)
 			if _, ok := users[img]; !ok {

@@ -94,7 +94,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	}
 	var imgs *ImagePlatformsController
 	if o.ImagePlatforms != nil {
-		imgs = NewImagePlatformsController(clk, c, m, o.Namespace, period, *o.ImagePlatforms)
+		imgs = NewImagePlatformsController(clk, c, recorder, m, o.Namespace, period, *o.ImagePlatforms)
 	}
 	return &Controllers{
 		Images:   imgs,
