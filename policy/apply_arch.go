@@ -32,11 +32,11 @@ func (a *applier) applyArch() {
 	}
 	arch, own := a.underPin(PinTraitArch, want, asked, a.traits.ArchPin, false)
 	a.arch, a.archPinned = arch.Value, !own
+	changed := own && a.setNodeSelector(LabelArch, arch.Value, true)
+	a.dec.add(MutArch, arch.Value, arch.Source, changed)
 	if asked || !own {
 		a.checkImagesRun(arch)
 	}
-	changed := own && a.setNodeSelector(LabelArch, arch.Value, true)
-	a.dec.add(MutArch, arch.Value, arch.Source, changed)
 	if os, ok := a.pod.Spec.NodeSelector[LabelOS]; ok && os != a.p.Arch.OS {
 		a.dec.warn("nodeSelector " + LabelOS + "=" + os + " set by the runner kept; policy wanted " + a.p.Arch.OS)
 	} else {

@@ -147,6 +147,20 @@ func (a *applier) checkImagesRun(arch Trait) {
 	c := ImageArchConflict{Arch: arch.Value, Source: arch.Source, OS: a.p.Arch.OS, Images: missing}
 	a.dec.ImageArchConflicts = append(a.dec.ImageArchConflicts, c)
 	a.dec.warn(c.String())
+	// Recorded too, so that the scaler can put an Event on the pod once
+	// it exists (the pod has no UID at admission).
+	a.dec.add(MutImageArchConflict, arch.Value, c.recordSource(), false)
+}
+
+// recordSource names the images in the applied record: "images without
+// linux/arm64: a, b", at most maxSourceImages of them.
+func (c ImageArchConflict) recordSource() string {
+	shown := c.Images
+	more := ""
+	if len(shown) > maxSourceImages {
+		shown, more = shown[:maxSourceImages], "; and "+strconv.Itoa(len(c.Images)-maxSourceImages)+" more"
+	}
+	return "images without " + c.OS + "/" + c.Arch + ": " + strings.Join(shown, ", ") + more
 }
 
 // imagesSource starts the source of an arch chosen from the images.

@@ -36,6 +36,10 @@ const (
 	MutFargate       = "fargate-profile"
 	MutFargateStrip  = "fargate-strip"
 	MutFargateSize   = "fargate-size"
+	// MutImageArchConflict changes nothing: it records an asked or pinned
+	// arch that some of the job's images do not offer (arch.fromImages),
+	// for the Event the scaler puts on the pod.
+	MutImageArchConflict = "image-arch-conflict"
 )
 
 // Decision is one thing Apply decided, with the source it came from.

@@ -33,6 +33,7 @@ func TestMergeNamespacePolicy(t *testing.T) {
 		{"a namespace may lower the cap", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nresources: {max: {cpu: \"4\"}}\n", "", "", "", "4"},
 		{"section not opened by the cluster", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\ncapacity: {default: on-demand}\n", "capacity: Forbidden", "", "", ""},
 		{"platform is cluster-only", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nplatform: eci\n", "platform: Forbidden", "", "", ""},
+		{"the pre-warm list is cluster-only", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\narch: {prewarmImages: [maven:3.9]}\n", "arch.prewarmImages: Forbidden", "", "", ""},
 		{"invalid document", "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nresources: {max: {cpu: lots}}\n", "resources.max[cpu]", "", "", ""},
 	}
 	for _, tc := range cases {

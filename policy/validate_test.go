@@ -48,6 +48,13 @@ func TestValidateRejects(t *testing.T) {
 		{"preferred arch not in tags", header + "arch: {preferred: [riscv64, amd64]}\n", "arch.preferred[0]", "traits.tags.arch"},
 		{"preferred arch twice", header + "arch: {preferred: [arm64, amd64, arm64]}\n", "arch.preferred[2]", "Duplicate"},
 		{"fromImages not a boolean", header + "arch: {fromImages: yes please}\n", "arch.fromImages", "must be a boolean"},
+		{"prewarm image not a reference", header + "arch: {prewarmImages: [maven:3.9, \"Maven:3.9\"]}\n", "arch.prewarmImages[1]", "must be an image reference"},
+		{"prewarm image with spaces", header + "arch: {prewarmImages: [\" maven:3.9\"]}\n", "arch.prewarmImages[0]", "must be an image reference"},
+		{"prewarm image empty", header + "arch: {prewarmImages: [\"\"]}\n", "arch.prewarmImages[0]", "must be an image reference"},
+		{"prewarm image twice", header + "arch: {prewarmImages: [maven:3.9, postgres:16, maven:3.9]}\n", "arch.prewarmImages[2]", "Duplicate"},
+		{"prewarm image too long", header + "arch: {prewarmImages: [registry.example.com/" + strings.Repeat("a", 600) + ":1]}\n", "arch.prewarmImages[0]", "may not be more than 512 bytes"},
+		{"prewarm list too long", header + "arch: {prewarmImages: [" + prewarmList(v1alpha1.MaxPrewarmImages+1) + "]}\n", "arch.prewarmImages", "must have at most 200 items"},
+		{"prewarm not a list", header + "arch: {prewarmImages: maven:3.9}\n", "arch.prewarmImages", "must be a list"},
 		{"helper map with one arch", header + "arch: {helperImageMap: [{amd64: reg/h:amd}]}\n", "arch.helperImageMap[0]", "at least two arches"},
 		{"bad capacity default", header + "capacity: {default: reserved}\n", "capacity.default", "Unsupported value"},
 		{"bad enforcement", header + "capacity: {enforcement: strict}\n", "capacity.enforcement", "Unsupported value"},
@@ -203,4 +210,27 @@ func TestLoadCapsErrors(t *testing.T) {
 	require.Len(t, errs, policy.MaxErrors+1)
 	assert.Contains(t, errs[0].Error(), "labels")
 	assert.Contains(t, errs[policy.MaxErrors].Error(), fmt.Sprintf("and %d more errors", n-policy.MaxErrors))
+}
+
+// prewarmList is n distinct image references, comma-separated.
+func prewarmList(n int) string {
+	refs := make([]string, n)
+	for i := range refs {
+		refs[i] = fmt.Sprintf("registry.example.com/ci/image-%d:1", i)
+	}
+	return strings.Join(refs, ", ")
+}
+
+// TestPrewarmImagesAccepted: the references job pods write, by tag or
+// digest, on Docker Hub or another registry, up to the bound.
+func TestPrewarmImagesAccepted(t *testing.T) {
+	for _, refs := range []string{
+		"[maven:3.9, postgres:16, bitnami/kubectl:1.31]",
+		"[registry.example.com:5000/team/app@sha256:" + strings.Repeat("ab", 32) + ", 123456789012.dkr.ecr.eu-west-1.amazonaws.com/ci/node:22]",
+		"[" + prewarmList(v1alpha1.MaxPrewarmImages) + "]",
+	} {
+		p, errs := policy.Load([]byte(header + "arch: {prewarmImages: " + refs + "}\n"))
+		require.Empty(t, errs, refs)
+		assert.NotEmpty(t, p.Arch.PrewarmImages)
+	}
 }

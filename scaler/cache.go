@@ -1,6 +1,8 @@
 package scaler
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
@@ -13,7 +15,8 @@ var _ cache.TransformFunc = TransformPod
 
 // TransformPod strips a pod down to what the scaler reads before it enters
 // the informer cache: labels, the job id, job name and project id
-// annotations, the job variables that name the job across retries
+// annotations, the jobfit.dev/applied record when it holds an image
+// arch conflict, the job variables that name the job across retries
 // (policy.JobRefOf), owner references, scheduling constraints, container
 // names, images and requests, the pull secrets' names and the
 // ServiceAccount (for the image-platform resolver), phase and the
@@ -50,6 +53,12 @@ func TransformPod(obj any) (any, error) {
 			out.Annotations[k] = v
 		}
 	}
+	if v := pod.Annotations[v1alpha1.AppliedAnnotation]; strings.Contains(v, conflictMarker) {
+		if out.Annotations == nil {
+			out.Annotations = map[string]string{}
+		}
+		out.Annotations[v1alpha1.AppliedAnnotation] = v
+	}
 	keepJobRefEnv(pod, out)
 	if a := pod.Spec.Affinity; a != nil && a.NodeAffinity != nil {
 		out.Spec.Affinity = &corev1.Affinity{NodeAffinity: a.NodeAffinity}
@@ -81,6 +90,11 @@ func TransformEvent(obj any) (any, error) {
 		FirstTimestamp: e.FirstTimestamp, LastTimestamp: e.LastTimestamp, EventTime: e.EventTime,
 	}, nil
 }
+
+// conflictMarker is how an applied record that holds an image arch
+// conflict reads; only such a record is kept, for the conflict Event
+// (images_conflicts.go).
+var conflictMarker = `"mutation":"` + policy.MutImageArchConflict + `"`
 
 // keptAnnotations are the annotations the slim pod keeps.
 var keptAnnotations = []string{policy.AnnotationJobID, policy.AnnotationJobName, policy.AnnotationProjectID}

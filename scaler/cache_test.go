@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/pressure"
 	"jobfit.dev/jobfit/scaler/signals"
@@ -97,4 +98,28 @@ func TestTransformEventKeepsWhatTheFallbackReads(t *testing.T) {
 	passed, err := scaler.TransformEvent(other)
 	require.NoError(t, err)
 	assert.Same(t, other, passed, "other objects pass through")
+}
+
+// TestTransformPodKeepsAnImageArchConflict: the applied record stays only
+// when it holds an image arch conflict, for the Event on the pod.
+func TestTransformPodKeepsAnImageArchConflict(t *testing.T) {
+	for file, keep := range map[string]bool{
+		"images-explicit-arm64-conflict.golden.yaml": true,
+		"images-all-arm64.golden.yaml":               false,
+	} {
+		t.Run(file, func(t *testing.T) {
+			data, err := os.ReadFile("../policy/testdata/" + file)
+			require.NoError(t, err)
+			pod := &corev1.Pod{}
+			require.NoError(t, yaml.Unmarshal(data, pod))
+			require.Contains(t, pod.Annotations, v1alpha1.AppliedAnnotation)
+			out, err := scaler.TransformPod(pod.DeepCopy())
+			require.NoError(t, err)
+			got, ok := out.(*corev1.Pod).Annotations[v1alpha1.AppliedAnnotation]
+			assert.Equal(t, keep, ok)
+			if keep {
+				assert.Equal(t, pod.Annotations[v1alpha1.AppliedAnnotation], got)
+			}
+		})
+	}
 }

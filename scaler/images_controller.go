@@ -11,7 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -40,6 +42,10 @@ type ImagePlatformsOptions struct {
 	// Keychains gives the credentials for a pod's images; nil is
 	// anonymous (tests), the scaler's command passes PullSecretKeychains.
 	Keychains KeychainSource
+	// ECR gives the AWS credentials (IRSA, Pod Identity or the node's
+	// role) for ECR hosts, asked after the pod's pull secrets; nil asks
+	// AWS nothing. The scaler's command passes images.NewECRHelper().
+	ECR images.ECRHelper
 }
 
 // KeychainSource gives the registry credentials the kubelet would use for
@@ -71,12 +77,15 @@ type ImagePlatformsController struct {
 	loaded     bool
 	written    map[string]string
 	registries map[string]bool
+	prewarm    map[string]prewarmEntry
+	conflicts  *conflictReporter
 }
 
 // NewImagePlatformsController returns the controller; o's zero fields take
-// the defaults.
-func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, m *Metrics, namespace string,
-	period time.Duration, o ImagePlatformsOptions) *ImagePlatformsController {
+// the defaults. recorder puts the image arch conflict Events on job pods;
+// nil records none.
+func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, recorder events.EventRecorder, m *Metrics,
+	namespace string, period time.Duration, o ImagePlatformsOptions) *ImagePlatformsController {
 	if o.Limits == (images.Limits{}) {
 		o.Limits = images.DefaultLimits
 	}
@@ -94,7 +103,7 @@ func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, m *Met
 	return &ImagePlatformsController{
 		clk: clk, client: c, keychains: o.Keychains, resolver: images.NewResolver(o.Resolver),
 		cache: images.NewCache(o.Limits), metrics: m, namespace: namespace, period: period, opts: o,
-		registries: map[string]bool{},
+		registries: map[string]bool{}, conflicts: newConflictReporter(recorder),
 	}
 }
 
@@ -112,12 +121,20 @@ func (c *ImagePlatformsController) Reconcile(ctx context.Context, _ reconcile.Re
 	if err := c.client.List(ctx, pods); err != nil {
 		return reconcile.Result{}, fmt.Errorf("listing pods: %w", err)
 	}
+	prewarm, err := c.prewarmImages(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	for _, img := range prewarm {
+		c.cache.Touch(img, now)
+	}
 	users := map[string]*corev1.Pod{}
 	for i := range pods.Items {
 		pod := &pods.Items[i]
 		if ok, _ := policy.IsJobPod(pod); !ok || pod.DeletionTimestamp != nil {
 			continue
 		}
+		c.conflicts.report(pod)
 		for _, img := range policy.JobImages(pod) {
 			c.cache.Touch(img, now)
 			if _, ok := users[img]; !ok {
@@ -125,28 +142,41 @@ func (c *ImagePlatformsController) Reconcile(ctx context.Context, _ reconcile.Re
 			}
 		}
 	}
-	c.resolveDue(ctx, users, now)
+	c.resolveDue(ctx, users, sets.New(prewarm...), now)
 	return reconcile.Result{RequeueAfter: c.period}, c.write(ctx)
 }
 
 // resolveDue resolves the due images that a current job pod names, with
-// that pod's credentials, Concurrency at a time.
-func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[string]*corev1.Pod, now time.Time) {
+// that pod's credentials, and the due pre-warm images no job pod names
+// yet, with the credentials that need no pod (ECR's), Concurrency at a
+// time.
+func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[string]*corev1.Pod, prewarm sets.Set[string], now time.Time) {
 	var (
 		wg  sync.WaitGroup
 		mu  sync.Mutex
 		sem = make(chan struct{}, c.opts.Concurrency)
 	)
+	var ecr *images.ECRKeychain
+	if c.opts.ECR != nil {
+		ecr = images.NewECRKeychain(c.opts.ECR) // one pass: no token kept longer
+	}
 	keychains := map[types.NamespacedName]authn.Keychain{}
 	for _, ref := range c.cache.Due(now, c.opts.PerPass) {
+		var key types.NamespacedName // the zero key: pre-warming, no pod
 		pod, ok := users[ref]
-		if !ok {
+		switch {
+		case ok:
+			key = types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}
+		case !prewarm.Has(ref):
 			continue // no job pod runs it now: not worth a registry call
 		}
-		key := types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}
 		kc, ok := keychains[key]
 		if !ok {
-			kc = c.keychain(ctx, pod)
+			var podKC authn.Keychain
+			if pod != nil {
+				podKC = c.keychain(ctx, pod)
+			}
+			kc = images.WithECR(podKC, ecr)
 			keychains[key] = kc
 		}
 		registry := c.registryLabel(images.Registry(ref))
@@ -171,16 +201,17 @@ func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[str
 	wg.Wait()
 }
 
-// keychain returns the pod's credentials, or anonymous access when they
-// cannot be read (the image may well be public).
+// keychain returns the pod's pull-secret credentials, or nil when there
+// are none or they cannot be read (the image may well be public, or on
+// ECR).
 func (c *ImagePlatformsController) keychain(ctx context.Context, pod *corev1.Pod) authn.Keychain {
 	if c.keychains == nil {
-		return authn.NewMultiKeychain()
+		return nil
 	}
 	kc, err := c.keychains.Keychain(ctx, pod)
 	if err != nil {
-		log.FromContext(ctx).Info("pull secrets not read; resolving anonymously", "namespace", pod.Namespace, "pod", pod.Name, "error", err.Error())
-		return authn.NewMultiKeychain()
+		log.FromContext(ctx).Info("pull secrets not read; resolving without them", "namespace", pod.Namespace, "pod", pod.Name, "error", err.Error())
+		return nil
 	}
 	return kc
 }
@@ -247,15 +278,20 @@ func (c *ImagePlatformsController) setEntryMetrics() {
 }
 
 // Register adds the controller to mgr: one request, triggered by job pods
-// being created, and requeued every sync period (tags past their TTL,
-// failures past their back-off).
+// being created and by the cluster policies (their pre-warm lists; at
+// start, their informer's first list), and requeued every sync period
+// (tags past their TTL, failures past their back-off).
 func (c *ImagePlatformsController) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Namespace: c.namespace, Name: policy.ImagePlatformsName}
 	created := predicate.Funcs{
 		UpdateFunc: func(event.UpdateEvent) bool { return false },
 		DeleteFunc: func(event.DeleteEvent) bool { return false },
 	}
+	clusterPolicies := predicate.NewPredicateFuncs(func(obj client.Object) bool {
+		return obj.GetNamespace() == c.namespace && obj.GetLabels()[policy.PolicyLabel] == clusterPolicyKind
+	})
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(jobPods, created)).
+		Watches(&corev1.ConfigMap{}, singleton(key), builder.WithPredicates(clusterPolicies)).
 		Complete(c)
 }

@@ -96,7 +96,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	hc.schedulerNamespace = o.Namespace
 	var imgs *ImagePlatformsController
 	if o.ImagePlatforms != nil {
-		imgs = NewImagePlatformsController(clk, c, m, o.Namespace, period, *o.ImagePlatforms)
+		imgs = NewImagePlatformsController(clk, c, recorder, m, o.Namespace, period, *o.ImagePlatforms)
 	}
 	return &Controllers{
 		Images:   imgs,

@@ -6,7 +6,8 @@
 // The Resolver reads an image's manifest list or OCI index (or, for a
 // single-platform image, its config) with go-containerregistry, with the
 // credentials the kubelet would use: the pod's imagePullSecrets and its
-// ServiceAccount's. It is bounded in concurrency (the caller's), per-registry
+// ServiceAccount's, then, for ECR hosts only, the AWS role through the ECR
+// credential helper (ECRKeychain). It is bounded in concurrency (the caller's), per-registry
 // rate, time and response size, and never logs or keeps a credential.
 //
 // The Cache is pure: it decides what is due (unknown, a tag past its TTL,

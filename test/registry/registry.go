@@ -85,13 +85,31 @@ func Start(t testing.TB) *Registry {
 		require.NoError(t, err)
 		require.NoError(t, remote.WriteIndex(ref, mutate.IndexMediaType(idx, types.OCIImageIndex), auth))
 	}
-	amd64 := v1.Platform{OS: "linux", Architecture: "amd64"}
-	arm64 := v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
+	amd64, arm64 := AMD64, ARM64
 	pushIndex(AMD64Only, amd64)
 	pushIndex(BothArches, amd64, arm64, v1.Platform{OS: "unknown", Architecture: "unknown"})
 	pushIndex(Private, amd64, arm64)
 	push(SinglePlatform, image(t, v1.Platform{OS: "linux", Architecture: "arm64"}))
 	return r
+}
+
+// Platforms the registry's indexes list.
+var (
+	AMD64 = v1.Platform{OS: "linux", Architecture: "amd64"}
+	ARM64 = v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
+)
+
+// PushIndex serves repo (a repository and tag) as an OCI index of one
+// small image per platform.
+func (r *Registry) PushIndex(t testing.TB, repo string, platforms ...v1.Platform) {
+	t.Helper()
+	idx := v1.ImageIndex(empty.Index)
+	for _, p := range platforms {
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: image(t, p), Descriptor: v1.Descriptor{Platform: &p}})
+	}
+	ref, err := name.ParseReference(r.Ref(repo))
+	require.NoError(t, err)
+	require.NoError(t, remote.WriteIndex(ref, mutate.IndexMediaType(idx, types.OCIImageIndex)))
 }
 
 // Host is the registry's host:port (a loopback address, which

@@ -65,8 +65,8 @@ type scalerProcess struct {
 }
 
 // startScaler runs a whole scaler manager, wired as `jobfit scaler` wires
-// it, with short leader-election timings.
-func startScaler(t *testing.T, ns string) *scalerProcess {
+// it, with short leader-election timings; each with changes the options.
+func startScaler(t *testing.T, ns string, with ...func(*scaler.Options)) *scalerProcess {
 	t.Helper()
 	p := &scalerProcess{done: make(chan error, 1)}
 	o := &app.ScalerOptions{Namespace: ns, LeaderElect: true, LeaderElectionID: "jobfit-scaler", MetricsBindAddress: "0", HealthProbeBindAddress: "0"}
@@ -79,7 +79,11 @@ func startScaler(t *testing.T, ns string) *scalerProcess {
 	}
 	mgr, err := ctrl.NewManager(cfg, opts)
 	require.NoError(t, err)
-	p.controllers, err = scaler.Setup(t.Context(), mgr, scaler.Options{Namespace: ns, SyncPeriod: time.Second, Registerer: prometheus.NewRegistry()})
+	so := scaler.Options{Namespace: ns, SyncPeriod: time.Second, Registerer: prometheus.NewRegistry()}
+	for _, w := range with {
+		w(&so)
+	}
+	p.controllers, err = scaler.Setup(t.Context(), mgr, so)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,8 +18,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/yaml"
 
@@ -71,7 +76,11 @@ func TestImagePlatforms(t *testing.T) {
 	wcfg.WarningHandler = seen
 	kube, err := kubernetes.NewForConfig(wcfg)
 	require.NoError(t, err)
-	resolver := scaler.NewImagePlatformsController(clock.RealClock{}, c, scaler.NewMetrics(prometheus.NewRegistry()),
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: kube.EventsV1()})
+	require.NoError(t, broadcaster.StartRecordingToSinkWithContext(ctx))
+	t.Cleanup(broadcaster.Shutdown)
+	recorder := broadcaster.NewRecorder(clientgoscheme.Scheme, scaler.FieldManager)
+	resolver := scaler.NewImagePlatformsController(clock.RealClock{}, c, recorder, scaler.NewMetrics(prometheus.NewRegistry()),
 		jobfitNamespace, time.Minute, scaler.ImagePlatformsOptions{Keychains: scaler.PullSecretKeychains{Client: kube}})
 	create := func(t *testing.T, name string, mutate func(*corev1.Pod)) *corev1.Pod {
 		t.Helper()
@@ -152,6 +161,13 @@ func TestImagePlatforms(t *testing.T) {
 		assert.Contains(t, strings.Join(seen.take(), "\n"),
 			"arch arm64 kept (variable JOBFIT_ARCH) although "+reg.Ref(registry.AMD64Only)+" offer(s) no linux/arm64 image")
 		assert.Equal(t, conflicts+1, j.metric(t, `jobfit_image_arch_conflicts_total{arch="arm64"}`))
+		// The pod exists now: the scaler's leader puts the Event on it,
+		// where kubectl describe pod shows it.
+		resolve(t)
+		require.Eventually(t, func() bool { return podEvent(ctx, t, c, pod, scaler.ReasonImageArchConflict) != "" },
+			timeout, poll, "a Warning Event on the pod")
+		assert.Equal(t, "arch arm64 kept (variable JOBFIT_ARCH), but images without linux/arm64: "+reg.Ref(registry.AMD64Only)+
+			": the job may fail at image pull or with exec format error", podEvent(ctx, t, c, pod, scaler.ReasonImageArchConflict))
 	})
 
 	t.Run("a private image resolves with the pod's pull secret", func(t *testing.T) {
@@ -181,6 +197,23 @@ func TestImagePlatforms(t *testing.T) {
 		assert.Equal(t, "amd64", arch(pod))
 	})
 
+	t.Run("pre-warmed images are in the cache before any pod names them", func(t *testing.T) {
+		// References by digest: no earlier pod named them.
+		both, arm := digestRef(t, reg.Ref(registry.BothArches)), digestRef(t, reg.Ref(registry.SinglePlatform))
+		applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, withPrewarm(t, shippedPolicy(t, gravitonFirstPolicy), both, arm))
+		ip := resolve(t)
+		assert.Equal(t, []string{"linux/amd64", "linux/arm64/v8"}, ip[both])
+		assert.Equal(t, []string{"linux/arm64"}, ip[arm])
+		pods := &corev1.PodList{}
+		require.NoError(t, c.List(ctx, pods))
+		for _, p := range pods.Items {
+			for _, ctr := range p.Spec.Containers {
+				require.NotContains(t, []string{both, arm}, ctr.Image, "no pod names a pre-warmed image yet")
+			}
+		}
+		warm(t, "prewarm", withImages(both, arm), "arm64")
+	})
+
 	t.Run("an invalid cache document is rejected; the last good one stays in force", func(t *testing.T) {
 		applyConfigMap(ctx, t, c, jobfitNamespace, policy.ImagePlatformsName, nil,
 			map[string]string{policy.ImagePlatformsKey: `{"` + reg.Ref(registry.BothArches) + `": ["arm64"]}`})
@@ -201,6 +234,42 @@ func shippedPolicy(t *testing.T, path string) map[string]string {
 	cm := &corev1.ConfigMap{}
 	require.NoError(t, yaml.Unmarshal(b, cm))
 	return cm.Data
+}
+
+// podEvent returns the message of a Warning Event on pod (by UID, as
+// kubectl describe pod finds it) with reason, or "".
+func podEvent(ctx context.Context, t *testing.T, c client.Client, pod *corev1.Pod, reason string) string {
+	t.Helper()
+	list := &corev1.EventList{}
+	require.NoError(t, c.List(ctx, list, client.InNamespace(pod.Namespace)))
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == "Pod" && e.InvolvedObject.UID == pod.UID && e.Reason == reason && e.Type == corev1.EventTypeWarning {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// digestRef returns ref by the digest its tag points at.
+func digestRef(t *testing.T, ref string) string {
+	t.Helper()
+	r, err := name.ParseReference(ref)
+	require.NoError(t, err)
+	desc, err := remote.Head(r)
+	require.NoError(t, err)
+	return r.Context().Digest(desc.Digest.String()).String()
+}
+
+// withPrewarm returns the policy ConfigMap data with arch.prewarmImages
+// set to refs.
+func withPrewarm(t *testing.T, data map[string]string, refs ...string) map[string]string {
+	t.Helper()
+	doc := map[string]any{}
+	require.NoError(t, yaml.Unmarshal([]byte(data[policy.PolicyDataKey]), &doc))
+	doc["arch"].(map[string]any)["prewarmImages"] = refs
+	b, err := yaml.Marshal(doc)
+	require.NoError(t, err)
+	return map[string]string{policy.PolicyDataKey: string(b)}
 }
 
 // setEnv sets a variable on the build and service containers, as GitLab

@@ -64,6 +64,9 @@ func (ns *Policy) ValidateNamespaceScope(cluster *Policy) field.ErrorList {
 	if ns.DockerSocket != nil {
 		errs = append(errs, field.Forbidden(field.NewPath("dockerSocket"), "set by the cluster policy only"))
 	}
+	if len(ns.Arch.PrewarmImages) > 0 {
+		errs = append(errs, field.Forbidden(field.NewPath("arch", "prewarmImages"), "set by the cluster policy only: the resolver pre-warms the cluster policy's list"))
+	}
 	for _, s := range Sections {
 		if reflect.ValueOf(s.Of(ns)).Elem().IsZero() || slices.Contains(cluster.NamespaceOverrides, s.Name) {
 			continue

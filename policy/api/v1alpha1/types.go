@@ -153,6 +153,12 @@ type ArchPolicy struct {
 	// knows them. An image the cache does not know yet leaves the job on
 	// Default, with a note. Off by default.
 	FromImages bool `json:"fromImages,omitempty"`
+	// PrewarmImages are image references, written as job pods name them,
+	// whose platforms the scaler's image resolver reads at its start and
+	// keeps fresh, before any job asks: the first jobs of the morning are
+	// then placed by their images. At most MaxPrewarmImages; cluster
+	// policy only.
+	PrewarmImages []string `json:"prewarmImages,omitempty"`
 }
 
 // PreferredArches returns Preferred, or [Default] when it is empty.

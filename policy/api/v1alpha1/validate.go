@@ -170,6 +170,7 @@ func validateArch(pol *Policy, p *field.Path) field.ErrorList {
 		errs = append(errs, field.NotSupported(p.Child("helperImage"), a.HelperImage, []HelperImageMode{HelperImageRewrite, HelperImageKeep}))
 	}
 	errs = append(errs, validatePreferred(pol, p.Child("preferred"))...)
+	errs = append(errs, validatePrewarm(a.PrewarmImages, p.Child("prewarmImages"))...)
 	seen := map[string]int{}
 	for i, set := range a.HelperImageMap {
 		sp := p.Child("helperImageMap").Index(i)
