@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -178,7 +179,11 @@ func testNamespacePolicy(ctx context.Context, t *testing.T, c client.Client) {
 	require.Eventually(t, func() bool {
 		return buildCPU(createDryRun(ctx, t, c, newPod("nsp00003"))) == "8"
 	}, timeout, poll, "clamped to the cluster cap")
-	assert.Contains(t, eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyClamped), "resources.defaults.build.requests.cpu=16 clamped to the cluster cap 8")
+	// The Event is written by the recorder in the background, after the
+	// policy is in force.
+	require.Eventually(t, func() bool {
+		return strings.Contains(eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyClamped), "resources.defaults.build.requests.cpu=16 clamped to the cluster cap 8")
+	}, timeout, poll, "a PolicyClamped Event names the clamped field")
 	assert.Equal(t, "2Gi", createDryRun(ctx, t, c, newPod("nsp00004")).Spec.Containers[0].Resources.Requests.Memory().String())
 	other := createDryRun(ctx, t, c, withoutBuildRequests(jobPod(t, unlabeled, "runner-zx8kqw2nv-project-4711-concurrent-0-nsp00005")))
 	assert.False(t, mutated(other))

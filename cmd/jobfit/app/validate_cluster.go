@@ -15,43 +15,49 @@ import (
 	"jobfit.dev/jobfit/policy"
 )
 
-// liveReferences answers policy.References with one GET per object from
-// the cluster of the current kubeconfig context. An object it cannot read
-// (an error other than NotFound) counts as existing: the check warns only
-// about what it saw missing.
-type liveReferences struct {
+// LiveReferences answers policy.References with one GET per object from a
+// cluster (`jobfit policy validate --cluster`, `kubectl jobfit explain`).
+// An object it cannot read (an error other than NotFound) counts as
+// existing: the check warns only about what it saw missing.
+type LiveReferences struct {
 	c client.Client
 	// namespace is jobfit's, where a scheduler's Lease is.
 	namespace string
 }
 
-var _ policy.References = liveReferences{}
+var _ policy.References = LiveReferences{}
 
-func newLiveReferences() (liveReferences, error) {
+// NewLiveReferences reads objects with c; jobfitNS is where schedulers'
+// Leases are.
+func NewLiveReferences(c client.Client, jobfitNS string) LiveReferences {
+	return LiveReferences{c: c, namespace: jobfitNS}
+}
+
+func newLiveReferences() (LiveReferences, error) {
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
-		return liveReferences{}, fmt.Errorf("loading kubeconfig for --cluster: %w", err)
+		return LiveReferences{}, fmt.Errorf("loading kubeconfig for --cluster: %w", err)
 	}
 	c, err := client.New(cfg, client.Options{})
 	if err != nil {
-		return liveReferences{}, fmt.Errorf("connecting to the cluster: %w", err)
+		return LiveReferences{}, fmt.Errorf("connecting to the cluster: %w", err)
 	}
-	return liveReferences{c: c, namespace: defaultNamespace}, nil
+	return NewLiveReferences(c, defaultNamespace), nil
 }
 
-func (r liveReferences) get(key client.ObjectKey, obj client.Object) bool {
+func (r LiveReferences) get(key client.ObjectKey, obj client.Object) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return !apierrors.IsNotFound(r.c.Get(ctx, key, obj))
 }
 
 // PriorityClassExists reads the PriorityClass.
-func (r liveReferences) PriorityClassExists(name string) bool {
+func (r LiveReferences) PriorityClassExists(name string) bool {
 	return r.get(client.ObjectKey{Name: name}, &schedulingv1.PriorityClass{})
 }
 
 // ClaimUsable reads the claim; one being deleted or Lost is not usable.
-func (r liveReferences) ClaimUsable(namespace, name string) bool {
+func (r LiveReferences) ClaimUsable(namespace, name string) bool {
 	pvc := &corev1.PersistentVolumeClaim{}
 	if !r.get(client.ObjectKey{Namespace: namespace, Name: name}, pvc) {
 		return false
@@ -61,7 +67,7 @@ func (r liveReferences) ClaimUsable(namespace, name string) bool {
 
 // SchedulerRunning reads the Lease named after the scheduler in jobfit's
 // namespace; one it cannot read counts as held.
-func (r liveReferences) SchedulerRunning(name string) bool {
+func (r LiveReferences) SchedulerRunning(name string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	l := &coordinationv1.Lease{}

@@ -120,7 +120,7 @@ func Explain(ctx context.Context, c client.Client, jobfitNS, webhookConfig strin
 		if err != nil {
 			e.Notes = append(e.Notes, "image platforms ignored: "+err.Error())
 		}
-		e.Today = today(pod, pols.effective, status, images)
+		e.Today = today(pod, pols.effective, policy.Cluster{Status: status, Images: images, Refs: jobfitapp.NewLiveReferences(c, jobfitNS)})
 		if pols.effective.Arch.FromImages {
 			e.Notes = append(e.Notes, imagesNote(pod, pols.effective, images))
 		}
@@ -137,12 +137,15 @@ func Explain(ctx context.Context, c client.Client, jobfitNS, webhookConfig strin
 	return e, nil
 }
 
-func today(pod *corev1.Pod, p *policy.Policy, status policy.CapacityStatus, images policy.ImagePlatforms) *Today {
+// today applies today's policy to the live pod with what the webhook
+// would see: the capacity status, the image platforms, and which objects
+// the policy names exist (and whether its scheduler runs), read live.
+func today(pod *corev1.Pod, p *policy.Policy, cluster policy.Cluster) *Today {
 	var dec policy.Decisions
 	if policy.IsPausePod(pod) {
-		_, dec = policy.ApplyPausePod(pod, p, status, pod.Name)
+		_, dec = policy.ApplyPausePod(pod, p, cluster.Status, pod.Name)
 	} else {
-		_, dec = policy.ApplyInCluster(pod, p, policy.Cluster{Status: status, Images: images})
+		_, dec = policy.ApplyInCluster(pod, p, cluster)
 	}
 	return &Today{Policy: dec.Policy, Hash: dec.Hash, Skipped: dec.Skipped, Reason: dec.Reason,
 		Decisions: dec.Items, Warnings: dec.Warnings, dec: dec}
