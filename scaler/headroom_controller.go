@@ -75,7 +75,7 @@ func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	want, snap, err := c.plan(ctx, p)
+	want, snap, err := c.plan(ctx, p, existing)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -109,14 +109,16 @@ func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request)
 }
 
 // plan returns the placeholder count per arch; none when headroom is off.
-func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[string]int, *pressure.Snapshot, error) {
+// existing are the placeholders per arch: those pending take the room of
+// the nodes that boot for them.
+func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy, existing map[string][]*corev1.Pod) (map[string]int, *pressure.Snapshot, error) {
 	now := c.clock.Now()
 	snap, pause, err := c.observer.SnapshotAndPause(ctx, now)
 	if err != nil {
 		return nil, nil, err
 	}
 	c.pause = pause
-	var rooms map[roomKey][]headroom.NodeRoom
+	var nodes map[roomKey]*rooms
 	want := map[string]int{}
 	for arch, cfg := range p.Headroom.PerArch {
 		c.history.Add(arch, headroom.Sample{At: now, Demand: snap.Concurrent(arch)}, cfg.Window.Value())
@@ -125,15 +127,14 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy)
 		case cfg.LeadTime.IsZero():
 			want[arch] = headroom.Count(cfg, c.history.Quantile(arch, cfg.Quantile), now)
 		default:
-			if rooms == nil {
-				if rooms, err = c.nodeRooms(ctx, p); err != nil {
+			if nodes == nil {
+				if nodes, err = c.nodeRooms(ctx, p); err != nil {
 					return nil, nil, err
 				}
 			}
 			tmpl := c.template(p, arch)
 			size := headroom.Size(tmpl, snap, arch)
-			free := headroom.FreeSlots(rooms[roomKey{arch: arch, capacityType: tmpl.CapacityType}],
-				pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()})
+			free := c.free(nodes, snap, existing[arch], arch, tmpl.CapacityType, size)
 			want[arch] = headroom.CountByArrivals(cfg, c.history.Growth(arch, cfg.LeadTime.Value(), cfg.Quantile), free, now)
 		}
 		if n, ok := want[arch]; ok {
@@ -143,6 +144,18 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy)
 		}
 	}
 	return want, snap, nil
+}
+
+// free counts the job-sized slots of arch's nodes of capacityType, ready
+// and booting (headroom.Free).
+func (c *HeadroomController) free(all map[roomKey]*rooms, snap *pressure.Snapshot, placeholders []*corev1.Pod,
+	arch, capacityType string, size corev1.ResourceList) int {
+	r := all[roomKey{arch: arch, capacityType: capacityType}]
+	if r == nil {
+		return 0
+	}
+	return headroom.Free(r.ready, r.booting, pendingFor(snap, placeholders, arch, capacityType),
+		pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()})
 }
 
 func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*corev1.Pod, error) {

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
+	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
 	"jobfit.dev/jobfit/scaler/pressure"
@@ -18,11 +19,18 @@ import (
 // one capacity type.
 type roomKey struct{ arch, capacityType string }
 
-// nodeRooms reads the room left on the initialized nodes of the policy's
-// NodePools, grouped by arch and capacity type. Nodes are known through
-// their NodeClaims (allocatable, arch and capacity-type labels), which the
-// scaler already watches, and used room through the pods bound to them.
-func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[roomKey][]headroom.NodeRoom, error) {
+// rooms is the room of one roomKey's nodes: those initialized (ready) and
+// those launched but not yet initialized (booting).
+type rooms struct{ ready, booting []headroom.NodeRoom }
+
+// nodeRooms reads the room left on the nodes of the policy's NodePools,
+// grouped by arch and capacity type. Nodes are known through their
+// NodeClaims (allocatable, arch and capacity-type labels, set at launch),
+// which the scaler already watches, and used room through the pods bound to
+// them. A NodeClaim launched but not yet initialized is booting: its room
+// comes soon, and the pending pods it was launched for take it (see
+// headroom.Free).
+func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[roomKey]*rooms, error) {
 	managed := sets.New[string]()
 	for _, np := range p.NodePools {
 		managed.Insert(np.Name)
@@ -33,16 +41,26 @@ func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPo
 	}
 	nodes := map[string]roomKey{}
 	alloc := map[string]pressure.Size{}
+	out := map[roomKey]*rooms{}
 	for i := range claims.Items {
 		nc := &claims.Items[i]
-		if nc.DeletionTimestamp != nil || nc.Status.NodeName == "" || !managed.Has(nc.Labels[karpv1.NodePoolLabelKey]) ||
-			!nc.StatusConditions().Get(karpv1.ConditionTypeInitialized).IsTrue() {
+		if nc.DeletionTimestamp != nil || !managed.Has(nc.Labels[karpv1.NodePoolLabelKey]) ||
+			!nc.StatusConditions().Get(karpv1.ConditionTypeLaunched).IsTrue() {
 			continue
 		}
-		nodes[nc.Status.NodeName] = roomKey{arch: nc.Labels[corev1.LabelArchStable], capacityType: nc.Labels[karpv1.CapacityTypeLabelKey]}
-		alloc[nc.Status.NodeName] = pressure.Size{MilliCPU: nc.Status.Allocatable.Cpu().MilliValue(), Memory: nc.Status.Allocatable.Memory().Value()}
+		key := roomKey{arch: nc.Labels[corev1.LabelArchStable], capacityType: nc.Labels[karpv1.CapacityTypeLabelKey]}
+		size := pressure.Size{MilliCPU: nc.Status.Allocatable.Cpu().MilliValue(), Memory: nc.Status.Allocatable.Memory().Value()}
+		if !nc.StatusConditions().Get(karpv1.ConditionTypeInitialized).IsTrue() || nc.Status.NodeName == "" {
+			// Pods are rarely bound before a node is initialized (its
+			// startup taints), and their room is taken off by the
+			// pending pods instead.
+			r := roomsOf(out, key)
+			r.booting = append(r.booting, headroom.NodeRoom{Allocatable: size})
+			continue
+		}
+		nodes[nc.Status.NodeName] = key
+		alloc[nc.Status.NodeName] = size
 	}
-	out := map[roomKey][]headroom.NodeRoom{}
 	if len(nodes) == 0 {
 		return out, nil
 	}
@@ -62,7 +80,39 @@ func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPo
 		used[pod.Spec.NodeName] = pressure.Size{MilliCPU: u.MilliCPU + cpu, Memory: u.Memory + mem}
 	}
 	for name, key := range nodes {
-		out[key] = append(out[key], headroom.NodeRoom{Allocatable: alloc[name], Used: used[name]})
+		r := roomsOf(out, key)
+		r.ready = append(r.ready, headroom.NodeRoom{Allocatable: alloc[name], Used: used[name]})
 	}
 	return out, nil
+}
+
+func roomsOf(m map[roomKey]*rooms, key roomKey) *rooms {
+	r, ok := m[key]
+	if !ok {
+		r = &rooms{}
+		m[key] = r
+	}
+	return r
+}
+
+// pendingFor sums the requests of the pods waiting for room of arch and
+// capacityType: pending placeholders pinned to them, and pending job pods
+// of arch that pin capacityType or none.
+func pendingFor(snap *pressure.Snapshot, placeholders []*corev1.Pod, arch, capacityType string) pressure.Size {
+	var s pressure.Size
+	for _, pod := range placeholders {
+		if pod.Spec.NodeName != "" || pod.DeletionTimestamp != nil || pod.Spec.NodeSelector[policy.LabelCapacityType] != capacityType {
+			continue
+		}
+		cpu, mem := pressure.Requests(pod)
+		s.MilliCPU += cpu
+		s.Memory += mem
+	}
+	for key, b := range snap.Buckets {
+		if key.Arch == arch && (key.CapacityType == capacityType || key.CapacityType == pressure.Any) {
+			s.MilliCPU += b.PendingMilliCPU
+			s.Memory += b.PendingMemory
+		}
+	}
+	return s
 }

@@ -1,0 +1,82 @@
+package scaler_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/awslabs/operatorpkg/status"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
+)
+
+// bootingSpotNode creates an amd64 spot NodeClaim of ci-spot that Karpenter
+// launched (4 CPU, 8 GiB allocatable, as recorded at launch) and whose node
+// has not joined yet.
+func bootingSpotNode(ctx context.Context, t *testing.T) {
+	t.Helper()
+	nc := spotNodeClaim(ctx, t, true)
+	nc.Labels[corev1.LabelArchStable] = "amd64"
+	require.NoError(t, k8s.Update(ctx, nc))
+	nc.Status.Allocatable = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi")}
+	nc.Status.Conditions = []status.Condition{{Type: karpv1.ConditionTypeLaunched, Status: metav1.ConditionTrue, Reason: "Launched",
+		LastTransitionTime: metav1.Now(), ObservedGeneration: nc.Generation}}
+	require.NoError(t, k8s.Status().Update(ctx, nc))
+}
+
+// deleteNodeClaims removes every NodeClaim, so that the nodes of earlier
+// tests (cluster-scoped, never removed by their namespaces) bring no room.
+func deleteNodeClaims(ctx context.Context, t *testing.T) {
+	t.Helper()
+	var list karpv1.NodeClaimList
+	require.NoError(t, k8s.List(ctx, &list))
+	for i := range list.Items {
+		nc := &list.Items[i]
+		if controllerutil.RemoveFinalizer(nc, karpv1.TerminationFinalizer) {
+			require.NoError(t, client.IgnoreNotFound(k8s.Update(ctx, nc)))
+		}
+		require.NoError(t, client.IgnoreNotFound(k8s.Delete(ctx, nc)))
+	}
+}
+
+// TestHeadroomCountsBootingNodes: a NodeClaim launched but not initialized
+// brings room; the pending placeholders and jobs it was launched for take
+// it, and only what is left counts as free.
+func TestHeadroomCountsBootingNodes(t *testing.T) {
+	ctx := t.Context()
+	applyExamples(ctx, t)
+	deleteNodeClaims(ctx, t)
+	t.Cleanup(func() { deleteNodeClaims(context.Background(), t) })
+	h := newHarness(ctx, t, arrivalsPolicy)
+	h.reconcileHeadroom(ctx, t) // no demand yet
+
+	full := initializedSpotNode(ctx, t)
+	for range 4 {
+		h.jobPodOn(ctx, t, full)
+	}
+	h.clock.Step(30 * time.Second)
+	h.reconcileHeadroom(ctx, t)
+	require.Len(t, placeholders(ctx, t, h.ns), 4, "demand grew by 4 and the only node is full")
+
+	bootingSpotNode(ctx, t)
+	h.clock.Step(10 * time.Second)
+	h.reconcileHeadroom(ctx, t)
+	assert.Equal(t, 4, len(placeholders(ctx, t, h.ns)), "the node booting for the four pending placeholders is theirs: they stay")
+
+	for range 2 {
+		h.jobPod(ctx, t, "amd64", v1alpha1.CapacitySpot, "1")
+	}
+	bootingSpotNode(ctx, t)
+	h.clock.Step(10 * time.Second)
+	h.reconcileHeadroom(ctx, t)
+	assert.Equal(t, 4, len(placeholders(ctx, t, h.ns)),
+		"demand grew by 6; of the 8 booting slots, 4 placeholders and 2 jobs take 6: 2 are free, so 4 placeholders, not 6")
+}
