@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -45,6 +46,9 @@ type HeadroomController struct {
 	reported  map[string]int // dry run: the last count reported per arch
 	// pause counts GitLab Runner's pause pods by arch, as the last plan saw.
 	pause map[string]int
+	// busy lists the nodes that run more than placeholders, as the last plan
+	// saw (nil when it did not read them).
+	busy sets.Set[string]
 }
 
 // NewHeadroomController returns the headroom controller whose placeholders
@@ -118,6 +122,7 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy,
 		return nil, nil, err
 	}
 	c.pause = pause
+	c.busy = nil
 	var nodes map[roomKey]*rooms
 	want := map[string]int{}
 	for arch, cfg := range p.Headroom.PerArch {
@@ -128,7 +133,7 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy,
 			want[arch] = headroom.Count(cfg, c.history.Quantile(arch, cfg.Quantile), now)
 		default:
 			if nodes == nil {
-				if nodes, err = c.nodeRooms(ctx, p); err != nil {
+				if nodes, c.busy, err = c.nodeRooms(ctx, p); err != nil {
 					return nil, nil, err
 				}
 			}
@@ -176,7 +181,7 @@ func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPol
 	arch string, existing []*corev1.Pod, want int, owner *metav1.OwnerReference) error {
 	tmpl := c.template(p, arch)
 	keep, remove := headroom.SplitStale(existing, tmpl.CapacityType)
-	create, excess := headroom.Diff(keep, want)
+	create, excess := headroom.Diff(keep, want, c.busy)
 	remove = append(remove, excess...)
 	for _, pod := range remove {
 		if err := c.client.Delete(ctx, pod, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {

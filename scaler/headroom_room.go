@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
@@ -30,14 +31,17 @@ type rooms struct{ ready, booting []headroom.NodeRoom }
 // them. A NodeClaim launched but not yet initialized is booting: its room
 // comes soon, and the pending pods it was launched for take it (see
 // headroom.Free).
-func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[roomKey]*rooms, error) {
+//
+// busy lists the ready nodes that run pods other than placeholders and
+// DaemonSet pods: deleting placeholders there cannot empty them.
+func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (_ map[roomKey]*rooms, busy sets.Set[string], _ error) {
 	managed := sets.New[string]()
 	for _, np := range p.NodePools {
 		managed.Insert(np.Name)
 	}
 	var claims karpv1.NodeClaimList
 	if err := c.client.List(ctx, &claims); err != nil {
-		return nil, fmt.Errorf("listing nodeclaims: %w", err)
+		return nil, nil, fmt.Errorf("listing nodeclaims: %w", err)
 	}
 	nodes := map[string]roomKey{}
 	alloc := map[string]pressure.Size{}
@@ -61,19 +65,23 @@ func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPo
 		nodes[nc.Status.NodeName] = key
 		alloc[nc.Status.NodeName] = size
 	}
+	busy = sets.New[string]()
 	if len(nodes) == 0 {
-		return out, nil
+		return out, busy, nil
 	}
 	var pods corev1.PodList
 	// Read-only: the cache's pods are not copied (there may be thousands).
 	if err := c.client.List(ctx, &pods, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing pods: %w", err)
+		return nil, nil, fmt.Errorf("listing pods: %w", err)
 	}
 	used := map[string]pressure.Size{}
 	for i := range pods.Items {
 		pod := &pods.Items[i]
 		if _, ok := nodes[pod.Spec.NodeName]; !ok || pressure.PodPhase(pod) == pressure.PhaseDone {
 			continue
+		}
+		if _, placeholder := pod.Labels[policy.HeadroomLabel]; !placeholder && !ownedByDaemonSet(pod) {
+			busy.Insert(pod.Spec.NodeName)
 		}
 		cpu, mem := pressure.Requests(pod)
 		u := used[pod.Spec.NodeName]
@@ -83,7 +91,14 @@ func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPo
 		r := roomsOf(out, key)
 		r.ready = append(r.ready, headroom.NodeRoom{Allocatable: alloc[name], Used: used[name]})
 	}
-	return out, nil
+	return out, busy, nil
+}
+
+// ownedByDaemonSet reports whether pod is a DaemonSet's: Karpenter counts a
+// node that runs only those as empty.
+func ownedByDaemonSet(pod *corev1.Pod) bool {
+	ref := metav1.GetControllerOf(pod)
+	return ref != nil && ref.Kind == "DaemonSet"
 }
 
 func roomsOf(m map[roomKey]*rooms, key roomKey) *rooms {

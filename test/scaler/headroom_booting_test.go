@@ -80,3 +80,42 @@ func TestHeadroomCountsBootingNodes(t *testing.T) {
 	assert.Equal(t, 4, len(placeholders(ctx, t, h.ns)),
 		"demand grew by 6; of the 8 booting slots, 4 placeholders and 2 jobs take 6: 2 are free, so 4 placeholders, not 6")
 }
+
+// TestHeadroomShrinkEmptiesIdleNodes: when the count falls, the
+// placeholders on a node that runs nothing else go first, so that node
+// empties; one on a node that runs a job cannot empty it and stays.
+func TestHeadroomShrinkEmptiesIdleNodes(t *testing.T) {
+	ctx := t.Context()
+	applyExamples(ctx, t)
+	deleteNodeClaims(ctx, t)
+	t.Cleanup(func() { deleteNodeClaims(context.Background(), t) })
+	const doc = `apiVersion: jobfit.dev/v1alpha1
+kind: ScalerPolicy
+nodePools:
+- {name: ci-spot, role: spot}
+- {name: ci-on-demand, role: on-demand, weight: 10}
+headroom:
+  enabled: true
+  perArch:
+    amd64: {min: %d, max: 6, leadTime: 1m, quantile: 1, window: 10m}
+  podTemplate: {cpu: 500m, memory: 1Gi, tolerations: [{key: ci.example.com/runner, operator: Exists}]}
+`
+	h := newHarness(ctx, t, fmtPolicy(doc, 3))
+	idle, busy := initializedSpotNode(ctx, t), initializedSpotNode(ctx, t)
+	h.jobPodOn(ctx, t, busy)
+	h.reconcileHeadroom(ctx, t)
+	pods := placeholders(ctx, t, h.ns)
+	require.Len(t, pods, 3)
+	// The oldest on the busy node: by age alone it would be kept.
+	for i, node := range []string{busy, idle, idle} {
+		require.NoError(t, k8s.SubResource("binding").Create(ctx, &pods[i],
+			&corev1.Binding{Target: corev1.ObjectReference{Kind: "Node", Name: node}}))
+	}
+
+	h.setPolicy(t, fmtPolicy(doc, 1))
+	h.clock.Step(30 * time.Second)
+	h.reconcileHeadroom(ctx, t)
+	left := placeholders(ctx, t, h.ns)
+	require.Len(t, left, 1)
+	assert.Equal(t, busy, left[0].Spec.NodeName, "the two on the node that runs nothing else went, so it can empty")
+}
