@@ -35,35 +35,9 @@ type rooms struct{ ready, booting []headroom.NodeRoom }
 // busy lists the ready nodes that run pods other than placeholders and
 // DaemonSet pods: deleting placeholders there cannot empty them.
 func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (_ map[roomKey]*rooms, busy sets.Set[string], _ error) {
-	managed := sets.New[string]()
-	for _, np := range p.NodePools {
-		managed.Insert(np.Name)
-	}
-	var claims karpv1.NodeClaimList
-	if err := c.client.List(ctx, &claims); err != nil {
-		return nil, nil, fmt.Errorf("listing nodeclaims: %w", err)
-	}
-	nodes := map[string]roomKey{}
-	alloc := map[string]pressure.Size{}
-	out := map[roomKey]*rooms{}
-	for i := range claims.Items {
-		nc := &claims.Items[i]
-		if nc.DeletionTimestamp != nil || !managed.Has(nc.Labels[karpv1.NodePoolLabelKey]) ||
-			!nc.StatusConditions().Get(karpv1.ConditionTypeLaunched).IsTrue() {
-			continue
-		}
-		key := roomKey{arch: nc.Labels[corev1.LabelArchStable], capacityType: nc.Labels[karpv1.CapacityTypeLabelKey]}
-		size := pressure.Size{MilliCPU: nc.Status.Allocatable.Cpu().MilliValue(), Memory: nc.Status.Allocatable.Memory().Value()}
-		if !nc.StatusConditions().Get(karpv1.ConditionTypeInitialized).IsTrue() || nc.Status.NodeName == "" {
-			// Pods are rarely bound before a node is initialized (its
-			// startup taints), and their room is taken off by the
-			// pending pods instead.
-			r := roomsOf(out, key)
-			r.booting = append(r.booting, headroom.NodeRoom{Allocatable: size})
-			continue
-		}
-		nodes[nc.Status.NodeName] = key
-		alloc[nc.Status.NodeName] = size
+	out, nodes, err := c.claimRooms(ctx, p)
+	if err != nil {
+		return nil, nil, err
 	}
 	busy = sets.New[string]()
 	if len(nodes) == 0 {
@@ -87,11 +61,52 @@ func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPo
 		u := used[pod.Spec.NodeName]
 		used[pod.Spec.NodeName] = pressure.Size{MilliCPU: u.MilliCPU + cpu, Memory: u.Memory + mem}
 	}
-	for name, key := range nodes {
-		r := roomsOf(out, key)
-		r.ready = append(r.ready, headroom.NodeRoom{Allocatable: alloc[name], Used: used[name]})
+	for name, n := range nodes {
+		r := roomsOf(out, n.key)
+		r.ready = append(r.ready, headroom.NodeRoom{Allocatable: n.alloc, Used: used[name]})
 	}
 	return out, busy, nil
+}
+
+// readyNode is a ready node's roomKey and allocatable.
+type readyNode struct {
+	key   roomKey
+	alloc pressure.Size
+}
+
+// claimRooms reads the launched NodeClaims of the policy's NodePools: the
+// booting ones go straight into rooms, the ready ones are returned by node
+// name for their pods to be counted.
+func (c *HeadroomController) claimRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[roomKey]*rooms, map[string]readyNode, error) {
+	managed := sets.New[string]()
+	for _, np := range p.NodePools {
+		managed.Insert(np.Name)
+	}
+	var claims karpv1.NodeClaimList
+	if err := c.client.List(ctx, &claims); err != nil {
+		return nil, nil, fmt.Errorf("listing nodeclaims: %w", err)
+	}
+	out := map[roomKey]*rooms{}
+	nodes := map[string]readyNode{}
+	for i := range claims.Items {
+		nc := &claims.Items[i]
+		if nc.DeletionTimestamp != nil || !managed.Has(nc.Labels[karpv1.NodePoolLabelKey]) ||
+			!nc.StatusConditions().Get(karpv1.ConditionTypeLaunched).IsTrue() {
+			continue
+		}
+		key := roomKey{arch: nc.Labels[corev1.LabelArchStable], capacityType: nc.Labels[karpv1.CapacityTypeLabelKey]}
+		size := pressure.Size{MilliCPU: nc.Status.Allocatable.Cpu().MilliValue(), Memory: nc.Status.Allocatable.Memory().Value()}
+		if !nc.StatusConditions().Get(karpv1.ConditionTypeInitialized).IsTrue() || nc.Status.NodeName == "" {
+			// Pods are rarely bound before a node is initialized (its
+			// startup taints), and their room is taken off by the
+			// pending pods instead.
+			r := roomsOf(out, key)
+			r.booting = append(r.booting, headroom.NodeRoom{Allocatable: size})
+			continue
+		}
+		nodes[nc.Status.NodeName] = readyNode{key: key, alloc: size}
+	}
+	return out, nodes, nil
 }
 
 // ownedByDaemonSet reports whether pod is a DaemonSet's: Karpenter counts a

@@ -69,7 +69,7 @@ func Busy(cfg v1alpha1.ConsolidationPolicy, wasBusy bool, arrivals int) bool {
 // needed when fewer jobs come; those still needed hold jobs or placeholders
 // and are not empty.
 func ConsolidateAfter(cfg v1alpha1.ConsolidationPolicy, busy, falling bool) time.Duration {
-	if busy && !(falling && cfg.ReleaseWhenFalling) {
+	if busy && (!falling || !cfg.ReleaseWhenFalling) {
 		return cfg.Busy.Value()
 	}
 	return cfg.Idle.Value()
