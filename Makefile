@@ -89,8 +89,9 @@ test-helm: control-plane helm ## Run the Helm chart's tests: lint, goldens, sche
 	KUBEBUILDER_ASSETS="$$(hack/build-control-plane.sh)" HELM="$$(hack/build-helm.sh)/helm" $(GO) test -count=1 ./test/helm/
 
 .PHONY: update-helm-golden
-update-helm-golden: helm ## Copy the alert rules and dashboard into the chart, refresh test/helm/testdata/golden (review the diff!).
+update-helm-golden: helm ## Copy the alert rules, packing scheduler config and dashboard into the chart, refresh test/helm/testdata/golden (review the diff!).
 	cp manifests/prometheus/rules.yaml manifests/helm/jobfit/files/rules.yaml
+	cp manifests/binpack-scheduler/config.yaml manifests/helm/jobfit/files/binpack-scheduler.yaml
 	if [[ -f manifests/prometheus/dashboards/jobfit.json ]]; then \
 		cp manifests/prometheus/dashboards/jobfit.json manifests/helm/jobfit/dashboards/jobfit.json; fi
 	HELM="$$(hack/build-helm.sh)/helm" $(GO) test ./test/helm -run 'TestGolden' -update

@@ -15,6 +15,30 @@ func (a *applier) applyScheduling() {
 	if s := &a.p.Scheduling; s.PriorityClassName != "" {
 		a.setPriorityClass(s.PriorityClassName)
 	}
+	if s := &a.p.Scheduling; s.SchedulerName != "" {
+		a.setSchedulerName(s.SchedulerName)
+	}
+}
+
+// setSchedulerName hands the pod to the policy's scheduler when it asks for
+// the default one (the API server fills in default-scheduler before
+// admission) and that scheduler is running. A scheduler the pod names
+// itself (GitLab Runner's scheduler_name) is kept.
+func (a *applier) setSchedulerName(name string) {
+	switch cur := a.pod.Spec.SchedulerName; cur {
+	case name:
+		a.dec.add(MutSchedulerName, name, "scheduling.schedulerName", false)
+		return
+	case "", v1alpha1.DefaultScheduler:
+	default:
+		a.dec.add(MutSchedulerName, cur, "pod's own schedulerName (kept)", false)
+		return
+	}
+	if !a.referenceOK(MissingReference{Kind: RefScheduler, Name: name, Field: "scheduling.schedulerName"}) {
+		return
+	}
+	a.pod.Spec.SchedulerName = name
+	a.dec.add(MutSchedulerName, name, "scheduling.schedulerName", true)
 }
 
 // applyTolerations adds the tolerations of scheduling, its byArch entry for

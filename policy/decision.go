@@ -19,6 +19,7 @@ const (
 	MutCapacity      = "capacity"
 	MutToleration    = "toleration"
 	MutPriorityClass = "priority-class"
+	MutSchedulerName = "scheduler-name"
 	MutDoNotDisrupt  = "do-not-disrupt"
 	MutResources     = "resources"
 	MutSize          = "size"

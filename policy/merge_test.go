@@ -94,6 +94,7 @@ func TestMergeNamespaceScheduling(t *testing.T) {
 			"scheduling.tolerations[0]: Forbidden: toleration dedicated=payments:NoSchedule is not in the cluster policy's scheduling section"},
 		{"broader than the cluster's", ns + "scheduling: {byArch: {arm64: {tolerations: [{key: ci.example.com/runner, operator: Exists}]}}}\n",
 			"scheduling.byArch[arm64].tolerations[0]: Forbidden"},
+		{"another scheduler than the cluster's", ns + "scheduling: {schedulerName: my-scheduler}\n", "scheduling.schedulerName: Forbidden"},
 		{"a priority class the cluster does not allow", ns + "scheduling: {priorityClassName: system-node-critical}\n", "scheduling.priorityClassName: Forbidden"},
 		{"allowed lists are the cluster's", ns + "scheduling: {allowedTolerations: [{key: x, operator: Exists}]}\n", "scheduling.allowedTolerations: Forbidden"},
 	}

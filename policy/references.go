@@ -10,6 +10,7 @@ import (
 const (
 	RefPriorityClass = "PriorityClass"
 	RefClaim         = "PersistentVolumeClaim"
+	RefScheduler     = "Scheduler"
 )
 
 // References answers what the pure engine cannot know: whether an object a
@@ -26,6 +27,11 @@ type References interface {
 	// ClaimUsable reports whether the PersistentVolumeClaim exists in
 	// namespace, is not being deleted and has not lost its volume.
 	ClaimUsable(namespace, name string) bool
+	// SchedulerRunning reports whether the scheduler is running: whether
+	// the leader-election Lease named after it, in jobfit's namespace, is
+	// held and was renewed within its duration (LeaseHeld). A pod naming a
+	// scheduler that is not running is never scheduled.
+	SchedulerRunning(name string) bool
 }
 
 // MissingReference is a reference the policy asked for and Apply left out
@@ -45,6 +51,15 @@ func (m MissingReference) String() string {
 		name = m.Namespace + "/" + m.Name
 	}
 	return m.Kind + " " + name + " (" + m.Field + ")"
+}
+
+// why says what a missing reference's absence would have done, as the end
+// of a warning.
+func (m MissingReference) why() string {
+	if m.Kind == RefScheduler {
+		return " is not running (its Lease is not held or not renewed); the default scheduler places the pod, so that it does not wait for a scheduler that is not there"
+	}
+	return " does not exist or cannot be used; left out so that the pod is not refused or stranded"
 }
 
 // Cluster is what Apply knows beyond the pod and the policy.
@@ -70,6 +85,8 @@ func (a *applier) referenceOK(ref MissingReference) bool {
 		ok = a.refs.PriorityClassExists(ref.Name)
 	case RefClaim:
 		ok = a.refs.ClaimUsable(ref.Namespace, ref.Name)
+	case RefScheduler:
+		ok = a.refs.SchedulerRunning(ref.Name)
 	}
 	if ok {
 		return true
@@ -80,7 +97,7 @@ func (a *applier) referenceOK(ref MissingReference) bool {
 		}
 	}
 	a.dec.Missing = append(a.dec.Missing, ref)
-	a.dec.warn(ref.String() + " does not exist or cannot be used; left out so that the pod is not refused or stranded")
+	a.dec.warn(ref.String() + ref.why())
 	return false
 }
 
@@ -95,6 +112,9 @@ func CheckReferences(p *Policy, namespace string, refs References) []MissingRefe
 	s := &p.Scheduling
 	if s.PriorityClassName != "" && !refs.PriorityClassExists(s.PriorityClassName) {
 		out = append(out, MissingReference{Kind: RefPriorityClass, Name: s.PriorityClassName, Field: "scheduling.priorityClassName"})
+	}
+	if s.SchedulerName != "" && !refs.SchedulerRunning(s.SchedulerName) {
+		out = append(out, MissingReference{Kind: RefScheduler, Name: s.SchedulerName, Field: "scheduling.schedulerName"})
 	}
 	for i, name := range s.AllowedPriorityClassNames {
 		if name != s.PriorityClassName && !refs.PriorityClassExists(name) {

@@ -13,9 +13,12 @@ import (
 // cluster is what a References answers: the PriorityClasses and the usable
 // claims (namespace/name) that exist.
 type cluster struct {
-	classes map[string]bool
-	claims  map[string]bool
+	classes    map[string]bool
+	claims     map[string]bool
+	schedulers map[string]bool
 }
+
+func (c cluster) SchedulerRunning(name string) bool { return c.schedulers[name] }
 
 func (c cluster) PriorityClassExists(name string) bool { return c.classes[name] }
 func (c cluster) ClaimUsable(namespace, name string) bool {

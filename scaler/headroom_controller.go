@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -49,6 +50,10 @@ type HeadroomController struct {
 	// busy lists the nodes that run more than placeholders, as the last plan
 	// saw (nil when it did not read them).
 	busy sets.Set[string]
+	// schedulerNamespace is jobfit's, where the Lease of the placeholders'
+	// scheduler (podTemplate.schedulerName) is read; New sets it, and it
+	// defaults to namespace.
+	schedulerNamespace string
 }
 
 // NewHeadroomController returns the headroom controller whose placeholders
@@ -63,7 +68,8 @@ type HeadroomController struct {
 func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *PolicyStore, fb *FallbackState,
 	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *HeadroomController {
 	return &HeadroomController{clock: clk, client: c, reader: reader, observer: NewObserver(c), policies: policies, fallback: fb, recorder: recorder,
-		metrics: metrics, namespace: namespace, period: period, history: headroom.NewHistory(), reported: map[string]int{}}
+		metrics: metrics, namespace: namespace, period: period, history: headroom.NewHistory(), reported: map[string]int{},
+		schedulerNamespace: namespace}
 }
 
 // Name is the controller's name.
@@ -180,7 +186,12 @@ func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*co
 func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPolicy, snap *pressure.Snapshot,
 	arch string, existing []*corev1.Pod, want int, owner *metav1.OwnerReference) error {
 	tmpl := c.template(p, arch)
-	keep, remove := headroom.SplitStale(existing, tmpl.CapacityType)
+	if tmpl.SchedulerName != "" && !c.schedulerRunning(ctx, tmpl.SchedulerName) {
+		log.FromContext(ctx).Info("the placeholders' scheduler is not running (its Lease is not held); placeholders use the default scheduler",
+			"scheduler", tmpl.SchedulerName, "lease", c.schedulerNamespace+"/"+tmpl.SchedulerName)
+		tmpl.SchedulerName = ""
+	}
+	keep, remove := headroom.SplitStale(existing, tmpl)
 	create, excess := headroom.Diff(keep, want, c.busy)
 	remove = append(remove, excess...)
 	for _, pod := range remove {
@@ -204,13 +215,25 @@ func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPol
 }
 
 // template is the placeholder template for arch: on-demand instead of spot
-// while the fallback says arch's spot is degraded.
+// while the fallback says arch's spot is degraded. converge also falls
+// back to the default scheduler while podTemplate.schedulerName is not
+// running.
 func (c *HeadroomController) template(p *v1alpha1.ScalerPolicy, arch string) v1alpha1.HeadroomPodTemplate {
 	t := p.Headroom.PodTemplate
 	if st, _ := c.fallback.Get(); t.CapacityType == v1alpha1.CapacitySpot && st.Status().IsDegraded(arch, v1alpha1.CapacitySpot) {
 		t.CapacityType = v1alpha1.CapacityOnDemand
 	}
 	return t
+}
+
+// schedulerRunning reads the Lease named after the scheduler in jobfit's
+// namespace, live (policy.LeaseHeld).
+func (c *HeadroomController) schedulerRunning(ctx context.Context, name string) bool {
+	l := &coordinationv1.Lease{}
+	if err := c.reader.Get(ctx, client.ObjectKey{Namespace: c.schedulerNamespace, Name: name}, l); err != nil {
+		return false
+	}
+	return policy.LeaseHeld(l, c.clock.Now())
 }
 
 func (c *HeadroomController) report(existing map[string][]*corev1.Pod, want map[string]int) {

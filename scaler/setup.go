@@ -92,6 +92,8 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	if headroomNS == "" {
 		headroomNS = o.Namespace
 	}
+	hc := NewHeadroomController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, headroomNS, period)
+	hc.schedulerNamespace = o.Namespace
 	var imgs *ImagePlatformsController
 	if o.ImagePlatforms != nil {
 		imgs = NewImagePlatformsController(clk, c, m, o.Namespace, period, *o.ImagePlatforms)
@@ -101,7 +103,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 		Policy:   NewPolicyController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
 		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
 		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
-		Headroom: NewHeadroomController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, headroomNS, period),
+		Headroom: hc,
 		Volumes:  NewVolumesController(c, recorder, m, period),
 		Metrics:  m,
 		Policies: store,

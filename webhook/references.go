@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,36 +21,49 @@ import (
 var _ policy.References = (*References)(nil)
 
 // References answers policy.References from informer caches of
-// PriorityClasses and PersistentVolumeClaims, without blocking: admission
-// reads an in-memory index, never the API server. Until the caches have
-// synced it answers that nothing exists, so that nothing unverified is
-// added; the webhook is not ready before then.
+// PriorityClasses, PersistentVolumeClaims and the Leases of jobfit's
+// namespace, without blocking: admission reads an in-memory index, never
+// the API server. Until the caches have synced it answers that nothing
+// exists, so that nothing unverified is added; the webhook is not ready
+// before then.
 type References struct {
 	classes, claims toolscache.SharedIndexInformer
+	// leases is a namespaced informer, read through reader.
+	leases cache.Informer
+	reader client.Reader
+	// namespace is jobfit's, where a scheduler's Lease is looked for.
+	namespace string
+	now       func() time.Time
 }
 
 // SetupReferences adds the caches References reads to mgr, on every
-// replica, and a readiness check that passes once both have synced. Only
-// what an existence check needs is kept of each object.
-func SetupReferences(ctx context.Context, mgr ctrl.Manager) (*References, error) {
+// replica, and a readiness check that passes once they have synced. Only
+// what an existence check needs is kept of each object. Leases are watched
+// in namespace (jobfit's) only.
+func SetupReferences(ctx context.Context, mgr ctrl.Manager, namespace string) (*References, error) {
 	c, err := cache.New(mgr.GetConfig(), cache.Options{
 		Scheme: mgr.GetScheme(),
 		Mapper: mgr.GetRESTMapper(),
 		ByObject: map[client.Object]cache.ByObject{
 			&schedulingv1.PriorityClass{}:   {Transform: keepForReference},
 			&corev1.PersistentVolumeClaim{}: {Transform: keepForReference},
+			&coordinationv1.Lease{}:         {Transform: keepForReference, Namespaces: map[string]cache.Config{namespace: {}}},
 		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating reference cache: %w", err)
 	}
-	r := &References{}
+	r := &References{namespace: namespace, now: time.Now}
 	if r.classes, err = sharedInformer(ctx, c, &schedulingv1.PriorityClass{}); err != nil {
 		return nil, err
 	}
 	if r.claims, err = sharedInformer(ctx, c, &corev1.PersistentVolumeClaim{}); err != nil {
 		return nil, err
 	}
+	if r.leases, err = c.GetInformer(ctx, &coordinationv1.Lease{}); err != nil {
+		return nil, fmt.Errorf("getting the Lease informer: %w", err)
+	}
+	r.reader = c
 	if err := mgr.Add(syncCache{c}); err != nil {
 		return nil, fmt.Errorf("registering reference cache: %w", err)
 	}
@@ -71,9 +86,14 @@ func sharedInformer(ctx context.Context, c cache.Cache, obj client.Object) (tool
 }
 
 // keepForReference strips an object to what an existence check reads: its
-// name, namespace, deletion timestamp and, for a claim, its phase.
+// name, namespace, deletion timestamp and, for a claim, its phase; for a
+// Lease, its holder and times.
 func keepForReference(obj any) (any, error) {
 	switch o := obj.(type) {
+	case *coordinationv1.Lease:
+		return &coordinationv1.Lease{ObjectMeta: strippedMeta(o.ObjectMeta), Spec: coordinationv1.LeaseSpec{
+			HolderIdentity: o.Spec.HolderIdentity, LeaseDurationSeconds: o.Spec.LeaseDurationSeconds,
+			AcquireTime: o.Spec.AcquireTime, RenewTime: o.Spec.RenewTime}}, nil
 	case *schedulingv1.PriorityClass:
 		return &schedulingv1.PriorityClass{ObjectMeta: strippedMeta(o.ObjectMeta)}, nil
 	case *corev1.PersistentVolumeClaim:
@@ -108,6 +128,21 @@ func (r *References) ClaimUsable(namespace, name string) bool {
 	return isPVC && pvc.DeletionTimestamp == nil && pvc.Status.Phase != corev1.ClaimLost
 }
 
+// SchedulerRunning reports whether the Lease named after the scheduler, in
+// jobfit's namespace, is held (policy.LeaseHeld). The Lease is read at
+// each admission, so a scheduler that stops is noticed as soon as its
+// Lease is released, or at the latest when it lapses.
+func (r *References) SchedulerRunning(name string) bool {
+	if !r.leases.HasSynced() {
+		return false
+	}
+	l := &coordinationv1.Lease{}
+	if err := r.reader.Get(context.Background(), client.ObjectKey{Namespace: r.namespace, Name: name}, l); err != nil {
+		return false
+	}
+	return policy.LeaseHeld(l, r.now())
+}
+
 func exists(inf toolscache.SharedIndexInformer, key string) bool {
 	_, ok, err := inf.GetIndexer().GetByKey(key)
 	return err == nil && ok
@@ -115,8 +150,8 @@ func exists(inf toolscache.SharedIndexInformer, key string) bool {
 
 // ReadyCheck is a readyz checker that passes once both caches have synced.
 func (r *References) ReadyCheck(_ *http.Request) error {
-	if !r.classes.HasSynced() || !r.claims.HasSynced() {
-		return fmt.Errorf("PriorityClass and PersistentVolumeClaim caches not synced yet")
+	if !r.classes.HasSynced() || !r.claims.HasSynced() || !r.leases.HasSynced() {
+		return fmt.Errorf("PriorityClass, PersistentVolumeClaim and Lease caches not synced yet")
 	}
 	return nil
 }

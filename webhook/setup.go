@@ -76,7 +76,7 @@ func Setup(mgr ctrl.Manager, o Options) (*Store, error) {
 		return nil, err
 	}
 	store := NewStore()
-	refs, err := SetupReferences(context.Background(), mgr)
+	refs, err := SetupReferences(context.Background(), mgr, o.Namespace)
 	if err != nil {
 		return nil, err
 	}

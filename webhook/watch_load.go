@@ -125,5 +125,5 @@ func (w *Watcher) reportMissing(cm *corev1.ConfigMap, p *policy.Policy) {
 		names = append(names, m.String())
 	}
 	w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyReferenceMissing, "Load", "%s",
-		truncateNote("policy loaded, but it names objects that do not exist; job pods are admitted without them until they do: "+strings.Join(names, "; ")))
+		truncateNote("policy loaded, but it names objects that do not exist (or a scheduler that is not running); job pods are admitted without them until they do: "+strings.Join(names, "; ")))
 }

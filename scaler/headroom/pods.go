@@ -59,6 +59,7 @@ func Pod(t v1alpha1.HeadroomPodTemplate, arch, namespace string, size corev1.Res
 		},
 		Spec: corev1.PodSpec{
 			PriorityClassName:             v1alpha1.HeadroomPriorityCls,
+			SchedulerName:                 t.SchedulerName,
 			PreemptionPolicy:              ptr.To(corev1.PreemptNever),
 			TerminationGracePeriodSeconds: ptr.To[int64](0),
 			AutomountServiceAccountToken:  ptr.To(false),
@@ -152,16 +153,23 @@ func compareBool(a, b bool) int {
 	}
 }
 
-// SplitStale separates the placeholders to keep from the pending ones
-// pinned to another capacity type than capacityType, which are replaced.
-// Bound placeholders are kept: they hold capacity that exists.
-func SplitStale(existing []*corev1.Pod, capacityType string) (keep, stale []*corev1.Pod) {
+// SplitStale separates the placeholders to keep from the pending ones that
+// t would not make: pinned to another capacity type (the spot fallback), or
+// waiting for another scheduler (one that stopped, so that they would
+// never be scheduled). Those are replaced. Bound placeholders are kept:
+// they hold capacity that exists.
+func SplitStale(existing []*corev1.Pod, t v1alpha1.HeadroomPodTemplate) (keep, stale []*corev1.Pod) {
 	for _, p := range existing {
-		if p.Spec.NodeName == "" && p.Spec.NodeSelector[policy.LabelCapacityType] != capacityType {
+		if p.Spec.NodeName == "" && (p.Spec.NodeSelector[policy.LabelCapacityType] != t.CapacityType || !sameScheduler(p.Spec.SchedulerName, t.SchedulerName)) {
 			stale = append(stale, p)
 			continue
 		}
 		keep = append(keep, p)
 	}
 	return keep, stale
+}
+
+// sameScheduler compares scheduler names, empty being the default one.
+func sameScheduler(a, b string) bool {
+	return cmp.Or(a, v1alpha1.DefaultScheduler) == cmp.Or(b, v1alpha1.DefaultScheduler)
 }

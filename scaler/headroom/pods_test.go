@@ -82,20 +82,38 @@ func TestPodPacksPlaceholders(t *testing.T) {
 }
 
 func TestSplitStale(t *testing.T) {
-	pod := func(name, ct string, bound bool) *corev1.Pod {
-		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{NodeSelector: map[string]string{"karpenter.sh/capacity-type": ct}}}
+	pod := func(name, ct, scheduler string, bound bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{SchedulerName: scheduler,
+			NodeSelector: map[string]string{"karpenter.sh/capacity-type": ct}}}
 		if bound {
 			p.Spec.NodeName = "n"
 		}
 		return p
 	}
-	keep, stale := headroom.SplitStale([]*corev1.Pod{pod("spot-pending", "spot", false), pod("spot-bound", "spot", true), pod("od", "on-demand", false)}, "on-demand")
 	names := func(ps []*corev1.Pod) (out []string) {
 		for _, p := range ps {
 			out = append(out, p.Name)
 		}
 		return out
 	}
-	assert.Equal(t, []string{"spot-bound", "od"}, names(keep), "bound placeholders hold real capacity and stay")
-	assert.Equal(t, []string{"spot-pending"}, names(stale))
+	cases := []struct {
+		name                string
+		tmpl                v1alpha1.HeadroomPodTemplate
+		wantKeep, wantStale []string
+	}{
+		{"spot fallback: pending spot ones are replaced by on-demand ones", v1alpha1.HeadroomPodTemplate{CapacityType: "on-demand"},
+			[]string{"spot-bound", "od", "binpack-bound"}, []string{"spot-pending", "binpack-pending"}},
+		{"the packing scheduler stopped: pending ones waiting for it are replaced", v1alpha1.HeadroomPodTemplate{CapacityType: "spot"},
+			[]string{"spot-pending", "spot-bound", "binpack-bound"}, []string{"od", "binpack-pending"}},
+		{"the packing scheduler runs: pending ones of the default scheduler are replaced", v1alpha1.HeadroomPodTemplate{CapacityType: "spot", SchedulerName: "jobfit-binpack"},
+			[]string{"spot-bound", "binpack-pending", "binpack-bound"}, []string{"spot-pending", "od"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			keep, stale := headroom.SplitStale([]*corev1.Pod{pod("spot-pending", "spot", "default-scheduler", false), pod("spot-bound", "spot", "", true),
+				pod("od", "on-demand", "", false), pod("binpack-pending", "spot", "jobfit-binpack", false), pod("binpack-bound", "spot", "jobfit-binpack", true)}, tc.tmpl)
+			assert.Equal(t, tc.wantKeep, names(keep), "bound placeholders hold real capacity and stay")
+			assert.Equal(t, tc.wantStale, names(stale))
+		})
+	}
 }

@@ -86,6 +86,18 @@ func TestPrometheusParity(t *testing.T) {
 	requireSameObjects(t, want, byKey(t, chartObjs), nil)
 }
 
+// TestBinpackSchedulerParity: binpackScheduler.enabled renders
+// manifests/binpack-scheduler, its scheduler configuration (the chart's
+// copy, files/binpack-scheduler.yaml) included.
+func TestBinpackSchedulerParity(t *testing.T) {
+	want := byKey(t, kustomize(t, "binpack-scheduler"))
+	out, err := render(t, "--set", "binpackScheduler.enabled=true", "--show-only", "templates/binpack-scheduler.yaml")
+	require.NoError(t, err)
+	chartObjs, err := decodeObjects(out)
+	require.NoError(t, err)
+	requireSameObjects(t, want, byKey(t, chartObjs), nil)
+}
+
 // TestRulesCopy: the chart's rules (files/rules.yaml, which templates
 // cannot read from outside the chart) are the groups of
 // manifests/prometheus/rules.yaml, the file promtool tests.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -158,6 +159,7 @@ func TestKubectlJobfit(t *testing.T) {
 	})
 
 	t.Run("status", func(t *testing.T) { testStatus(ctx, t, cl, shipped) })
+	t.Run("status shows whether the packing scheduler runs", func(t *testing.T) { testStatusScheduler(ctx, t, cl, clusterCM) })
 	t.Run("status lists job pods blocked by a volume", func(t *testing.T) { testBlockedByVolume(ctx, t, cl) })
 	t.Run("doctor lints the runner's ConfigMaps", func(t *testing.T) { testDoctor(ctx, t, cl) })
 
@@ -265,4 +267,38 @@ func replaceOnce(t *testing.T, s, old, replacement string) string {
 	t.Helper()
 	require.Contains(t, s, old)
 	return strings.Replace(s, old, replacement, 1)
+}
+
+// testStatusScheduler: with scheduling.schedulerName in the cluster policy,
+// status reports whether that scheduler holds its Lease, and a problem
+// while it does not (job pods then fall back to the default scheduler).
+func testStatusScheduler(ctx context.Context, t *testing.T, cl *cluster, clusterCM *corev1.ConfigMap) {
+	c := cl.c
+	withBinpack := clusterCM.DeepCopy()
+	if doc := withBinpack.Data[policy.PolicyDataKey]; !strings.Contains(doc, "schedulerName: jobfit-binpack") {
+		withBinpack.Data[policy.PolicyDataKey] = replaceOnce(t, doc, "scheduling:\n", "scheduling:\n  schedulerName: jobfit-binpack\n")
+	}
+	applyConfigMap(ctx, t, c, withBinpack)
+	t.Cleanup(func() { applyConfigMap(ctx, t, c, clusterCM) })
+	status := func() app.Status {
+		var s app.Status
+		require.NoError(t, yaml.Unmarshal([]byte(kubectlJobfit(t, cl, "status", "-o", "yaml")), &s))
+		return s
+	}
+	s := status()
+	require.NotNil(t, s.Scheduler)
+	assert.Equal(t, app.SchedulerStatus{Name: "jobfit-binpack", Lease: jobfitNS + "/jobfit-binpack", Error: "no Lease: the scheduler has never run"}, *s.Scheduler)
+	assert.Contains(t, s.Problems, "scheduler jobfit-binpack (scheduling.schedulerName) is not running (no Lease: the scheduler has never run): job pods fall back to the default scheduler")
+
+	require.NoError(t, c.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: "jobfit-binpack"},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("jobfit-binpack-7d9f8c6b5-x2x9q"), LeaseDurationSeconds: ptr.To[int32](15),
+			RenewTime: &metav1.MicroTime{Time: time.Now()}}}))
+	s = status()
+	require.NotNil(t, s.Scheduler)
+	assert.True(t, s.Scheduler.Running)
+	assert.Equal(t, "jobfit-binpack-7d9f8c6b5-x2x9q", s.Scheduler.Holder)
+	for _, p := range s.Problems {
+		assert.NotContains(t, p, "jobfit-binpack")
+	}
+	assert.Contains(t, kubectlJobfit(t, cl, "status"), "scheduler jobfit-binpack (Lease "+jobfitNS+"/jobfit-binpack): running, held by jobfit-binpack-7d9f8c6b5-x2x9q")
 }

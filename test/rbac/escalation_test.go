@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -200,6 +201,48 @@ func TestLeasesCannotBeSquatted(t *testing.T) {
 			l.Spec.HolderIdentity = ptr.To("me")
 			require.NoError(t, c.Update(ctx, l), name)
 		}
+	})
+}
+
+// TestPackingSchedulerKeepsToItsLease: the packing scheduler has the
+// upstream system:kube-scheduler role, which lets it create Leases anywhere
+// and update kube-system/kube-scheduler; holding that Lease would stop the
+// cluster's default scheduler, and writing jobfit's would stop jobfit's
+// components. The ValidatingAdmissionPolicy jobfit-binpack-scheduler-leases
+// refuses all but its own Lease, which it may still write.
+func TestPackingSchedulerKeepsToItsLease(t *testing.T) {
+	ctx := context.Background()
+	binpack := as(t, "jobfit-binpack-scheduler")
+	lease := func(ns, name string) *coordinationv1.Lease {
+		return &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("squatter"), LeaseDurationSeconds: ptr.To[int32](3600)}}
+	}
+	// The API server loads new ValidatingAdmissionPolicies in the
+	// background; wait until this one is enforced.
+	require.Eventually(t, func() bool {
+		return apierrors.IsInvalid(binpack.Create(ctx, lease("kube-system", "probe"), client.DryRunAll))
+	}, 30*time.Second, 200*time.Millisecond, "jobfit-binpack-scheduler-leases is enforced")
+	defaultScheduler := lease("kube-system", "kube-scheduler")
+	require.NoError(t, client.IgnoreAlreadyExists(k8s.Create(ctx, defaultScheduler.DeepCopy())))
+	t.Run("the default scheduler's Lease", func(t *testing.T) {
+		l := &coordinationv1.Lease{}
+		require.NoError(t, binpack.Get(ctx, client.ObjectKeyFromObject(defaultScheduler), l), "the upstream role reads it")
+		l.Spec.HolderIdentity = ptr.To("jobfit-binpack")
+		assert.True(t, apierrors.IsInvalid(binpack.Update(ctx, l)), "updating kube-system/kube-scheduler is refused")
+	})
+	for _, l := range []*coordinationv1.Lease{lease("kube-system", "other"), lease(jobfitNS, "jobfit-scaler"), lease(jobfitNS, "jobfit-webhook-certs"), lease(runnerNS, "jobfit-binpack")} {
+		t.Run("create "+l.Namespace+"/"+l.Name, func(t *testing.T) {
+			require.NoError(t, client.IgnoreNotFound(k8s.Delete(ctx, l.DeepCopy())))
+			err := binpack.Create(ctx, l.DeepCopy())
+			assert.True(t, apierrors.IsInvalid(err), "refused: %v", err)
+		})
+	}
+	t.Run("its own Lease", func(t *testing.T) {
+		own := lease(jobfitNS, "jobfit-binpack")
+		require.NoError(t, client.IgnoreNotFound(k8s.Delete(ctx, own.DeepCopy())))
+		require.NoError(t, binpack.Create(ctx, own))
+		own.Spec.HolderIdentity = ptr.To("jobfit-binpack-7d9f8c6b5-x2x9q")
+		require.NoError(t, binpack.Update(ctx, own))
 	})
 }
 

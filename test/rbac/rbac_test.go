@@ -83,13 +83,21 @@ func run(m *testing.M) int {
 	return m.Run()
 }
 
-// installShipped applies what `kubectl apply -k manifests/default` applies,
+// installShipped applies what `kubectl apply -k manifests/default` and
+// `kubectl apply -k manifests/binpack-scheduler` apply,
 // namespaces first, plus a runner namespace.
 func installShipped(ctx context.Context) error {
 	objs, err := webhookenv.Kustomize("default")
 	if err != nil {
 		return err
 	}
+	// The packing scheduler, installed next to the overlay as
+	// docs/binpack-scheduler.md says.
+	binpack, err := webhookenv.Kustomize("binpack-scheduler")
+	if err != nil {
+		return err
+	}
+	objs = append(objs, binpack...)
 	runner := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": runnerNS}}}
 	objs = append(objs, runner)
 	sort.SliceStable(objs, func(i, j int) bool { return objs[i].GetKind() == "Namespace" && objs[j].GetKind() != "Namespace" })

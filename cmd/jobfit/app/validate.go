@@ -105,6 +105,10 @@ func validateFile(w io.Writer, file string, refs policy.References, namespace st
 		fmt.Fprintf(w, "%s: ok (%s %s)\n", label, kind, name)
 		if p != nil && refs != nil {
 			for _, m := range policy.CheckReferences(p, namespace, refs) {
+				if m.Kind == policy.RefScheduler {
+					fmt.Fprintf(w, "%s: warning: %s is not running in the cluster (no held Lease %s/%s); pods keep the default scheduler until it runs\n", label, m, defaultNamespace, m.Name)
+					continue
+				}
 				fmt.Fprintf(w, "%s: warning: %s does not exist in the cluster; pods are admitted without it until it does\n", label, m)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,6 +21,8 @@ import (
 // about what it saw missing.
 type liveReferences struct {
 	c client.Client
+	// namespace is jobfit's, where a scheduler's Lease is.
+	namespace string
 }
 
 var _ policy.References = liveReferences{}
@@ -33,7 +36,7 @@ func newLiveReferences() (liveReferences, error) {
 	if err != nil {
 		return liveReferences{}, fmt.Errorf("connecting to the cluster: %w", err)
 	}
-	return liveReferences{c: c}, nil
+	return liveReferences{c: c, namespace: defaultNamespace}, nil
 }
 
 func (r liveReferences) get(key client.ObjectKey, obj client.Object) bool {
@@ -54,4 +57,19 @@ func (r liveReferences) ClaimUsable(namespace, name string) bool {
 		return false
 	}
 	return pvc.DeletionTimestamp == nil && pvc.Status.Phase != corev1.ClaimLost
+}
+
+// SchedulerRunning reads the Lease named after the scheduler in jobfit's
+// namespace; one it cannot read counts as held.
+func (r liveReferences) SchedulerRunning(name string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	l := &coordinationv1.Lease{}
+	switch err := r.c.Get(ctx, client.ObjectKey{Namespace: r.namespace, Name: name}, l); {
+	case apierrors.IsNotFound(err):
+		return false
+	case err != nil:
+		return true
+	}
+	return policy.LeaseHeld(l, time.Now())
 }

@@ -21,6 +21,9 @@ type Status struct {
 	Webhook   WebhookStatus  `json:"webhook"`
 	Capacity  CapacityInfo   `json:"capacity"`
 	Scaler    *ScalerStatus  `json:"scaler,omitempty"`
+	// Scheduler is the cluster policy's scheduling.schedulerName and
+	// whether it runs; nil when the policy names none.
+	Scheduler *SchedulerStatus `json:"scheduler,omitempty"`
 	// BlockedByVolume are job pods waiting for a PersistentVolumeClaim, as
 	// the scaler reported them.
 	BlockedByVolume []BlockedPod `json:"blockedByVolume,omitempty"`
@@ -106,6 +109,12 @@ func GetStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS, webho
 	}
 	if s.Scaler, err = scalerStatus(ctx, c, jobfitNS, headroomNS, now); err != nil {
 		return nil, err
+	}
+	if s.Scheduler, err = schedulerStatus(ctx, c, jobfitNS, now); err != nil {
+		return nil, err
+	}
+	if p := s.Scheduler.problem(); p != "" {
+		s.Problems = append(s.Problems, p)
 	}
 	if s.BlockedByVolume, err = blockedByVolume(ctx, c); err != nil {
 		return nil, err

@@ -31,6 +31,16 @@ func (s *Status) write(w io.Writer) error {
 	for _, nc := range s.Capacity.NodeClassesNotReady {
 		fmt.Fprintf(tw, "  node class %s not Ready (NodePools %s): %s %s\n", nc.Name, strings.Join(nc.NodePools, ", "), nc.Reason, nc.Message)
 	}
+	if sc := s.Scheduler; sc != nil {
+		fmt.Fprintf(tw, "\nscheduler %s (Lease %s): %s", sc.Name, sc.Lease, map[bool]string{true: "running", false: "not running"}[sc.Running])
+		if sc.Holder != "" {
+			fmt.Fprintf(tw, ", held by %s", sc.Holder)
+		}
+		if sc.Renewed != nil {
+			fmt.Fprintf(tw, ", renewed %s", sc.Renewed.UTC().Format(time.RFC3339))
+		}
+		fmt.Fprintln(tw)
+	}
 	if s.Scaler == nil {
 		fmt.Fprintln(tw, "\nscaler: no ScalerPolicy ConfigMap (labelled jobfit.dev/policy=scaler): nothing is managed")
 	} else {

@@ -159,6 +159,12 @@ type HeadroomPodTemplate struct {
 	// NodeSelector and Tolerations are added to every placeholder.
 	NodeSelector map[string]string   `json:"nodeSelector,omitempty"`
 	Tolerations  []corev1.Toleration `json:"tolerations,omitempty"`
+	// SchedulerName is the scheduler that places the placeholders, so
+	// that they pack the way the job pods do (the Policy's
+	// scheduling.schedulerName, e.g. jobfit-binpack). Like the webhook, the
+	// scaler uses it only while that scheduler holds its Lease in jobfit's
+	// namespace, and the default scheduler otherwise.
+	SchedulerName string `json:"schedulerName,omitempty"`
 }
 
 // Duration is a Go duration as written in a policy ("3m", "1h30m"). Like

@@ -251,6 +251,14 @@ func (p *ScalerPolicy) validateHeadroom(path *field.Path) field.ErrorList {
 	if ct := h.PodTemplate.CapacityType; ct != CapacitySpot && ct != CapacityOnDemand {
 		errs = append(errs, field.NotSupported(tp.Child("capacityType"), ct, []string{CapacitySpot, CapacityOnDemand}))
 	}
+	if name := h.PodTemplate.SchedulerName; name != "" {
+		for _, msg := range validation.IsDNS1123Subdomain(name) {
+			errs = append(errs, field.Invalid(tp.Child("schedulerName"), name, msg))
+		}
+		if name == DefaultScheduler {
+			errs = append(errs, field.Invalid(tp.Child("schedulerName"), name, "is what pods get without it; leave schedulerName out"))
+		}
+	}
 	return errs
 }
 

@@ -20,6 +20,14 @@ type SchedulingPolicy struct {
 	ByCapacityType map[string]ScopedScheduling `json:"byCapacityType,omitempty"`
 	// PriorityClassName is set on job pods that have none.
 	PriorityClassName string `json:"priorityClassName,omitempty"`
+	// SchedulerName is set as spec.schedulerName on job pods that ask for
+	// the default scheduler, for example jobfit-binpack, the packing
+	// scheduler of manifests/binpack-scheduler. It is set only while that
+	// scheduler is running: while it holds its leader-election Lease, which
+	// is named after it in jobfit's namespace. Otherwise the pod keeps the
+	// default scheduler, with a warning, so that no pod waits for a
+	// scheduler that is not there. Platforms karpenter and generic only.
+	SchedulerName string `json:"schedulerName,omitempty"`
 	// AllowedTolerations are tolerations a namespace policy may add beyond
 	// the cluster policy's own. Cluster policy only.
 	AllowedTolerations []corev1.Toleration `json:"allowedTolerations,omitempty"`

@@ -32,6 +32,7 @@ func validateScheduling(pol *Policy, p *field.Path) field.ErrorList {
 	if s.PriorityClassName != "" {
 		errs = append(errs, validatePriorityClassName(s.PriorityClassName, p.Child("priorityClassName"))...)
 	}
+	errs = append(errs, validateSchedulerName(pol, p.Child("schedulerName"))...)
 	errs = append(errs, validateTolerations(s.AllowedTolerations, p.Child("allowedTolerations"))...)
 	seen := sets.New[string]()
 	for i, name := range s.AllowedPriorityClassNames {
@@ -52,6 +53,28 @@ func validatePriorityClassName(name string, p *field.Path) field.ErrorList {
 	}
 	if name == HeadroomPriorityCls {
 		errs = append(errs, field.Invalid(p, name, "is the negative priority of jobfit's headroom placeholders, which jobs must be able to preempt"))
+	}
+	return errs
+}
+
+// DefaultScheduler is the name of kube-scheduler's default profile, which
+// the API server gives a pod that names none.
+const DefaultScheduler = "default-scheduler"
+
+func validateSchedulerName(pol *Policy, p *field.Path) field.ErrorList {
+	name := pol.Scheduling.SchedulerName
+	if name == "" {
+		return nil
+	}
+	var errs field.ErrorList
+	for _, msg := range validation.IsDNS1123Subdomain(name) {
+		errs = append(errs, field.Invalid(p, name, msg))
+	}
+	if name == DefaultScheduler {
+		errs = append(errs, field.Invalid(p, name, "is what pods get without it; leave schedulerName out"))
+	}
+	if pol.Platform != "" && pol.Platform != PlatformKarpenter && pol.Platform != PlatformGeneric {
+		errs = append(errs, field.Forbidden(p, "platform "+string(pol.Platform)+" places pods with its own scheduler; only karpenter and generic pods may name one"))
 	}
 	return errs
 }
@@ -86,6 +109,9 @@ func validateNamespaceScheduling(cluster, ns *Policy) field.ErrorList {
 	}
 	for _, k := range sortedKeys(s.ByCapacityType) {
 		check(s.ByCapacityType[k].Tolerations, p.Child("byCapacityType").Key(k).Child("tolerations"))
+	}
+	if n := s.SchedulerName; n != "" && n != cluster.Scheduling.SchedulerName {
+		errs = append(errs, field.Forbidden(p.Child("schedulerName"), "scheduler "+n+" is not the cluster policy's; which scheduler places job pods is the cluster's choice"))
 	}
 	if n := s.PriorityClassName; n != "" && n != cluster.Scheduling.PriorityClassName &&
 		!slices.Contains(cluster.Scheduling.AllowedPriorityClassNames, n) {
