@@ -88,6 +88,8 @@ func TestScalerPolicyValidation(t *testing.T) {
 			[]string{"nodePools: Required value: an entry with role on-demand"}},
 		{"bad kind", [2]string{"kind: ScalerPolicy", "kind: Policy"}, []string{"kind: Unsupported value: \"Policy\""}},
 		{"wrong type", [2]string{"consolidation: {enabled: true}", "consolidation: {enabled: true, busyThreshold: many}"}, []string{"consolidation.busyThreshold"}},
+		{"releaseWhenFalling not a bool", [2]string{"consolidation: {enabled: true}", "consolidation: {enabled: true, releaseWhenFalling: soon}"},
+			[]string{"consolidation.releaseWhenFalling"}},
 		{"idle longer than busy", [2]string{"consolidation: {enabled: true}", "consolidation: {enabled: true, idle: 1h}"}, []string{"consolidation.idle: Invalid value: \"1h\": must not be longer than busy"}},
 	}
 	for _, tc := range cases {

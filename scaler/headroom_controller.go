@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -46,6 +47,9 @@ type HeadroomController struct {
 	reported  map[string]int // dry run: the last count reported per arch
 	// pause counts GitLab Runner's pause pods by arch, as the last plan saw.
 	pause map[string]int
+	// busy lists the nodes that run more than placeholders, as the last plan
+	// saw (nil when it did not read them).
+	busy sets.Set[string]
 	// schedulerNamespace is jobfit's, where the Lease of the placeholders'
 	// scheduler (podTemplate.schedulerName) is read; New sets it, and it
 	// defaults to namespace.
@@ -81,7 +85,7 @@ func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	want, snap, err := c.plan(ctx, p)
+	want, snap, err := c.plan(ctx, p, existing)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
@@ -115,14 +119,17 @@ func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request)
 }
 
 // plan returns the placeholder count per arch; none when headroom is off.
-func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[string]int, *pressure.Snapshot, error) {
+// existing are the placeholders per arch: those pending take the room of
+// the nodes that boot for them.
+func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy, existing map[string][]*corev1.Pod) (map[string]int, *pressure.Snapshot, error) {
 	now := c.clock.Now()
 	snap, pause, err := c.observer.SnapshotAndPause(ctx, now)
 	if err != nil {
 		return nil, nil, err
 	}
 	c.pause = pause
-	var rooms map[roomKey][]headroom.NodeRoom
+	c.busy = nil
+	var nodes map[roomKey]*rooms
 	want := map[string]int{}
 	for arch, cfg := range p.Headroom.PerArch {
 		c.history.Add(arch, headroom.Sample{At: now, Demand: snap.Concurrent(arch)}, cfg.Window.Value())
@@ -131,15 +138,14 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy)
 		case cfg.LeadTime.IsZero():
 			want[arch] = headroom.Count(cfg, c.history.Quantile(arch, cfg.Quantile), now)
 		default:
-			if rooms == nil {
-				if rooms, err = c.nodeRooms(ctx, p); err != nil {
+			if nodes == nil {
+				if nodes, c.busy, err = c.nodeRooms(ctx, p); err != nil {
 					return nil, nil, err
 				}
 			}
 			tmpl := c.template(p, arch)
 			size := headroom.Size(tmpl, snap, arch)
-			free := headroom.FreeSlots(rooms[roomKey{arch: arch, capacityType: tmpl.CapacityType}],
-				pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()})
+			free := c.free(nodes, snap, existing[arch], arch, tmpl.CapacityType, size)
 			want[arch] = headroom.CountByArrivals(cfg, c.history.Growth(arch, cfg.LeadTime.Value(), cfg.Quantile), free, now)
 		}
 		if n, ok := want[arch]; ok {
@@ -149,6 +155,18 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy)
 		}
 	}
 	return want, snap, nil
+}
+
+// free counts the job-sized slots of arch's nodes of capacityType, ready
+// and booting (headroom.Free).
+func (c *HeadroomController) free(all map[roomKey]*rooms, snap *pressure.Snapshot, placeholders []*corev1.Pod,
+	arch, capacityType string, size corev1.ResourceList) int {
+	r := all[roomKey{arch: arch, capacityType: capacityType}]
+	if r == nil {
+		return 0
+	}
+	return headroom.Free(r.ready, r.booting, pendingFor(snap, placeholders, arch, capacityType),
+		pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()})
 }
 
 func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*corev1.Pod, error) {
@@ -174,7 +192,7 @@ func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPol
 		tmpl.SchedulerName = ""
 	}
 	keep, remove := headroom.SplitStale(existing, tmpl)
-	create, excess := headroom.Diff(keep, want)
+	create, excess := headroom.Diff(keep, want, c.busy)
 	remove = append(remove, excess...)
 	for _, pod := range remove {
 		if err := c.client.Delete(ctx, pod, client.GracePeriodSeconds(0)); client.IgnoreNotFound(err) != nil {

@@ -124,8 +124,9 @@ func (c *NodePoolController) plan(p *v1alpha1.ScalerPolicy, entry v1alpha1.Scale
 	cp := p.Consolidation
 	if cp.Enabled && (len(cp.NodePools) == 0 || slices.Contains(cp.NodePools, np.Name)) {
 		wasBusy := np.Spec.Disruption.ConsolidateAfter.Duration != nil && *np.Spec.Disruption.ConsolidateAfter.Duration == cp.Busy.Value()
-		busy := consolidation.Busy(cp, wasBusy, c.arrivalCount(pods, snap.Now, cp.Window.Value()))
-		f.ConsolidateAfter = new(consolidation.ConsolidateAfter(cp, busy))
+		earlier, recent := c.arrivalHalves(pods, snap.Now, cp.Window.Value())
+		busy := consolidation.Busy(cp, wasBusy, earlier+recent)
+		f.ConsolidateAfter = new(consolidation.ConsolidateAfter(cp, busy, consolidation.Falling(earlier, recent)))
 	}
 	return f, true
 }
@@ -143,7 +144,7 @@ func (c *NodePoolController) busySince(pool string, busy bool, now time.Time) ti
 	return now
 }
 
-func (c *NodePoolController) arrivalCount(pods []*corev1.Pod, now time.Time, window time.Duration) int {
+func (c *NodePoolController) arrivalHalves(pods []*corev1.Pod, now time.Time, window time.Duration) (earlier, recent int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, pod := range pods {
@@ -151,7 +152,7 @@ func (c *NodePoolController) arrivalCount(pods []*corev1.Pod, now time.Time, win
 			c.arrivals.Observe(pod.UID, pod.CreationTimestamp.Time)
 		}
 	}
-	return c.arrivals.Count(now, window)
+	return c.arrivals.Halves(now, window)
 }
 
 // reportDryRun records what would change, once per distinct change.

@@ -26,15 +26,31 @@ func (a *Arrivals) Observe(uid types.UID, created time.Time) { a.seen[uid] = cre
 
 // Count returns the arrivals within window before now and forgets older ones.
 func (a *Arrivals) Count(now time.Time, window time.Duration) int {
-	n := 0
+	earlier, recent := a.Halves(now, window)
+	return earlier + recent
+}
+
+// Halves returns the arrivals within window before now split in two: those
+// of its earlier half and those of its latest half. It forgets older ones.
+func (a *Arrivals) Halves(now time.Time, window time.Duration) (earlier, recent int) {
 	for uid, t := range a.seen {
-		if now.Sub(t) > window {
+		switch age := now.Sub(t); {
+		case age > window:
 			delete(a.seen, uid)
-			continue
+		case age > window/2:
+			earlier++
+		default:
+			recent++
 		}
-		n++
 	}
-	return n
+	return earlier, recent
+}
+
+// Falling reports whether arrivals are falling: fewer than half as many in
+// the latest half of the window as in the half before it. A rate halving
+// within half a window is a decline, not the noise of a steady rate.
+func Falling(earlier, recent int) bool {
+	return 2*recent < earlier
 }
 
 // Busy decides whether the cluster is busy. It enters busy when arrivals
@@ -47,9 +63,13 @@ func Busy(cfg v1alpha1.ConsolidationPolicy, wasBusy bool, arrivals int) bool {
 	return wasBusy && arrivals >= (cfg.BusyThreshold+1)/2
 }
 
-// ConsolidateAfter returns the consolidateAfter for the busy state.
-func ConsolidateAfter(cfg v1alpha1.ConsolidationPolicy, busy bool) time.Duration {
-	if busy {
+// ConsolidateAfter returns the consolidateAfter for the busy state: Idle
+// also while busy when arrivals are falling and the policy says to release
+// nodes then (ReleaseWhenFalling). Nodes kept for the next job are not
+// needed when fewer jobs come; those still needed hold jobs or placeholders
+// and are not empty.
+func ConsolidateAfter(cfg v1alpha1.ConsolidationPolicy, busy, falling bool) time.Duration {
+	if busy && (!falling || !cfg.ReleaseWhenFalling) {
 		return cfg.Busy.Value()
 	}
 	return cfg.Idle.Value()

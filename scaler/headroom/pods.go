@@ -8,6 +8,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/utils/ptr"
 
 	"jobfit.dev/jobfit/policy"
@@ -103,9 +104,11 @@ func packTogether(arch string) *corev1.Affinity {
 
 // Diff returns how many placeholders to create and which existing ones to
 // delete so that want remain. Pending placeholders go first (they hold no
-// capacity yet), then those on the nodes with the fewest placeholders (so
-// that a node can empty and be consolidated), then the newest.
-func Diff(existing []*corev1.Pod, want int) (create int, remove []*corev1.Pod) {
+// capacity yet), then those on nodes that run nothing else (busy lists the
+// nodes that do: there a deletion cannot empty the node), then those on the
+// nodes with the fewest placeholders (so that a node can empty and be
+// consolidated), then the newest. A nil busy knows of no other pods.
+func Diff(existing []*corev1.Pod, want int, busy sets.Set[string]) (create int, remove []*corev1.Pod) {
 	live := make([]*corev1.Pod, 0, len(existing))
 	perNode := map[string]int{}
 	for _, p := range existing {
@@ -126,6 +129,9 @@ func Diff(existing []*corev1.Pod, want int) (create int, remove []*corev1.Pod) {
 			return 1
 		}
 		if !pa {
+			if c := compareBool(busy.Has(a.Spec.NodeName), busy.Has(b.Spec.NodeName)); c != 0 {
+				return c
+			}
 			if c := cmp.Compare(perNode[a.Spec.NodeName], perNode[b.Spec.NodeName]); c != 0 {
 				return c
 			}
@@ -133,6 +139,18 @@ func Diff(existing []*corev1.Pod, want int) (create int, remove []*corev1.Pod) {
 		return cmp.Or(b.CreationTimestamp.Compare(a.CreationTimestamp.Time), cmp.Compare(a.Name, b.Name))
 	})
 	return 0, live[:len(live)-want]
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	default:
+		return -1
+	}
 }
 
 // SplitStale separates the placeholders to keep from the pending ones that

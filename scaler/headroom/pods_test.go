@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/sets"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
@@ -39,7 +40,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			create, remove := headroom.Diff(existing, tc.want)
+			create, remove := headroom.Diff(existing, tc.want, nil)
 			assert.Equal(t, tc.wantCreate, create)
 			var names []string
 			for _, p := range remove {
@@ -56,9 +57,14 @@ func TestDiffFreesNodes(t *testing.T) {
 		pod("a1", time.Hour, "a"), pod("a2", time.Hour, "a"), pod("a3", time.Second, "a"),
 		pod("alone", 2*time.Hour, "b"),
 	}
-	_, remove := headroom.Diff(existing, 3)
+	_, remove := headroom.Diff(existing, 3, nil)
 	require.Len(t, remove, 1)
 	assert.Equal(t, "alone", remove[0].Name, "the only placeholder on its node goes before newer ones on a shared node, so that node can empty")
+
+	_, remove = headroom.Diff(existing, 2, sets.New("b"))
+	require.Len(t, remove, 2)
+	assert.Equal(t, []string{"a3", "a1"}, []string{remove[0].Name, remove[1].Name},
+		"node b runs a job: deleting its placeholder cannot empty it, so those on a, which runs nothing else, go first")
 }
 
 func TestPodPacksPlaceholders(t *testing.T) {

@@ -101,6 +101,10 @@ type ConsolidationPolicy struct {
 	BusyThreshold int `json:"busyThreshold,omitempty"`
 	// Window is the arrival window (default 10m).
 	Window Duration `json:"window,omitempty"`
+	// ReleaseWhenFalling sets Idle while busy when arrivals are falling:
+	// fewer than half as many in the latest half of Window as in the half
+	// before it (default false).
+	ReleaseWhenFalling bool `json:"releaseWhenFalling,omitempty"`
 	// NodePools limits tuning to these pools (default: every listed pool).
 	NodePools []string `json:"nodePools,omitempty"`
 }
