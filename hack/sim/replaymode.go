@@ -195,7 +195,7 @@ func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, c
 	for _, j := range jobs {
 		r := report.JobResult{Created: clock.TraceSeconds(j.Created), IntentArch: j.Intent.Arch, IntentCapacity: j.Intent.Capacity,
 			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted, Job: j.Index, Attempt: j.Attempt, Interrupted: j.Interrupted,
-			CPU: j.CPU, Pull: clock.Trace(j.Pull).Seconds()}
+			CPU: j.CPU, Pull: clock.Trace(j.Pull).Seconds(), Scheduler: j.Scheduler}
 		if !j.Running.IsZero() {
 			at := clock.TraceSeconds(j.Running)
 			r.Running = &at

@@ -46,6 +46,7 @@ func rows(rep report.Report) []row {
 		f("cost (USD)", func(r report.Run) string { return fmt.Sprintf("%.2f", r.Cost) }),
 		f("nodes launched", func(r report.Run) string { return fmt.Sprint(r.NodesLaunched) }),
 		f("peak nodes", func(r report.Run) string { return fmt.Sprint(r.PeakNodes) }),
+		f("jobs packed", func(r report.Run) string { return fmt.Sprint(r.PackedJobs) }),
 		f("wrong arch", func(r report.Run) string { return fmt.Sprint(r.WrongArch) }),
 		f("disrupted running", func(r report.Run) string { return fmt.Sprint(r.DisruptedRunning) }),
 		f("image pulls: jobs (s)", func(r report.Run) string { return fmt.Sprintf("%d (%.0f)", r.Pulls.Jobs, r.Pulls.Seconds) }),
@@ -97,6 +98,10 @@ func killRows(rep report.Report, f func(string, func(report.Run) string) row) []
 		f("  jobs created then", k(func(k *report.SchedulerKill) string { return fmt.Sprint(k.Jobs) })),
 		f("  of them failed (poll timeout)", k(func(k *report.SchedulerKill) string { return fmt.Sprint(k.FailedPollTimeout) })),
 		f("  their wait p95 (s)", k(func(k *report.SchedulerKill) string { return fmt.Sprintf("%.1f", k.WaitP95) })),
+		f("  of them on the default scheduler", k(func(k *report.SchedulerKill) string { return fmt.Sprint(k.DefaultScheduler) })),
+		f("pending at the kill, failed", k(func(k *report.SchedulerKill) string {
+			return fmt.Sprintf("%d, %d", k.PendingAtKill, k.FailedPendingAtKill)
+		})),
 	}
 }
 

@@ -33,6 +33,8 @@ type JobRecord struct {
 	Node   string
 	Images []string
 	CPU    float64
+	// Scheduler is the pod's spec.schedulerName (after the webhook).
+	Scheduler string
 	// Pull is how long (wall time) it pulled images on its node before
 	// its script could start.
 	Pull time.Duration
@@ -145,7 +147,7 @@ func (r *Recorder) pod(o any) {
 	}
 	if pod.Status.Phase == corev1.PodRunning && j.Running.IsZero() && pod.DeletionTimestamp == nil {
 		j.Running, j.Node = r.now(), pod.Spec.NodeName
-		j.Images, j.CPU = podImages(pod), podCPU(pod)
+		j.Images, j.CPU, j.Scheduler = podImages(pod), podCPU(pod), pod.Spec.SchedulerName
 		close(j.running)
 	}
 	gone := pod.DeletionTimestamp != nil || pod.Status.Phase == corev1.PodFailed || pod.Status.Phase == corev1.PodSucceeded

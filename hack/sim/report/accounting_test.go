@@ -71,20 +71,25 @@ func TestPullsAndKill(t *testing.T) {
 		Nodes: []Interval{{From: 0, To: 400, InstanceType: "c7g.xlarge", CPU: 4}},
 		Jobs: []JobResult{
 			// The node's first job pulls for 20 s: waits 5 + 20.
-			{Created: 0, Running: at(5), Ended: 125, CPU: 1, Pull: 20},
+			{Created: 0, Running: at(5), Ended: 125, CPU: 1, Pull: 20, Scheduler: "jobfit-binpack"},
 			// Same node, same image: no pull.
-			{Created: 50, Running: at(51), Ended: 151, CPU: 1},
-			// Created in the kill window, ran after it.
-			{Created: 120, Running: at(210), Ended: 310, CPU: 1},
+			{Created: 50, Running: at(51), Ended: 151, CPU: 1, Scheduler: "jobfit-binpack"},
+			// Created in the kill window, ran after it, placed by the
+			// default scheduler (the webhook's fall-back).
+			{Created: 120, Running: at(210), Ended: 310, CPU: 1, Scheduler: "default-scheduler"},
 			// Created in the kill window, never ran.
 			{Created: 150, FailedPoll: true, CPU: 1},
+			// Pending at the kill, handed to the packing scheduler: never ran.
+			{Created: 90, FailedPoll: true, CPU: 0},
 		},
 	}
 	r := Summarise(in)
 	assert.Equal(t, Pulls{Jobs: 1, Seconds: 20, WaitP95Without: 180}, r.Pulls)
 	assert.InDelta(t, 180, r.WaitSeconds.Max, 1e-9)
 	assert.InDelta(t, 25, Percentile([]float64{in.Jobs[0].Wait(180)}, 1), 1e-9, "the wait includes the pull")
-	assert.Equal(t, &SchedulerKill{Start: 100, End: 200, Jobs: 2, FailedPollTimeout: 1, WaitP95: 180}, r.SchedulerKill)
+	assert.Equal(t, &SchedulerKill{Start: 100, End: 200, Jobs: 2, FailedPollTimeout: 1, WaitP95: 180,
+		DefaultScheduler: 1, PendingAtKill: 1, FailedPendingAtKill: 1}, r.SchedulerKill)
+	assert.Equal(t, 2, r.PackedJobs, "the jobs the packing scheduler placed")
 	// 120 + 100 + 100 CPU-seconds of 1600.
 	assert.InDelta(t, 0.2, r.Utilization, 1e-9)
 	assert.InDelta(t, 80, r.NodeSecondsLowerBound, 1e-9)

@@ -44,6 +44,9 @@ type Run struct {
 	// SchedulerKill is there with --kill-scheduler in a mode that runs the
 	// packing scheduler.
 	SchedulerKill *SchedulerKill `json:"scheduler_kill,omitempty"`
+	// PackedJobs counts the jobs placed by a scheduler other than the
+	// default one (the packing scheduler).
+	PackedJobs int `json:"jobs_packed"`
 }
 
 // Pulls are the image pulls of a run: the job pods that pulled an image
@@ -66,6 +69,15 @@ type SchedulerKill struct {
 	Jobs              int     `json:"jobs_created_during"`
 	FailedPollTimeout int     `json:"failed_poll_timeout_during"`
 	WaitP95           float64 `json:"wait_p95_during_s"`
+	// DefaultScheduler counts the jobs created in the window that the
+	// default scheduler placed: the webhook's fall-back while the packing
+	// scheduler's Lease was not held.
+	DefaultScheduler int `json:"default_scheduler_during"`
+	// PendingAtKill counts the jobs created before the window and not yet
+	// running at its start, and FailedPendingAtKill those of them that
+	// failed at the poll timeout (a pod's scheduler cannot be changed).
+	PendingAtKill       int `json:"pending_at_kill"`
+	FailedPendingAtKill int `json:"failed_pending_at_kill"`
 }
 
 // Percentiles of the start wait, in seconds.

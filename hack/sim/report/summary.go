@@ -22,6 +22,14 @@ type JobResult struct {
 	// Pull is how long it pulled images on its node after Running, before
 	// its script could start (0: its node had them).
 	Pull float64
+	// Scheduler is the scheduler that placed it (its spec.schedulerName);
+	// empty for a job that never ran.
+	Scheduler string
+}
+
+// packed reports whether a scheduler other than the default one placed j.
+func (j JobResult) packed() bool {
+	return j.Running != nil && j.Scheduler != "" && j.Scheduler != "default-scheduler"
 }
 
 // Wait is the job's start wait, its image pulls included; a job that never
@@ -93,6 +101,9 @@ func Summarise(in Input) Run {
 		if j.Disrupted {
 			r.DisruptedRunning++
 		}
+		if j.packed() {
+			r.PackedJobs++
+		}
 		if j.Running != nil && j.NodeArch != j.IntentArch {
 			r.WrongArch++
 		}
@@ -124,6 +135,14 @@ func schedulerKill(jobs []JobResult, w Window, pollTimeout float64) *SchedulerKi
 	k := &SchedulerKill{Start: w.Start, End: w.End}
 	var during []float64
 	for _, j := range jobs {
+		if j.Created < w.Start && (j.Running == nil || *j.Running > w.Start) {
+			// Pending when the scheduler went: a pod handed to it keeps
+			// waiting for it.
+			k.PendingAtKill++
+			if j.FailedPoll {
+				k.FailedPendingAtKill++
+			}
+		}
 		if !w.Contains(j.Created) {
 			continue
 		}
@@ -131,6 +150,9 @@ func schedulerKill(jobs []JobResult, w Window, pollTimeout float64) *SchedulerKi
 		during = append(during, j.Wait(pollTimeout))
 		if j.FailedPoll {
 			k.FailedPollTimeout++
+		}
+		if j.Running != nil && !j.packed() {
+			k.DefaultScheduler++
 		}
 	}
 	k.WaitP95 = round(Percentile(during, 0.95))
