@@ -61,9 +61,10 @@ func TestSchedulerName(t *testing.T) {
 	}
 }
 
-// TestLeaseHeld: held means a holder and a renewal within the duration; a
-// released Lease (kube-scheduler clears the holder when it stops) and a
-// lapsed one (a crash) are not.
+// TestLeaseHeld: held means a holder and a renewal within a third of the
+// duration (a leader renews every retryPeriod, 2 s of 15 s); a released
+// Lease (kube-scheduler clears the holder when it stops) and one no longer
+// renewed (a crash) are not.
 func TestLeaseHeld(t *testing.T) {
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	lease := func(holder string, renewed time.Duration, seconds int32) *coordinationv1.Lease {
@@ -81,7 +82,8 @@ func TestLeaseHeld(t *testing.T) {
 		want  bool
 	}{
 		{"renewed 2s ago, 15s lease", lease("jobfit-binpack-7d9f_1b2c", 2*time.Second, 15), true},
-		{"renewed 14.9s ago", lease("a", 14900*time.Millisecond, 15), true},
+		{"renewed 4.9s ago: two renewals late", lease("a", 4900*time.Millisecond, 15), true},
+		{"not renewed for a third of its duration: its leader is gone", lease("a", 5*time.Second, 15), false},
 		{"lapsed: renewed 15s ago", lease("a", 15*time.Second, 15), false},
 		{"released: no holder", lease("", 0, 1), false},
 		{"never renewed, acquired 1s ago", acquiredOnly, true},

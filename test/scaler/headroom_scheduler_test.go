@@ -46,7 +46,7 @@ headroom:
 	h.reconcileHeadroom(ctx, t)
 	assert.Equal(t, []string{"jobfit-binpack", "jobfit-binpack"}, schedulers(), "held: pending placeholders are remade for it")
 
-	h.clock.Step(16 * time.Second)
+	h.clock.Step(6 * time.Second)
 	h.reconcileHeadroom(ctx, t)
-	assert.Equal(t, []string{"default-scheduler", "default-scheduler"}, schedulers(), "lapsed: back to the default scheduler")
+	assert.Equal(t, []string{"default-scheduler", "default-scheduler"}, schedulers(), "not renewed for a third of its duration: back to the default scheduler")
 }
