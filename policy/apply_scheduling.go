@@ -25,13 +25,7 @@ func (a *applier) applyScheduling() {
 // admission) and that scheduler is running. A scheduler the pod names
 // itself (GitLab Runner's scheduler_name) is kept.
 func (a *applier) setSchedulerName(name string) {
-	switch cur := a.pod.Spec.SchedulerName; cur {
-	case name:
-		a.dec.add(MutSchedulerName, name, "scheduling.schedulerName", false)
-		return
-	case "", v1alpha1.DefaultScheduler:
-	default:
-		a.dec.add(MutSchedulerName, cur, "pod's own schedulerName (kept)", false)
+	if a.podKeeps(MutSchedulerName, a.pod.Spec.SchedulerName, name, "schedulerName", v1alpha1.DefaultScheduler) {
 		return
 	}
 	if !a.referenceOK(MissingReference{Kind: RefScheduler, Name: name, Field: "scheduling.schedulerName"}) {
@@ -91,13 +85,7 @@ func (a *applier) toleratedBy(t *corev1.Toleration) *corev1.Toleration {
 
 // setPriorityClass sets the pod's priority class when it has none.
 func (a *applier) setPriorityClass(name string) {
-	switch cur := a.pod.Spec.PriorityClassName; cur {
-	case name:
-		a.dec.add(MutPriorityClass, name, "scheduling.priorityClassName", false)
-		return
-	case "":
-	default:
-		a.dec.add(MutPriorityClass, cur, "pod's own priorityClassName (kept)", false)
+	if a.podKeeps(MutPriorityClass, a.pod.Spec.PriorityClassName, name, "priorityClassName", "") {
 		return
 	}
 	if !a.referenceOK(MissingReference{Kind: RefPriorityClass, Name: name, Field: "scheduling.priorityClassName"}) {
@@ -111,4 +99,20 @@ func (a *applier) setPriorityClass(name string) {
 	a.pod.Spec.Priority = nil
 	a.pod.Spec.PreemptionPolicy = nil
 	a.dec.add(MutPriorityClass, name, "scheduling.priorityClassName", true)
+}
+
+// podKeeps records and reports whether the pod keeps its own value cur of
+// the scheduling field (scheduling.<field> wants name): when it already
+// has name, or a value of its own. Only unset, the value a pod has when
+// nobody chose one ("" or the API server's default), is replaced.
+func (a *applier) podKeeps(mut, cur, name, field, unset string) bool {
+	switch cur {
+	case name:
+		a.dec.add(mut, name, "scheduling."+field, false)
+		return true
+	case "", unset:
+		return false
+	}
+	a.dec.add(mut, cur, "pod's own "+field+" (kept)", false)
+	return true
 }

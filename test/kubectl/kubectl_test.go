@@ -269,17 +269,13 @@ func replaceOnce(t *testing.T, s, old, replacement string) string {
 	return strings.Replace(s, old, replacement, 1)
 }
 
-// testStatusScheduler: with scheduling.schedulerName in the cluster policy,
+// testStatusScheduler: with scheduling.schedulerName in the shipped cluster policy,
 // status reports whether that scheduler holds its Lease, and a problem
 // while it does not (job pods then fall back to the default scheduler).
 func testStatusScheduler(ctx context.Context, t *testing.T, cl *cluster, clusterCM *corev1.ConfigMap) {
 	c := cl.c
-	withBinpack := clusterCM.DeepCopy()
-	if doc := withBinpack.Data[policy.PolicyDataKey]; !strings.Contains(doc, "schedulerName: jobfit-binpack") {
-		withBinpack.Data[policy.PolicyDataKey] = replaceOnce(t, doc, "scheduling:\n", "scheduling:\n  schedulerName: jobfit-binpack\n")
-	}
-	applyConfigMap(ctx, t, c, withBinpack)
-	t.Cleanup(func() { applyConfigMap(ctx, t, c, clusterCM) })
+	require.Contains(t, clusterCM.Data[policy.PolicyDataKey], "schedulerName: jobfit-binpack", "the shipped policy names the packing scheduler")
+	applyConfigMap(ctx, t, c, clusterCM)
 	status := func() app.Status {
 		var s app.Status
 		require.NoError(t, yaml.Unmarshal([]byte(kubectlJobfit(t, cl, "status", "-o", "yaml")), &s))

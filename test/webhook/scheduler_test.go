@@ -21,15 +21,13 @@ import (
 
 const binpack = "jobfit-binpack"
 
-// binpackPolicy is the shipped EKS + Karpenter policy with
-// scheduling.schedulerName: jobfit-binpack (as it is, when it ships so).
+// binpackPolicy is the shipped EKS + Karpenter policy, which names the
+// packing scheduler (scheduling.schedulerName: jobfit-binpack).
 func binpackPolicy(t *testing.T) map[string]string {
 	t.Helper()
 	data := clusterPolicy(t, "", "")
-	if strings.Contains(data[policy.PolicyDataKey], "schedulerName: "+binpack) {
-		return data
-	}
-	return clusterPolicy(t, "scheduling:\n", "scheduling:\n  schedulerName: "+binpack+"\n")
+	require.Contains(t, data[policy.PolicyDataKey], "schedulerName: "+binpack)
+	return data
 }
 
 // TestPackingSchedulerFailSafe: the webhook hands job pods to the packing

@@ -87,8 +87,9 @@ func newStatusCommand(o *Options) *cobra.Command {
 // GetStatus reads jobfit's state from the cluster at now.
 func GetStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS, webhookConfig string, now time.Time) (*Status, error) {
 	s := &Status{Namespace: jobfitNS}
+	var cluster *policy.Policy
 	var err error
-	if s.Policies, s.Problems, err = policyStatuses(ctx, c, jobfitNS); err != nil {
+	if s.Policies, s.Problems, cluster, err = policyStatuses(ctx, c, jobfitNS); err != nil {
 		return nil, err
 	}
 	mwc, err := readWebhookConfig(ctx, c, webhookConfig)
@@ -110,9 +111,7 @@ func GetStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS, webho
 	if s.Scaler, err = scalerStatus(ctx, c, jobfitNS, headroomNS, now); err != nil {
 		return nil, err
 	}
-	if s.Scheduler, err = schedulerStatus(ctx, c, jobfitNS, now); err != nil {
-		return nil, err
-	}
+	s.Scheduler = schedulerStatus(ctx, c, jobfitNS, cluster, now)
 	if p := s.Scheduler.problem(); p != "" {
 		s.Problems = append(s.Problems, p)
 	}
@@ -127,19 +126,20 @@ func GetStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS, webho
 
 // policyStatuses reads every cluster and namespace policy ConfigMap, loads
 // (and merges) each as the webhook does, says which one the webhook uses
-// in each namespace, and adds their Events.
-func policyStatuses(ctx context.Context, c client.Client, jobfitNS string) ([]PolicyStatus, []string, error) {
+// in each namespace, and adds their Events. It also returns the cluster
+// policy in force (nil when none is).
+func policyStatuses(ctx context.Context, c client.Client, jobfitNS string) ([]PolicyStatus, []string, *policy.Policy, error) {
 	cands, err := candidates(ctx, c, jobfitNS, kindCluster, loadCluster)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if len(cands) == 0 {
 		msg := fmt.Sprintf("no ConfigMap labelled %s=%s in %s: the webhook is not ready", policy.PolicyLabel, kindCluster, jobfitNS)
-		return []PolicyStatus{{Kind: kindCluster, Error: msg}}, []string{msg}, nil
+		return []PolicyStatus{{Kind: kindCluster, Error: msg}}, []string{msg}, nil, nil
 	}
 	rows, problems, err := statusRows(ctx, c, kindCluster, cands)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var cluster *policy.Policy
 	if in, _ := inForce(cands); in != nil {
@@ -147,7 +147,7 @@ func policyStatuses(ctx context.Context, c client.Client, jobfitNS string) ([]Po
 	}
 	list := &corev1.ConfigMapList{}
 	if err := c.List(ctx, list, client.MatchingLabels{policy.PolicyLabel: kindNamespace}); err != nil {
-		return nil, nil, fmt.Errorf("listing namespace policy configmaps: %w", err)
+		return nil, nil, nil, fmt.Errorf("listing namespace policy configmaps: %w", err)
 	}
 	namespaces := map[string]bool{}
 	for _, cm := range list.Items {
@@ -158,15 +158,15 @@ func policyStatuses(ctx context.Context, c client.Client, jobfitNS string) ([]Po
 	for _, ns := range sortedKeys(namespaces) {
 		cands, err := candidates(ctx, c, ns, kindNamespace, mergeWith(cluster))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		nsRows, nsProblems, err := statusRows(ctx, c, kindNamespace, cands)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		rows, problems = append(rows, nsRows...), append(problems, nsProblems...)
 	}
-	return rows, problems, nil
+	return rows, problems, cluster, nil
 }
 
 // statusRows turns the candidates of one kind in one namespace into rows.

@@ -26,26 +26,22 @@ type SchedulerStatus struct {
 	Error   string     `json:"error,omitempty"`
 }
 
-// schedulerStatus reports the scheduler the cluster policy in force names,
-// or nil when it names none.
-func schedulerStatus(ctx context.Context, c client.Client, jobfitNS string, now time.Time) (*SchedulerStatus, error) {
-	cands, err := candidates(ctx, c, jobfitNS, kindCluster, loadCluster)
-	if err != nil {
-		return nil, err
+// schedulerStatus reports the scheduler that cluster, the cluster policy in
+// force, names, or nil when it names none (or none is in force).
+func schedulerStatus(ctx context.Context, c client.Client, jobfitNS string, cluster *policy.Policy, now time.Time) *SchedulerStatus {
+	if cluster == nil || cluster.Scheduling.SchedulerName == "" {
+		return nil
 	}
-	in, _ := inForce(cands)
-	if in == nil || in.policy.Scheduling.SchedulerName == "" {
-		return nil, nil
-	}
-	s := &SchedulerStatus{Name: in.policy.Scheduling.SchedulerName, Lease: jobfitNS + "/" + in.policy.Scheduling.SchedulerName}
+	name := cluster.Scheduling.SchedulerName
+	s := &SchedulerStatus{Name: name, Lease: jobfitNS + "/" + name}
 	l := &coordinationv1.Lease{}
 	switch err := c.Get(ctx, client.ObjectKey{Namespace: jobfitNS, Name: s.Name}, l); {
 	case apierrors.IsNotFound(err):
 		s.Error = "no Lease: the scheduler has never run"
-		return s, nil
+		return s
 	case err != nil:
 		s.Error = fmt.Sprintf("reading the Lease: %v", err)
-		return s, nil
+		return s
 	}
 	s.Running = policy.LeaseHeld(l, now)
 	if h := l.Spec.HolderIdentity; h != nil {
@@ -55,7 +51,7 @@ func schedulerStatus(ctx context.Context, c client.Client, jobfitNS string, now 
 		t := r.Time
 		s.Renewed = &t
 	}
-	return s, nil
+	return s
 }
 
 // problem says what is wrong, or "".
