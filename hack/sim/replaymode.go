@@ -195,12 +195,16 @@ func summarise(o *options, mode string, tr *trace.Trace, rec *replay.Recorder, c
 	for _, j := range jobs {
 		r := report.JobResult{Created: clock.TraceSeconds(j.Created), IntentArch: j.Intent.Arch, IntentCapacity: j.Intent.Capacity,
 			FailedPoll: j.FailedPoll, Disrupted: j.Disrupted, Job: j.Index, Attempt: j.Attempt, Interrupted: j.Interrupted,
-			CPU: j.CPU, Pull: clock.Trace(j.Pull).Seconds(), Scheduler: j.Scheduler}
+			CPU: j.CPU, Pull: clock.Trace(j.Pull).Seconds(), Scheduler: j.Scheduler, Preempted: j.Preempted}
+		if !j.Bound.IsZero() {
+			at := clock.TraceSeconds(j.Bound)
+			r.Bound = &at
+		}
 		if !j.Running.IsZero() {
 			at := clock.TraceSeconds(j.Running)
 			r.Running = &at
 			n := nodes[j.Node]
-			r.NodeArch, r.NodeCapacity = n.Arch, n.Capacity
+			r.NodeArch, r.NodeCapacity, r.NewNode = n.Arch, n.Capacity, n.Seen.After(j.Created)
 		}
 		if !j.Ended.IsZero() {
 			r.Ended = clock.TraceSeconds(j.Ended)

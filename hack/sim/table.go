@@ -52,6 +52,7 @@ func rows(rep report.Report) []row {
 		f("image pulls: jobs (s)", func(r report.Run) string { return fmt.Sprintf("%d (%.0f)", r.Pulls.Jobs, r.Pulls.Seconds) }),
 		f("  wait p95 without pulls (s)", func(r report.Run) string { return num(r.Pulls.WaitP95Without) }),
 	}
+	out = append(out, pathRows(rep, f)...)
 	out = append(out, killRows(rep, f)...)
 	if len(rep.Runs) > 0 && rep.Runs[0].SpotOutage != nil {
 		out = append(out,
@@ -125,4 +126,28 @@ func printTable(w io.Writer, rep report.Report) {
 		fmt.Fprintln(tw, r.Name+"\t"+strings.Join(r.Values, "\t")+"\t")
 	}
 	_ = tw.Flush()
+}
+
+// pathRows are the jobs and waits of each path to a node
+// (report.PathWaits), "-" for a path a run's jobs did not take.
+func pathRows(rep report.Report, f func(string, func(report.Run) string) row) []row {
+	get := func(r report.Run, path string) *report.PathWaits {
+		for i := range r.WaitByPath {
+			if r.WaitByPath[i].Path == path {
+				return &r.WaitByPath[i]
+			}
+		}
+		return nil
+	}
+	var out []row
+	for _, path := range []string{report.PathRoom, report.PathPreempted, report.PathNewNode, report.PathNeverRan} {
+		out = append(out, f("path "+path+": jobs, wait p50/p95, bind/start/pull p95 (s)", func(r report.Run) string {
+			p := get(r, path)
+			if p == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%d, %.1f/%.1f, %.1f/%.1f/%.1f", p.Jobs, p.Wait.P50, p.Wait.P95, p.BindP95, p.StartP95, p.PullP95)
+		}))
+	}
+	return out
 }

@@ -24,9 +24,14 @@ type JobRecord struct {
 	Job    trace.Job
 	Intent Intent
 	Pod    string
-	// Created is when the replay sent the pod; Running when it was first
-	// seen Running; Ended when the replay deleted it (or it vanished).
-	Created, Running, Ended time.Time
+	// Created is when the replay sent the pod; Bound when it was first
+	// seen bound to a node; Running when it was first seen Running; Ended
+	// when the replay deleted it (or it vanished).
+	Created, Bound, Running, Ended time.Time
+	// Preempted: the scheduler nominated a node for it (status.
+	// nominatedNodeName) before binding it, which it does when the pod
+	// fits only once lower-priority pods (placeholders) are preempted.
+	Preempted bool
 	// Node is where it ran; Images the images its pod runs (init
 	// containers first) and CPU its requested CPU in cores, as the pod was
 	// when it started Running (after the webhook).
@@ -55,9 +60,11 @@ type JobRecord struct {
 	gone chan struct{}
 }
 
-// NodeInfo is the arch and capacity type of a node.
+// NodeInfo is the arch and capacity type of a node, and when the replay
+// first saw it.
 type NodeInfo struct {
 	Arch, Capacity, InstanceType string
+	Seen                         time.Time
 }
 
 // ClaimRecord is one NodeClaim's life, in wall time: an instance billed from
@@ -145,6 +152,13 @@ func (r *Recorder) pod(o any) {
 	if j == nil {
 		return
 	}
+	if j.Bound.IsZero() {
+		if pod.Spec.NodeName != "" {
+			j.Bound = r.now()
+		} else if pod.Status.NominatedNodeName != "" {
+			j.Preempted = true
+		}
+	}
 	if pod.Status.Phase == corev1.PodRunning && j.Running.IsZero() && pod.DeletionTimestamp == nil {
 		j.Running, j.Node = r.now(), pod.Spec.NodeName
 		j.Images, j.CPU, j.Scheduler = podImages(pod), podCPU(pod), pod.Spec.SchedulerName
@@ -192,8 +206,12 @@ func (r *Recorder) node(o any) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	seen := r.nodes[n.Name].Seen
+	if seen.IsZero() {
+		seen = r.now()
+	}
 	r.nodes[n.Name] = NodeInfo{Arch: n.Labels[corev1.LabelArchStable], Capacity: n.Labels[karpv1.CapacityTypeLabelKey],
-		InstanceType: n.Labels[corev1.LabelInstanceTypeStable]}
+		InstanceType: n.Labels[corev1.LabelInstanceTypeStable], Seen: seen}
 }
 
 func (r *Recorder) claim(o any) {

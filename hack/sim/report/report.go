@@ -47,6 +47,9 @@ type Run struct {
 	// PackedJobs counts the jobs placed by a scheduler other than the
 	// default one (the packing scheduler).
 	PackedJobs int `json:"jobs_packed"`
+	// WaitByPath splits the jobs by how they got a node (Path), with each
+	// path's waits: where a run's waits come from.
+	WaitByPath []PathWaits `json:"wait_by_path"`
 }
 
 // Pulls are the image pulls of a run: the job pods that pulled an image

@@ -115,7 +115,7 @@ func TestSummarise(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"mode", "jobs", "skipped", "failed_poll_timeout", "wait_seconds", "node_seconds", "cost",
 		"nodes_launched", "peak_nodes", "wrong_arch", "disrupted_running",
-		"utilization", "requested_cpu_seconds", "provisioned_cpu_seconds", "node_seconds_lower_bound", "image_pulls", "jobs_packed"}, keys)
+		"utilization", "requested_cpu_seconds", "provisioned_cpu_seconds", "node_seconds_lower_bound", "image_pulls", "jobs_packed", "wait_by_path"}, keys)
 	assert.Equal(t, map[string]any{"total": 0.0, "spot": 0.0, "on-demand": 0.0, "by_arch": map[string]any{"amd64": 0.0, "arm64": 0.0}},
 		shape["runs"][0]["node_seconds"])
 }

@@ -25,6 +25,12 @@ type JobResult struct {
 	// Scheduler is the scheduler that placed it (its spec.schedulerName);
 	// empty for a job that never ran.
 	Scheduler string
+	// Bound is when it was bound to a node; nil if it never was.
+	Bound *float64
+	// Preempted: the scheduler preempted lower-priority pods (headroom
+	// placeholders) to place it. NewNode: its node appeared after the job
+	// was created (it waited for a node to launch).
+	Preempted, NewNode bool
 }
 
 // packed reports whether a scheduler other than the default one placed j.
@@ -109,6 +115,7 @@ func Summarise(in Input) Run {
 		}
 	}
 	r.WaitSeconds = WaitPercentiles(waits)
+	r.WaitByPath = waitByPath(in.Jobs, in.PollTimeout)
 	r.Pulls.Seconds, r.Pulls.WaitP95Without = round(r.Pulls.Seconds), round(Percentile(bare, 0.95))
 	acc := Account(in.Jobs, in.Nodes, in.From, in.To, in.LargestCPU)
 	r.Utilization, r.NodeSecondsLowerBound = acc.Utilization, acc.NodeSecondsLowerBound
