@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -54,6 +55,9 @@ type HeadroomController struct {
 	// scheduler (podTemplate.schedulerName) is read; New sets it, and it
 	// defaults to namespace.
 	schedulerNamespace string
+	// leases memoizes schedulerRunning within one reconcile (one read per
+	// scheduler, not one per arch).
+	leases map[string]bool
 }
 
 // NewHeadroomController returns the headroom controller whose placeholders
@@ -81,6 +85,7 @@ func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request)
 	if p == nil {
 		return reconcile.Result{RequeueAfter: noPolicyRetry}, nil
 	}
+	c.leases = map[string]bool{}
 	existing, err := c.placeholders(ctx)
 	if err != nil {
 		return reconcile.Result{}, err
@@ -94,12 +99,9 @@ func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request)
 		c.reportDryRun(want)
 		return reconcile.Result{RequeueAfter: c.period}, nil
 	}
-	var owner *metav1.OwnerReference
-	if len(want) > 0 {
-		if owner, err = c.ensurePrerequisites(ctx); err != nil {
-			return reconcile.Result{}, err
-		}
-	}
+	// The prerequisites are read live, and only when a placeholder is to be
+	// created: a reconcile runs on every job pod event, and most create none.
+	owner := sync.OnceValues(func() (*metav1.OwnerReference, error) { return c.ensurePrerequisites(ctx) })
 	arches := make([]string, 0, len(existing)+len(want))
 	for arch := range existing {
 		arches = append(arches, arch)
@@ -184,7 +186,7 @@ func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*co
 }
 
 func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPolicy, snap *pressure.Snapshot,
-	arch string, existing []*corev1.Pod, want int, owner *metav1.OwnerReference) error {
+	arch string, existing []*corev1.Pod, want int, owner func() (*metav1.OwnerReference, error)) error {
 	tmpl := c.template(p, arch)
 	if tmpl.SchedulerName != "" && !c.schedulerRunning(ctx, tmpl.SchedulerName) {
 		log.FromContext(ctx).Info("the placeholders' scheduler is not running (its Lease is not held); placeholders use the default scheduler",
@@ -200,9 +202,13 @@ func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPol
 		}
 	}
 	if create > 0 {
+		ref, err := owner()
+		if err != nil {
+			return err
+		}
 		size := headroom.Size(tmpl, snap, arch)
 		for range create {
-			pod := headroom.Pod(tmpl, arch, c.namespace, size, *owner)
+			pod := headroom.Pod(tmpl, arch, c.namespace, size, *ref)
 			if err := c.client.Create(ctx, pod, client.FieldOwner(FieldManager)); err != nil {
 				return fmt.Errorf("creating headroom pod for %s: %w", arch, err)
 			}
@@ -229,11 +235,16 @@ func (c *HeadroomController) template(p *v1alpha1.ScalerPolicy, arch string) v1a
 // schedulerRunning reads the Lease named after the scheduler in jobfit's
 // namespace, live (policy.LeaseHeld).
 func (c *HeadroomController) schedulerRunning(ctx context.Context, name string) bool {
-	l := &coordinationv1.Lease{}
-	if err := c.reader.Get(ctx, client.ObjectKey{Namespace: c.schedulerNamespace, Name: name}, l); err != nil {
-		return false
+	if running, ok := c.leases[name]; ok {
+		return running
 	}
-	return policy.LeaseHeld(l, c.clock.Now())
+	l := &coordinationv1.Lease{}
+	running := c.reader.Get(ctx, client.ObjectKey{Namespace: c.schedulerNamespace, Name: name}, l) == nil &&
+		policy.LeaseHeld(l, c.clock.Now())
+	if c.leases != nil {
+		c.leases[name] = running
+	}
+	return running
 }
 
 func (c *HeadroomController) report(existing map[string][]*corev1.Pod, want map[string]int) {

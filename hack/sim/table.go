@@ -52,7 +52,7 @@ func rows(rep report.Report) []row {
 		f("image pulls: jobs (s)", func(r report.Run) string { return fmt.Sprintf("%d (%.0f)", r.Pulls.Jobs, r.Pulls.Seconds) }),
 		f("  wait p95 without pulls (s)", func(r report.Run) string { return num(r.Pulls.WaitP95Without) }),
 	}
-	out = append(out, pathRows(rep, f)...)
+	out = append(out, pathRows(f)...)
 	out = append(out, killRows(rep, f)...)
 	if len(rep.Runs) > 0 && rep.Runs[0].SpotOutage != nil {
 		out = append(out,
@@ -130,7 +130,7 @@ func printTable(w io.Writer, rep report.Report) {
 
 // pathRows are the jobs and waits of each path to a node
 // (report.PathWaits), "-" for a path a run's jobs did not take.
-func pathRows(rep report.Report, f func(string, func(report.Run) string) row) []row {
+func pathRows(f func(string, func(report.Run) string) row) []row {
 	get := func(r report.Run, path string) *report.PathWaits {
 		for i := range r.WaitByPath {
 			if r.WaitByPath[i].Path == path {
