@@ -91,6 +91,12 @@ func run(ctx context.Context, o *options) error {
 		}
 		fmt.Printf("JSON report: %s\n", o.JSON)
 	}
+	if o.Jobs != "" {
+		if err := writeJobsCSV(o.Jobs, charts, o.PollTimeout.Seconds()); err != nil {
+			return err
+		}
+		fmt.Printf("Jobs: %s\n", o.Jobs)
+	}
 	if o.HTML != "" {
 		if err := writeHTML(o.HTML, o, rep, charts); err != nil {
 			return err

@@ -44,6 +44,7 @@ type options struct {
 	Manifests         string
 	JSON              string
 	HTML              string
+	Jobs              string
 	Logs              string
 
 	outageStart, outageLength time.Duration
@@ -90,6 +91,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.Pod, "pod", "manifests/examples/pods/gitlab-runner-18.11-arm64-job.yaml", "GitLab Runner job pod the jobs' pods are made from")
 	fs.StringVar(&o.Manifests, "manifests", "manifests", "the repository's manifests directory (NodePools, webhook)")
 	fs.StringVar(&o.JSON, "json", "", "write the report as JSON to this file")
+	fs.StringVar(&o.Jobs, "jobs", "", "write one CSV row per job pod of every mode to this file (times in trace seconds, the path it took to a node)")
 	fs.StringVar(&o.HTML, "html", "", "write a self-contained HTML page with charts to this file")
 	fs.StringVar(&o.Logs, "logs", "", "keep the processes' logs in this directory (default: removed on exit)")
 	if err := fs.Parse(args); err != nil {
