@@ -81,6 +81,11 @@ func run(ctx context.Context, o *options) error {
 		charts = append(charts, res.Charts)
 	}
 	printTable(os.Stdout, rep)
+	return writeReports(o, rep, charts)
+}
+
+// writeReports writes the --json, --jobs and --html files asked for.
+func writeReports(o *options, rep report.Report, charts []modeCharts) error {
 	if o.JSON != "" {
 		raw, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
