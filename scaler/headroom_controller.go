@@ -56,7 +56,7 @@ type HeadroomController struct {
 	// defaults to namespace.
 	schedulerNamespace string
 	// leases memoizes schedulerRunning within one reconcile (one read per
-	// scheduler, not one per arch).
+	// scheduler, not one per arch); Reconcile resets it.
 	leases map[string]bool
 }
 
@@ -241,9 +241,7 @@ func (c *HeadroomController) schedulerRunning(ctx context.Context, name string) 
 	l := &coordinationv1.Lease{}
 	running := c.reader.Get(ctx, client.ObjectKey{Namespace: c.schedulerNamespace, Name: name}, l) == nil &&
 		policy.LeaseHeld(l, c.clock.Now())
-	if c.leases != nil {
-		c.leases[name] = running
-	}
+	c.leases[name] = running
 	return running
 }
 

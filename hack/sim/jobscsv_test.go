@@ -8,19 +8,19 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/utils/ptr"
 
 	"jobfit.dev/jobfit/hack/sim/report"
 )
 
 func TestWriteJobsCSV(t *testing.T) {
-	at := func(f float64) *float64 { return &f }
 	charts := []modeCharts{
 		{Mode: "reactive", Jobs: []report.JobResult{
-			{Job: 0, Created: 1, Bound: at(2), Running: at(2.5), Pull: 20, IntentArch: "arm64", IntentCapacity: "spot",
+			{Job: 0, Created: 1, Bound: ptr.To(2.0), Running: ptr.To(2.5), Pull: 20, IntentArch: "arm64", IntentCapacity: "spot",
 				NodeArch: "arm64", NodeCapacity: "spot", Scheduler: "default-scheduler", NewNode: true},
 		}},
 		{Mode: "jobfit", Jobs: []report.JobResult{
-			{Job: 0, Created: 1, Bound: at(1.2), Running: at(1.4), IntentArch: "arm64", IntentCapacity: "spot",
+			{Job: 0, Created: 1, Bound: ptr.To(1.2), Running: ptr.To(1.4), IntentArch: "arm64", IntentCapacity: "spot",
 				NodeArch: "arm64", NodeCapacity: "spot", Scheduler: "jobfit-binpack", Preempted: true},
 			{Job: 1, Attempt: 1, Created: 5, FailedPoll: true, IntentArch: "amd64", IntentCapacity: "on-demand", Interrupted: true},
 		}},

@@ -140,7 +140,7 @@ func pathRows(f func(string, func(report.Run) string) row) []row {
 		return nil
 	}
 	var out []row
-	for _, path := range []string{report.PathRoom, report.PathPreempted, report.PathNewNode, report.PathNeverRan} {
+	for _, path := range report.Paths {
 		out = append(out, f("path "+path+": jobs, wait p50/p95, bind/start/pull p95 (s)", func(r report.Run) string {
 			p := get(r, path)
 			if p == nil {

@@ -13,12 +13,7 @@ import (
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
-const fallbackPolicy = `apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-fallback: {pendingAfter: 3m, recoverAfter: 15m, minPending: 5, onDemandWeight: 100}
+const fallbackPolicy = ciPoolsPolicy + `fallback: {pendingAfter: 3m, recoverAfter: 15m, minPending: 5, onDemandWeight: 100}
 `
 
 func TestSpotFallbackDegradesAndRecovers(t *testing.T) {

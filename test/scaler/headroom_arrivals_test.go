@@ -17,12 +17,7 @@ import (
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
-const arrivalsPolicy = `apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-headroom:
+const arrivalsPolicy = ciPoolsPolicy + `headroom:
   enabled: true
   perArch:
     amd64: {min: 0, max: 6, leadTime: 1m, quantile: 1, window: 10m}

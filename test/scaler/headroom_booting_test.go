@@ -89,12 +89,7 @@ func TestHeadroomShrinkEmptiesIdleNodes(t *testing.T) {
 	applyExamples(ctx, t)
 	deleteNodeClaims(ctx, t)
 	t.Cleanup(func() { deleteNodeClaims(context.Background(), t) })
-	const doc = `apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-headroom:
+	const doc = ciPoolsPolicy + `headroom:
   enabled: true
   perArch:
     amd64: {min: %d, max: 6, leadTime: 1m, quantile: 1, window: 10m}

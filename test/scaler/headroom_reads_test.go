@@ -61,12 +61,7 @@ func (r *countingReader) take() map[string]int {
 func TestHeadroomReadsLiveOnlyWhatItNeeds(t *testing.T) {
 	ctx := t.Context()
 	applyExamples(ctx, t)
-	h := newHarness(ctx, t, `apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-headroom:
+	h := newHarness(ctx, t, ciPoolsPolicy+`headroom:
   enabled: true
   perArch: {amd64: {min: 1, max: 1}, arm64: {min: 1, max: 1}}
   podTemplate: {schedulerName: jobfit-binpack}

@@ -19,12 +19,7 @@ import (
 func TestHeadroomFollowsThePackingScheduler(t *testing.T) {
 	ctx := t.Context()
 	applyExamples(ctx, t)
-	h := newHarness(ctx, t, `apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-headroom:
+	h := newHarness(ctx, t, ciPoolsPolicy+`headroom:
   enabled: true
   perArch: {amd64: {min: 2, max: 2}}
   podTemplate: {schedulerName: jobfit-binpack}

@@ -18,12 +18,7 @@ import (
 )
 
 func headroomPolicy(enabled bool, cron string) string {
-	return fmtPolicy(`apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-headroom:
+	return fmtPolicy(ciPoolsPolicy+`headroom:
   enabled: %t
   perArch:
     amd64:
@@ -104,12 +99,7 @@ func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
 func TestHeadroomFollowsTheSpotFallback(t *testing.T) {
 	ctx := t.Context()
 	applyExamples(ctx, t)
-	h := newHarness(ctx, t, `apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-fallback: {pendingAfter: 3m}
+	h := newHarness(ctx, t, ciPoolsPolicy+`fallback: {pendingAfter: 3m}
 headroom: {enabled: true, perArch: {arm64: {min: 1, max: 1}}}
 `)
 	h.pass(ctx, t)

@@ -275,3 +275,12 @@ func cpu(ctx context.Context, t *testing.T, name string) string {
 func fmtPolicy(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 type corev1Pod = corev1.Pod
+
+// ciPoolsPolicy begins a ScalerPolicy document that lists the shipped
+// example pools, ci-spot and ci-on-demand; a test appends its own fields.
+const ciPoolsPolicy = `apiVersion: jobfit.dev/v1alpha1
+kind: ScalerPolicy
+nodePools:
+- {name: ci-spot, role: spot}
+- {name: ci-on-demand, role: on-demand, weight: 10}
+`

@@ -103,12 +103,7 @@ func (p *scalerProcess) stop() {
 func scalerPolicyConfigMap(ns, floor string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "jobfit-scaler", Namespace: ns, Labels: map[string]string{policy.PolicyLabel: "scaler"}},
-		Data: map[string]string{policy.PolicyDataKey: fmtPolicy(`apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-limits:
+		Data: map[string]string{policy.PolicyDataKey: fmtPolicy(ciPoolsPolicy+`limits:
   nodePools:
     ci-on-demand: {floor: {cpu: %q}, ceiling: {cpu: "512"}}
 `, floor)},

@@ -9,12 +9,7 @@ import (
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
-const limitsPolicy = `apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-limits:
+const limitsPolicy = ciPoolsPolicy + `limits:
   nodePools:
     ci-on-demand: {floor: {cpu: "64"}, ceiling: {cpu: "100"}}
 `

@@ -23,12 +23,7 @@ import (
 
 // signalsPolicy degrades on one piece of evidence (minPending 1, the
 // default), so that a single failed NodeClaim is enough.
-const signalsPolicy = `apiVersion: jobfit.dev/v1alpha1
-kind: ScalerPolicy
-nodePools:
-- {name: ci-spot, role: spot}
-- {name: ci-on-demand, role: on-demand, weight: 10}
-fallback: {pendingAfter: 3m, recoverAfter: 15m}
+const signalsPolicy = ciPoolsPolicy + `fallback: {pendingAfter: 3m, recoverAfter: 15m}
 `
 
 // spotNodeClaim creates a NodeClaim of the example ci-spot pool as

@@ -13,7 +13,8 @@ const (
 	PathNeverRan = "never_ran"
 )
 
-var paths = []string{PathRoom, PathPreempted, PathNewNode, PathNeverRan}
+// Paths are the paths in the order the report lists them.
+var Paths = []string{PathRoom, PathPreempted, PathNewNode, PathNeverRan}
 
 // PathWaits are the waits of the jobs that took one path to a node, in
 // trace seconds: the whole wait (pulls included), and its parts from
@@ -65,7 +66,7 @@ func waitByPath(jobs []JobResult, pollTimeout float64) []PathWaits {
 		}
 	}
 	out := make([]PathWaits, 0, len(by))
-	for _, p := range paths {
+	for _, p := range Paths {
 		a := by[p]
 		if a == nil {
 			continue

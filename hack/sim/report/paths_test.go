@@ -8,7 +8,6 @@ import (
 )
 
 func TestWaitByPath(t *testing.T) {
-	at := func(f float64) *float64 { return &f }
 	jobs := []JobResult{
 		// Found room: bound 0.5 s after creation, Running 0.3 s later.
 		{Created: 10, Bound: at(10.5), Running: at(10.8)},
@@ -44,7 +43,6 @@ func TestWaitByPath(t *testing.T) {
 }
 
 func TestWaitByPathLeavesOutUntakenPaths(t *testing.T) {
-	at := func(f float64) *float64 { return &f }
 	got := waitByPath([]JobResult{{Created: 1, Bound: at(2), Running: at(3)}}, 180)
 	require.Len(t, got, 1)
 	assert.Equal(t, PathRoom, got[0].Path)
