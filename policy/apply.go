@@ -14,7 +14,7 @@ import (
 type applier struct {
 	pod    *corev1.Pod
 	p      *Policy
-	status CapacityStatus
+	status v1alpha1.CapacityStatus
 	traits JobTraits
 	arch   string
 	cap    string
@@ -43,7 +43,7 @@ type applier struct {
 // p must have been prepared by Load or Prepare. Apply cannot see the
 // cluster, so it assumes that every object the policy names exists (a
 // PriorityClass, a cache's claim); the webhook calls ApplyInCluster.
-func Apply(pod *corev1.Pod, p *Policy, status CapacityStatus) (*corev1.Pod, Decisions) {
+func Apply(pod *corev1.Pod, p *Policy, status v1alpha1.CapacityStatus) (*corev1.Pod, Decisions) {
 	return ApplyInCluster(pod, p, Cluster{Status: status})
 }
 
@@ -149,15 +149,15 @@ func unchanged(in, out *corev1.Pod) bool {
 
 // selects returns why the policy does not apply to the pod, or "".
 func selects(pod *corev1.Pod, p *Policy, env map[string]string) string {
-	if p.PodOptOut && pod.Labels[InjectLabel] == InjectDisabled {
-		return "pod opted out with " + InjectLabel + "=" + InjectDisabled
+	if p.PodOptOut && pod.Labels[v1alpha1.InjectLabel] == v1alpha1.InjectDisabled {
+		return "pod opted out with " + v1alpha1.InjectLabel + "=" + v1alpha1.InjectDisabled
 	}
 	s := p.Selector
 	if len(s.RunnerIDs) == 0 && len(s.RootNamespaces) == 0 {
 		return ""
 	}
-	if len(s.RunnerIDs) > 0 && !slices.Contains(s.RunnerIDs, env[VarRunnerID]) &&
-		!slices.Contains(s.RunnerIDs, pod.Labels[LabelManagerIDShort]) {
+	if len(s.RunnerIDs) > 0 && !slices.Contains(s.RunnerIDs, env[v1alpha1.VarRunnerID]) &&
+		!slices.Contains(s.RunnerIDs, pod.Labels[v1alpha1.LabelManagerIDShort]) {
 		return "runner not in selector.runnerIDs"
 	}
 	if len(s.RootNamespaces) > 0 && !slices.Contains(s.RootNamespaces, rootNamespace(pod, env)) {
@@ -167,20 +167,20 @@ func selects(pod *corev1.Pod, p *Policy, env map[string]string) string {
 }
 
 func rootNamespace(pod *corev1.Pod, env map[string]string) string {
-	if v := env[VarRootNamespace]; v != "" {
+	if v := env[v1alpha1.VarRootNamespace]; v != "" {
 		return v
 	}
-	return pod.Labels[LabelRootNamespace]
+	return pod.Labels[v1alpha1.LabelRootNamespace]
 }
 
 func projectID(pod *corev1.Pod, env map[string]string) string {
-	if v := pod.Labels[LabelProjectID]; v != "" {
+	if v := pod.Labels[v1alpha1.LabelProjectID]; v != "" {
 		return v
 	}
-	if v := pod.Annotations[AnnotationProjectID]; v != "" {
+	if v := pod.Annotations[v1alpha1.AnnotationProjectID]; v != "" {
 		return v
 	}
-	return env[VarProjectID]
+	return env[v1alpha1.VarProjectID]
 }
 
 // writeRecord writes jobfit.dev/applied. A record of the same policy hash is

@@ -22,7 +22,7 @@ var helperTagArches = map[string]bool{
 }
 
 // helperContainers run the per-arch helper image.
-var helperContainers = map[string]bool{v1alpha1.ContainerHelper: true, InitPermissions: true, InitStepsBootstrap: true}
+var helperContainers = map[string]bool{v1alpha1.ContainerHelper: true, v1alpha1.InitPermissions: true, v1alpha1.InitStepsBootstrap: true}
 
 func (a *applier) applyArch() {
 	want := a.traits.Of(v1alpha1.TraitArch)
@@ -32,15 +32,15 @@ func (a *applier) applyArch() {
 	}
 	arch, own := a.underPin(PinTraitArch, want, asked, a.traits.ArchPin, false)
 	a.arch, a.archPinned = arch.Value, !own
-	changed := own && a.setNodeSelector(LabelArch, arch.Value, true)
+	changed := own && a.setNodeSelector(v1alpha1.LabelArch, arch.Value, true)
 	a.dec.add(MutArch, arch.Value, arch.Source, changed)
 	if asked || !own {
 		a.checkImagesRun(arch)
 	}
-	if os, ok := a.pod.Spec.NodeSelector[LabelOS]; ok && os != a.p.Arch.OS {
-		a.dec.warn("nodeSelector " + LabelOS + "=" + os + " set by the runner kept; policy wanted " + a.p.Arch.OS)
+	if os, ok := a.pod.Spec.NodeSelector[v1alpha1.LabelOS]; ok && os != a.p.Arch.OS {
+		a.dec.warn("nodeSelector " + v1alpha1.LabelOS + "=" + os + " set by the runner kept; policy wanted " + a.p.Arch.OS)
 	} else {
-		a.dec.add(MutOS, a.p.Arch.OS, "arch.os", a.setNodeSelector(LabelOS, a.p.Arch.OS, false))
+		a.dec.add(MutOS, a.p.Arch.OS, "arch.os", a.setNodeSelector(v1alpha1.LabelOS, a.p.Arch.OS, false))
 	}
 	if a.p.Arch.HelperImage == v1alpha1.HelperImageRewrite && !a.pause {
 		a.rewriteHelpers(arch)

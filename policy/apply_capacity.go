@@ -33,10 +33,10 @@ func (a *applier) chooseCapacity() (Trait, bool) {
 
 // interrupted returns the interruption the capacity status lists for the
 // pod's job, if the pod is a retry of one.
-func (a *applier) interrupted() (InterruptedJob, bool) {
+func (a *applier) interrupted() (v1alpha1.InterruptedJob, bool) {
 	ref, ok := jobRef(a.pod, a.env)
 	if !ok {
-		return InterruptedJob{}, false
+		return v1alpha1.InterruptedJob{}, false
 	}
 	return a.status.Interrupted(ref)
 }

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const jobVarsPolicy = header + `platform: karpenter
@@ -70,7 +71,7 @@ func TestJobVariablePrecedence(t *testing.T) {
 			for k, v := range tc.env {
 				b.env(k, v)
 			}
-			out, dec := policy.Apply(b.build(), tc.p, policy.CapacityStatus{})
+			out, dec := policy.Apply(b.build(), tc.p, v1alpha1.CapacityStatus{})
 			r := out.Spec.Containers[0].Resources
 			assert.Equal(t, tc.wantCPU, ptrQ(r.Requests, corev1.ResourceCPU), "requests.cpu")
 			assert.Equal(t, tc.wantCPULim, ptrQ(r.Limits, corev1.ResourceCPU), "limits.cpu")
@@ -87,7 +88,7 @@ func TestJobVariablePrecedence(t *testing.T) {
 					}
 				}
 			}
-			again, _ := policy.Apply(out, tc.p, policy.CapacityStatus{})
+			again, _ := policy.Apply(out, tc.p, v1alpha1.CapacityStatus{})
 			assert.Equal(t, out, again, "applying twice must equal applying once")
 		})
 	}

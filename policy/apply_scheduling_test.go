@@ -40,25 +40,25 @@ func TestSchedulingTolerations(t *testing.T) {
 	runner := corev1.Toleration{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoSchedule}
 	graviton := corev1.Toleration{Key: "ci.example.com/graviton", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
 	spot := corev1.Toleration{Key: "ci.example.com/spot", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
-	degradedArm := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot}}}
+	degradedArm := v1alpha1.CapacityStatus{Degraded: []v1alpha1.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot}}}
 	cases := []struct {
 		name   string
 		pod    *corev1.Pod
-		status policy.CapacityStatus
+		status v1alpha1.CapacityStatus
 		want   []corev1.Toleration
 	}{
-		{"amd64 spot gets the common and the spot toleration", jobPod().build(), policy.CapacityStatus{}, []corev1.Toleration{runner, spot}},
-		{"arm64 spot also gets the arm64 one", jobPod().env("JOBFIT_ARCH", "arm64").build(), policy.CapacityStatus{}, []corev1.Toleration{runner, graviton, spot}},
-		{"on-demand gets no spot toleration", jobPod().env("JOBFIT_CAPACITY_TYPE", "on-demand").build(), policy.CapacityStatus{}, []corev1.Toleration{runner}},
+		{"amd64 spot gets the common and the spot toleration", jobPod().build(), v1alpha1.CapacityStatus{}, []corev1.Toleration{runner, spot}},
+		{"arm64 spot also gets the arm64 one", jobPod().env("JOBFIT_ARCH", "arm64").build(), v1alpha1.CapacityStatus{}, []corev1.Toleration{runner, graviton, spot}},
+		{"on-demand gets no spot toleration", jobPod().env("JOBFIT_CAPACITY_TYPE", "on-demand").build(), v1alpha1.CapacityStatus{}, []corev1.Toleration{runner}},
 		{"fallback to on-demand drops the spot toleration", jobPod().env("JOBFIT_ARCH", "arm64").build(), degradedArm, []corev1.Toleration{runner, graviton}},
 		{"the runner's toleration without operator is the same toleration",
-			jobPod().tolerate(corev1.Toleration{Key: "ci.example.com/runner", Value: "true", Effect: corev1.TaintEffectNoSchedule}).build(), policy.CapacityStatus{},
+			jobPod().tolerate(corev1.Toleration{Key: "ci.example.com/runner", Value: "true", Effect: corev1.TaintEffectNoSchedule}).build(), v1alpha1.CapacityStatus{},
 			[]corev1.Toleration{{Key: "ci.example.com/runner", Value: "true", Effect: corev1.TaintEffectNoSchedule}, spot}},
 		{"a broader runner toleration Covers the policy's",
-			jobPod().tolerate(corev1.Toleration{Key: "ci.example.com/runner", Operator: corev1.TolerationOpExists}).build(), policy.CapacityStatus{},
+			jobPod().tolerate(corev1.Toleration{Key: "ci.example.com/runner", Operator: corev1.TolerationOpExists}).build(), v1alpha1.CapacityStatus{},
 			[]corev1.Toleration{{Key: "ci.example.com/runner", Operator: corev1.TolerationOpExists}, spot}},
 		{"a runner toleration of another effect is kept and the policy's added",
-			jobPod().tolerate(corev1.Toleration{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(60))}).build(), policy.CapacityStatus{},
+			jobPod().tolerate(corev1.Toleration{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(60))}).build(), v1alpha1.CapacityStatus{},
 			[]corev1.Toleration{{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: ptr(int64(60))}, runner, spot}},
 	}
 	for _, tc := range cases {
@@ -83,7 +83,7 @@ func TestSchedulingPriorityClass(t *testing.T) {
 	computed := jobPod().build()
 	computed.Spec.Priority = ptr(int32(0))
 	computed.Spec.PreemptionPolicy = ptr(corev1.PreemptLowerPriority)
-	out, dec := policy.Apply(computed, p, policy.CapacityStatus{})
+	out, dec := policy.Apply(computed, p, v1alpha1.CapacityStatus{})
 	assert.Equal(t, "ci-jobs", out.Spec.PriorityClassName)
 	assert.Nil(t, out.Spec.Priority, "the priority the API server computed without a class must go, or it refuses the class")
 	assert.Nil(t, out.Spec.PreemptionPolicy)
@@ -94,7 +94,7 @@ func TestSchedulingPriorityClass(t *testing.T) {
 
 	own := jobPod().build()
 	own.Spec.PriorityClassName = "team-critical"
-	out, dec = policy.Apply(own, p, policy.CapacityStatus{})
+	out, dec = policy.Apply(own, p, v1alpha1.CapacityStatus{})
 	assert.Equal(t, "team-critical", out.Spec.PriorityClassName, "a pod's own priority class is kept")
 	d, _ = decision(dec, policy.MutPriorityClass)
 	assert.False(t, d.Changed)
@@ -113,7 +113,7 @@ func TestShippedPolicyToleratesShippedPools(t *testing.T) {
 	}
 	for name, pod := range pods {
 		t.Run(name, func(t *testing.T) {
-			out, _ := policy.Apply(pod, p, policy.CapacityStatus{})
+			out, _ := policy.Apply(pod, p, v1alpha1.CapacityStatus{})
 			steered := 0
 			for _, np := range pools {
 				if !admits(np, out.Spec.NodeSelector) {

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const karpenterPolicy = header + `platform: karpenter
@@ -35,7 +36,7 @@ func TestTraitPrecedence(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out, dec := policy.Apply(tc.pod, p, policy.CapacityStatus{})
+			out, dec := policy.Apply(tc.pod, p, v1alpha1.CapacityStatus{})
 			d, ok := decision(dec, policy.MutArch)
 			require.True(t, ok)
 			assert.Equal(t, tc.wantArch, d.Value)
@@ -108,7 +109,7 @@ func TestRewriteHelperImage(t *testing.T) {
 
 func TestCapacityFollowsScalerStatus(t *testing.T) {
 	p := mustLoad(karpenterPolicy)
-	degraded := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}
+	degraded := v1alpha1.CapacityStatus{Degraded: []v1alpha1.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}
 	arm := jobPod().env("JOBFIT_ARCH", "arm64").build()
 	out, dec := policy.Apply(arm, p, degraded)
 	assert.Equal(t, "on-demand", out.Spec.NodeSelector["karpenter.sh/capacity-type"])
@@ -122,35 +123,35 @@ func TestCapacityFollowsScalerStatus(t *testing.T) {
 	assert.Equal(t, "spot", pinned.Spec.NodeSelector["karpenter.sh/capacity-type"], "a runner pin wins")
 
 	// Reinvocation after the status changed: jobfit's own earlier choice is not a pin.
-	recovered, _ := policy.Apply(out, p, policy.CapacityStatus{})
+	recovered, _ := policy.Apply(out, p, v1alpha1.CapacityStatus{})
 	assert.Equal(t, "spot", recovered.Spec.NodeSelector["karpenter.sh/capacity-type"])
 }
 
 func TestPreferredCapacity(t *testing.T) {
 	p := mustLoad(header + "platform: karpenter\ncapacity: {enforcement: preferred}\n")
-	out, _ := policy.Apply(jobPod().build(), p, policy.CapacityStatus{})
+	out, _ := policy.Apply(jobPod().build(), p, v1alpha1.CapacityStatus{})
 	assert.NotContains(t, out.Spec.NodeSelector, "karpenter.sh/capacity-type")
 	terms := out.Spec.Affinity.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 	require.Len(t, terms, 1)
 	assert.Equal(t, []string{"spot"}, terms[0].Preference.MatchExpressions[0].Values)
-	again, _ := policy.Apply(out, p, policy.CapacityStatus{})
+	again, _ := policy.Apply(out, p, v1alpha1.CapacityStatus{})
 	assert.Len(t, again.Spec.Affinity.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution, 1)
 }
 
 func TestDoNotDisrupt(t *testing.T) {
 	p := mustLoad(karpenterPolicy)
-	out, _ := policy.Apply(jobPod().build(), p, policy.CapacityStatus{})
+	out, _ := policy.Apply(jobPod().build(), p, v1alpha1.CapacityStatus{})
 	assert.Equal(t, "1h15m0s", out.Annotations["karpenter.sh/do-not-disrupt"])
 
 	noAnno := jobPod().build()
 	delete(noAnno.Annotations, "job.runner.gitlab.com/timeout")
 	noAnno = jobPod().env("CI_JOB_TIMEOUT", "7200").build()
 	delete(noAnno.Annotations, "job.runner.gitlab.com/timeout")
-	out, _ = policy.Apply(noAnno, p, policy.CapacityStatus{})
+	out, _ = policy.Apply(noAnno, p, v1alpha1.CapacityStatus{})
 	assert.Equal(t, "2h15m0s", out.Annotations["karpenter.sh/do-not-disrupt"])
 
 	always := mustLoad(header + "platform: karpenter\ndisruption: {doNotDisrupt: \"true\"}\n")
-	out, _ = policy.Apply(jobPod().build(), always, policy.CapacityStatus{})
+	out, _ = policy.Apply(jobPod().build(), always, v1alpha1.CapacityStatus{})
 	assert.Equal(t, "true", out.Annotations["karpenter.sh/do-not-disrupt"])
 }
 
@@ -165,7 +166,7 @@ resources:
     large: {build: {requests: {cpu: "4", memory: 8Gi}, limits: {memory: 8Gi}}}
   max: {cpu: "6", memory: 16Gi}
 `)
-	out, dec := policy.Apply(jobPod().build(), p, policy.CapacityStatus{})
+	out, dec := policy.Apply(jobPod().build(), p, v1alpha1.CapacityStatus{})
 	build := out.Spec.Containers[0].Resources
 	assert.Equal(t, "500m", ptrQ(build.Requests, corev1.ResourceCPU), "runner-set request wins over default")
 	assert.Equal(t, "10Gi", ptrQ(build.Requests, corev1.ResourceEphemeralStorage), "gap filled")
@@ -173,7 +174,7 @@ resources:
 	assert.Equal(t, "250m", ptrQ(out.Spec.Containers[2].Resources.Requests, corev1.ResourceCPU), "services default")
 	assert.Empty(t, dec.Warnings)
 
-	large, dec := policy.Apply(jobPod().env("JOBFIT_SIZE", "xl").build(), p, policy.CapacityStatus{})
+	large, dec := policy.Apply(jobPod().env("JOBFIT_SIZE", "xl").build(), p, v1alpha1.CapacityStatus{})
 	lb := large.Spec.Containers[0].Resources
 	assert.Equal(t, "4", ptrQ(lb.Requests, corev1.ResourceCPU))
 	assert.Equal(t, "8Gi", ptrQ(lb.Limits, corev1.ResourceMemory))
@@ -181,7 +182,7 @@ resources:
 
 	huge := jobPod().build()
 	huge.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = mustQ("16")
-	capped, dec := policy.Apply(huge, p, policy.CapacityStatus{})
+	capped, dec := policy.Apply(huge, p, v1alpha1.CapacityStatus{})
 	assert.Equal(t, "6", ptrQ(capped.Spec.Containers[0].Resources.Requests, corev1.ResourceCPU))
 	assert.Contains(t, dec.Warnings[0], "capped")
 }
@@ -193,7 +194,7 @@ func TestSecretModes(t *testing.T) {
 		corev1.Volume{Name: "ssh", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "gitlab-credentials", DefaultMode: ptr(int32(0o644))}}},
 		corev1.Volume{Name: "other", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "gitlab-credentials", DefaultMode: ptr(int32(0o440))}}},
 	)
-	out, dec := policy.Apply(pod, p, policy.CapacityStatus{})
+	out, dec := policy.Apply(pod, p, v1alpha1.CapacityStatus{})
 	assert.Equal(t, int32(0o400), *out.Spec.Volumes[3].Secret.DefaultMode, "the API default 0644 is replaced")
 	assert.Equal(t, int32(0o440), *out.Spec.Volumes[4].Secret.DefaultMode, "an explicit mode is kept")
 	assert.Len(t, dec.Warnings, 1)
@@ -201,14 +202,14 @@ func TestSecretModes(t *testing.T) {
 
 func TestSelectorAndOptOut(t *testing.T) {
 	p := mustLoad(header + "podOptOut: true\nselector: {rootNamespaces: [acme]}\n")
-	_, dec := policy.Apply(jobPod().build(), p, policy.CapacityStatus{})
+	_, dec := policy.Apply(jobPod().build(), p, v1alpha1.CapacityStatus{})
 	assert.False(t, dec.Skipped)
-	_, dec = policy.Apply(jobPod().label("jobfit.dev/inject", "disabled").build(), p, policy.CapacityStatus{})
+	_, dec = policy.Apply(jobPod().label("jobfit.dev/inject", "disabled").build(), p, v1alpha1.CapacityStatus{})
 	assert.True(t, dec.Skipped)
-	_, dec = policy.Apply(jobPod().label("project.runner.gitlab.com/root-namespace", "other").build(), p, policy.CapacityStatus{})
+	_, dec = policy.Apply(jobPod().label("project.runner.gitlab.com/root-namespace", "other").build(), p, v1alpha1.CapacityStatus{})
 	assert.True(t, dec.Skipped)
 
 	noOptOut := mustLoad(header)
-	_, dec = policy.Apply(jobPod().label("jobfit.dev/inject", "disabled").build(), noOptOut, policy.CapacityStatus{})
+	_, dec = policy.Apply(jobPod().label("jobfit.dev/inject", "disabled").build(), noOptOut, v1alpha1.CapacityStatus{})
 	assert.False(t, dec.Skipped, "opt-out is honoured only with podOptOut: true")
 }

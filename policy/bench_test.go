@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // BenchmarkApply measures Apply on an 18.x job pod with one service, for
@@ -23,7 +24,7 @@ labels: {gitlab-role: runner}
 		b.Run(fmt.Sprintf("env=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				out, _ := policy.Apply(pod, p, policy.CapacityStatus{})
+				out, _ := policy.Apply(pod, p, v1alpha1.CapacityStatus{})
 				if out == pod {
 					b.Fatal("not mutated")
 				}

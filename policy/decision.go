@@ -79,7 +79,7 @@ type Decisions struct {
 	// Retry is the interruption this pod is a retry of, when the capacity
 	// status listed one and jobfit moved (or, under a runner pin, wanted to
 	// move) the pod off spot for it.
-	Retry *InterruptedJob
+	Retry *v1alpha1.InterruptedJob
 }
 
 // Changed lists the mutations that changed the pod, sorted and unique.

@@ -10,14 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
-)
 
-const (
-	// PolicyDataKey is the ConfigMap data key that carries a policy document.
-	PolicyDataKey = "policy.yaml"
-	// PolicyLabel marks ConfigMaps that carry a policy; its value is
-	// cluster, namespace or scaler.
-	PolicyLabel = "jobfit.dev/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Document is one policy document, unwrapped from its ConfigMap if it came
@@ -66,9 +60,9 @@ func ReadDocument(data []byte) (Document, field.ErrorList) {
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(js, &cm); err != nil {
 		return Document{}, field.ErrorList{docError("ConfigMap", trimJSONPrefix(err))}
 	}
-	body, ok := cm.Data[PolicyDataKey]
+	body, ok := cm.Data[v1alpha1.PolicyDataKey]
 	if !ok {
-		return Document{}, field.ErrorList{field.Required(field.NewPath("data").Key(PolicyDataKey), "the ConfigMap carries no policy document")}
+		return Document{}, field.ErrorList{field.Required(field.NewPath("data").Key(v1alpha1.PolicyDataKey), "the ConfigMap carries no policy document")}
 	}
 	doc, errs := ReadDocument([]byte(body))
 	if len(errs) > 0 {

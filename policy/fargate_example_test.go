@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
 )
 
@@ -25,10 +26,10 @@ func TestFargateExampleSizesEveryContainer(t *testing.T) {
 	for _, in := range corpus.Inputs(t, "testdata") {
 		tc := corpus.Read(t, in)
 		t.Run(filepath.Base(in), func(t *testing.T) {
-			out, dec := policy.Apply(tc.Pod, p, policy.CapacityStatus{})
+			out, dec := policy.Apply(tc.Pod, p, v1alpha1.CapacityStatus{})
 			size, ok := decision(dec, policy.MutFargateSize)
 			if !ok {
-				require.NotEqual(t, "amd64", out.Spec.NodeSelector[policy.LabelArch], "an amd64 pod must be sized for Fargate: %v", dec.Warnings)
+				require.NotEqual(t, "amd64", out.Spec.NodeSelector[v1alpha1.LabelArch], "an amd64 pod must be sized for Fargate: %v", dec.Warnings)
 				return
 			}
 			if len(out.Spec.Containers) > 2 {

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // FuzzLoad: decoding never panics, and an accepted policy survives a round
@@ -82,10 +83,10 @@ func FuzzApply(f *testing.F) {
 		require.NoError(t, err)
 		// The service's platforms are fuzzed; the build image is known.
 		images := policy.ImagePlatforms{"node:20": {"linux/amd64", "linux/arm64"}, "postgres:16": {size, "linux/" + tags}}
-		out, _ := policy.ApplyInCluster(pod, p, policy.Cluster{Status: policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}, Images: images})
+		out, _ := policy.ApplyInCluster(pod, p, policy.Cluster{Status: v1alpha1.CapacityStatus{Degraded: []v1alpha1.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}, Images: images})
 		after, _ := json.Marshal(pod)
 		require.Equal(t, string(before), string(after), "Apply modified its input")
-		again, _ := policy.ApplyInCluster(out, p, policy.Cluster{Status: policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}, Images: images})
+		again, _ := policy.ApplyInCluster(out, p, policy.Cluster{Status: v1alpha1.CapacityStatus{Degraded: []v1alpha1.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}, Images: images})
 		o1, _ := json.Marshal(out)
 		o2, _ := json.Marshal(again)
 		require.JSONEq(t, string(o1), string(o2), "not idempotent")

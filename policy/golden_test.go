@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
 )
 
@@ -60,7 +61,7 @@ func TestNonJobPodsUntouched(t *testing.T) {
 		t.Run(filepath.Base(in), func(t *testing.T) {
 			tc := corpus.Read(t, in)
 			before := podYAML(t, tc.Pod)
-			out, dec := policy.Apply(tc.Pod, p, policy.CapacityStatus{})
+			out, dec := policy.Apply(tc.Pod, p, v1alpha1.CapacityStatus{})
 			assert.True(t, dec.Skipped)
 			assert.NotEmpty(t, dec.Reason)
 			assert.Empty(t, dec.Items)

@@ -9,13 +9,6 @@ import (
 )
 
 const (
-	// ImagePlatformsName is the ConfigMap, in jobfit's namespace, in which
-	// the scaler's image resolver publishes the platforms of the images job
-	// pods run, and from which the webhook reads them.
-	ImagePlatformsName = "jobfit-image-platforms"
-	// ImagePlatformsKey is the data key that holds the ImagePlatforms
-	// document: the same JSON `jobfit mutate --image-platforms` reads.
-	ImagePlatformsKey = "platforms.json"
 	// MaxImageRefLength bounds an image reference in the document; a
 	// reference longer than this is not an image a registry would serve.
 	MaxImageRefLength = 512

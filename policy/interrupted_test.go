@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // retryPod is a retry of build:arm64 in pipeline 55501 of project 4711: a
@@ -20,14 +21,14 @@ func retryPod() *podBuilder {
 	return b
 }
 
-func interruptedStatus(jobs ...policy.InterruptedJob) policy.CapacityStatus {
-	return policy.CapacityStatus{InterruptedJobs: jobs}
+func interruptedStatus(jobs ...v1alpha1.InterruptedJob) v1alpha1.CapacityStatus {
+	return v1alpha1.CapacityStatus{InterruptedJobs: jobs}
 }
 
 var interruptedAt = time.Date(2026, 12, 7, 10, 42, 13, 0, time.UTC)
 
-func interrupted(project, pipeline, job string) policy.InterruptedJob {
-	return policy.InterruptedJob{JobRef: policy.JobRef{Project: project, Pipeline: pipeline, Job: job}, Arch: "amd64",
+func interrupted(project, pipeline, job string) v1alpha1.InterruptedJob {
+	return v1alpha1.InterruptedJob{JobRef: v1alpha1.JobRef{Project: project, Pipeline: pipeline, Job: job}, Arch: "amd64",
 		CapacityType: "spot", Node: "ip-10-0-1-7", Cause: "SpotInterruption", At: interruptedAt, Until: interruptedAt.Add(time.Hour)}
 }
 
@@ -35,16 +36,16 @@ func TestJobRefOf(t *testing.T) {
 	cases := []struct {
 		name string
 		pod  *corev1.Pod
-		want policy.JobRef
+		want v1alpha1.JobRef
 		ok   bool
 	}{
-		{"runner annotations and CI_PIPELINE_ID", retryPod().build(), policy.JobRef{Project: "4711", Pipeline: "55501", Job: "build:arm64"}, true},
+		{"runner annotations and CI_PIPELINE_ID", retryPod().build(), v1alpha1.JobRef{Project: "4711", Pipeline: "55501", Job: "build:arm64"}, true},
 		{"name from CI_JOB_NAME without the annotation", func() *corev1.Pod {
 			p := jobPod().env("CI_PIPELINE_ID", "7").env("CI_JOB_NAME", "lint").build()
 			return p
-		}(), policy.JobRef{Project: "4711", Pipeline: "7", Job: "lint"}, true},
-		{"no pipeline id", jobPod().env("CI_JOB_NAME", "lint").build(), policy.JobRef{Project: "4711", Job: "lint"}, false},
-		{"no job name", jobPod().env("CI_PIPELINE_ID", "7").build(), policy.JobRef{Project: "4711", Pipeline: "7"}, false},
+		}(), v1alpha1.JobRef{Project: "4711", Pipeline: "7", Job: "lint"}, true},
+		{"no pipeline id", jobPod().env("CI_JOB_NAME", "lint").build(), v1alpha1.JobRef{Project: "4711", Job: "lint"}, false},
+		{"no job name", jobPod().env("CI_PIPELINE_ID", "7").build(), v1alpha1.JobRef{Project: "4711", Pipeline: "7"}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,7 +63,7 @@ func TestInterruptedJobRetriesOnDemand(t *testing.T) {
 		name       string
 		p          *policy.Policy
 		pod        *corev1.Pod
-		status     policy.CapacityStatus
+		status     v1alpha1.CapacityStatus
 		want       string
 		wantSource string
 		wantWarn   bool
@@ -84,7 +85,7 @@ func TestInterruptedJobRetriesOnDemand(t *testing.T) {
 			interruptedStatus(interrupted("4711", "55501", "build:arm64")),
 			"spot", "nodeSelector karpenter.sh/capacity-type", true},
 		{"a pod without a pipeline id is never taken for a retry", p, jobPod().env("CI_JOB_NAME", "build:arm64").build(),
-			interruptedStatus(policy.InterruptedJob{JobRef: policy.JobRef{Project: "4711", Job: "build:arm64"}, CapacityType: "spot"}),
+			interruptedStatus(v1alpha1.InterruptedJob{JobRef: v1alpha1.JobRef{Project: "4711", Job: "build:arm64"}, CapacityType: "spot"}),
 			"spot", "default", false},
 	}
 	for _, tc := range cases {
@@ -114,7 +115,7 @@ func TestInterruptedLatestWins(t *testing.T) {
 	got, ok := interruptedStatus(first, second).Interrupted(first.JobRef)
 	require.True(t, ok)
 	assert.Equal(t, second, got)
-	_, ok = interruptedStatus(first).Interrupted(policy.JobRef{Project: "4711", Pipeline: "55501", Job: "test"})
+	_, ok = interruptedStatus(first).Interrupted(v1alpha1.JobRef{Project: "4711", Pipeline: "55501", Job: "test"})
 	assert.False(t, ok)
 }
 
@@ -123,14 +124,14 @@ func TestParseCapacityStatusInterruptedJobs(t *testing.T) {
 	body, err := st.Marshal()
 	require.NoError(t, err)
 	assert.Contains(t, string(body), "pipeline: \"55501\"")
-	got, err := policy.ParseCapacityStatus(body)
+	got, err := v1alpha1.ParseCapacityStatus(body)
 	require.NoError(t, err)
 	assert.Equal(t, st, got)
 	for name, doc := range map[string]string{
 		"no pipeline":       "interruptedJobs:\n- {project: '1', job: build, capacityType: spot}\n",
 		"bad capacity type": "interruptedJobs:\n- {project: '1', pipeline: '2', job: build, capacityType: cheap}\n",
 	} {
-		_, err := policy.ParseCapacityStatus([]byte(doc))
+		_, err := v1alpha1.ParseCapacityStatus([]byte(doc))
 		assert.ErrorContains(t, err, "interruptedJobs[0]", name)
 	}
 }
@@ -140,7 +141,7 @@ func TestParseCapacityStatusInterruptedJobs(t *testing.T) {
 // on-demand in the more specific terms.
 func TestInterruptedRetryWhileSpotDegraded(t *testing.T) {
 	st := interruptedStatus(interrupted("4711", "55501", "build:arm64"))
-	st.Degraded = []policy.DegradedCapacity{{Arch: "amd64", CapacityType: "spot"}}
+	st.Degraded = []v1alpha1.DegradedCapacity{{Arch: "amd64", CapacityType: "spot"}}
 	out, dec := policy.Apply(retryPod().build(), mustLoad(karpenterPolicy), st)
 	assert.Equal(t, "on-demand", out.Spec.NodeSelector["karpenter.sh/capacity-type"])
 	d, _ := decision(dec, policy.MutCapacity)

@@ -102,8 +102,8 @@ func buildIndex(p *Policy) *index {
 		helperSets: map[string]int{},
 		aliases:    make([]map[string]string, len(v1alpha1.TraitKinds)),
 		platform:   platformOf(p.Platform),
-		envWanted: map[string]bool{VarRunnerTags: true, VarRunnerID: true, VarJobTimeout: true, VarRootNamespace: true, VarProjectID: true,
-			VarPipelineID: true, VarJobName: true},
+		envWanted: map[string]bool{v1alpha1.VarRunnerTags: true, v1alpha1.VarRunnerID: true, v1alpha1.VarJobTimeout: true, v1alpha1.VarRootNamespace: true, v1alpha1.VarProjectID: true,
+			v1alpha1.VarPipelineID: true, v1alpha1.VarJobName: true},
 	}
 	for i := range v1alpha1.TraitKinds {
 		k := &v1alpha1.TraitKinds[i]

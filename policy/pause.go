@@ -16,61 +16,14 @@ import (
 // pause pod, so that the room it holds fits a job.
 const MutPauseResources = "pause-resources"
 
-// RunnerMix is the arch × capacity type mix of one runner's recent jobs,
-// which the scaler publishes so that the runner's pause pods follow it.
-type RunnerMix struct {
-	// Runner is the runner's manager.runner.gitlab.com/id-short label.
-	Runner string `json:"runner"`
-	// Jobs are the shares of the runner's recent job pods per arch and
-	// capacity type.
-	Jobs []MixCell `json:"jobs"`
-}
-
-// MixCell is the share of a runner's recent jobs on one arch and capacity
-// type (empty: the job pods pinned none).
-type MixCell struct {
-	Arch         string `json:"arch"`
-	CapacityType string `json:"capacityType,omitempty"`
-	// Percent is the share, a weight of the draw (the scaler rounds it to
-	// 5, so that the status is not rewritten for every job).
-	Percent int `json:"percent"`
-}
-
-// MixOf returns the recent job mix of runner.
-func (s CapacityStatus) MixOf(runner string) []MixCell {
-	for _, m := range s.RunnerMixes {
-		if m.Runner == runner {
-			return m.Jobs
-		}
-	}
-	return nil
-}
-
-func validateMixes(mixes []RunnerMix) error {
-	for i, m := range mixes {
-		if m.Runner == "" {
-			return fmt.Errorf("runnerMixes[%d].runner: must not be empty", i)
-		}
-		for j, c := range m.Jobs {
-			if c.Arch == "" || c.Percent <= 0 || c.Percent > 100 {
-				return fmt.Errorf("runnerMixes[%d].jobs[%d]: needs an arch and a percent from 1 to 100", i, j)
-			}
-			if c.CapacityType != "" && c.CapacityType != v1alpha1.CapacitySpot && c.CapacityType != v1alpha1.CapacityOnDemand {
-				return fmt.Errorf("runnerMixes[%d].jobs[%d].capacityType: must be spot or on-demand, not %q", i, j, c.CapacityType)
-			}
-		}
-	}
-	return nil
-}
-
 // IsPausePod reports whether pod is one of GitLab Runner's pause pods
 // (Runner 18.10+, [runners.kubernetes.autoscaler]): the label
 // runner.gitlab.com/pause-pod=true, and not one of jobfit's placeholders.
 func IsPausePod(pod *corev1.Pod) bool {
-	if pod == nil || pod.Labels[LabelPausePod] != "true" {
+	if pod == nil || pod.Labels[v1alpha1.LabelPausePod] != "true" {
 		return false
 	}
-	_, headroom := pod.Labels[HeadroomLabel]
+	_, headroom := pod.Labels[v1alpha1.HeadroomLabel]
 	return !headroom
 }
 
@@ -87,16 +40,16 @@ func IsPausePod(pod *corev1.Pod) bool {
 //
 // The input pod is never modified. p must have been prepared by Load or
 // Prepare.
-func ApplyPausePod(pod *corev1.Pod, p *Policy, status CapacityStatus, seed string) (*corev1.Pod, Decisions) {
+func ApplyPausePod(pod *corev1.Pod, p *Policy, status v1alpha1.CapacityStatus, seed string) (*corev1.Pod, Decisions) {
 	dec := Decisions{Policy: p.Name(), Hash: p.Hash()}
 	if skip := pauseSkip(pod, p); skip != "" {
 		dec.Skipped, dec.Reason = true, skip
 		return pod, dec
 	}
-	dec.Reason = "runner pause pod (" + LabelPausePod + ")"
+	dec.Reason = "runner pause pod (" + v1alpha1.LabelPausePod + ")"
 	prior, _ := ReadRecord(pod.Annotations)
 	a := &applier{pod: copyPod(pod), p: p, status: status, prior: prior, dec: &dec, pause: true}
-	a.traits = JobTraits{ArchPin: runnerPin(a.pod, LabelArch, MutArch, prior), CapacityPin: runnerPin(a.pod, LabelCapacityType, MutCapacity, prior)}
+	a.traits = JobTraits{ArchPin: runnerPin(a.pod, v1alpha1.LabelArch, MutArch, prior), CapacityPin: runnerPin(a.pod, v1alpha1.LabelCapacityType, MutCapacity, prior)}
 	a.drawPause(seed)
 	a.applyArch()
 	a.platformStep(p.idx.platform.capacity)
@@ -117,12 +70,12 @@ func pauseSkip(pod *corev1.Pod, p *Policy) string {
 	switch {
 	case !IsPausePod(pod):
 		return "not a GitLab Runner pause pod"
-	case p.PodOptOut && pod.Labels[InjectLabel] == InjectDisabled:
-		return "pod opted out with " + InjectLabel + "=" + InjectDisabled
+	case p.PodOptOut && pod.Labels[v1alpha1.InjectLabel] == v1alpha1.InjectDisabled:
+		return "pod opted out with " + v1alpha1.InjectLabel + "=" + v1alpha1.InjectDisabled
 	case p.Platform != v1alpha1.PlatformKarpenter && p.Platform != v1alpha1.PlatformGeneric:
 		return "pause pods hold node capacity; platform " + string(p.Platform) + " has no nodes to hold"
 	}
-	if ids := p.Selector.RunnerIDs; len(ids) > 0 && !slices.Contains(ids, pod.Labels[LabelManagerIDShort]) {
+	if ids := p.Selector.RunnerIDs; len(ids) > 0 && !slices.Contains(ids, pod.Labels[v1alpha1.LabelManagerIDShort]) {
 		return "runner not in selector.runnerIDs"
 	}
 	return ""
@@ -141,8 +94,8 @@ func (a *applier) drawPause(seed string) {
 		}
 		return
 	}
-	runner := a.pod.Labels[LabelManagerIDShort]
-	var cells []MixCell
+	runner := a.pod.Labels[v1alpha1.LabelManagerIDShort]
+	var cells []v1alpha1.MixCell
 	total := 0
 	for _, c := range a.status.MixOf(runner) {
 		if allows(a.traits.ArchPin, c.Arch) && (c.CapacityType == "" || allows(a.traits.CapacityPin, c.CapacityType)) {

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const pausePolicy = header + `platform: karpenter
@@ -47,35 +48,35 @@ func pausePod() *corev1.Pod {
 
 func ptrTo[T any](v T) *T { return &v }
 
-func mix(cells ...policy.MixCell) policy.CapacityStatus {
-	return policy.CapacityStatus{RunnerMixes: []policy.RunnerMix{{Runner: "Zx8kQw2Nv", Jobs: cells}}}
+func mix(cells ...v1alpha1.MixCell) v1alpha1.CapacityStatus {
+	return v1alpha1.CapacityStatus{RunnerMixes: []v1alpha1.RunnerMix{{Runner: "Zx8kQw2Nv", Jobs: cells}}}
 }
 
 func TestApplyPausePod(t *testing.T) {
 	p := mustLoad(pausePolicy)
-	armOnDemand := mix(policy.MixCell{Arch: "arm64", CapacityType: "on-demand", Percent: 4})
+	armOnDemand := mix(v1alpha1.MixCell{Arch: "arm64", CapacityType: "on-demand", Percent: 4})
 	pinnedAMD := pausePod()
 	pinnedAMD.Spec.NodeSelector = map[string]string{"kubernetes.io/arch": "amd64"}
 	cases := []struct {
 		name             string
 		pod              *corev1.Pod
-		status           policy.CapacityStatus
+		status           v1alpha1.CapacityStatus
 		wantArch, wantCT string
 		wantSource       string
 		wantTolerations  []string
 	}{
-		{"no history: the policy's defaults", pausePod(), policy.CapacityStatus{}, "amd64", "spot", "default",
+		{"no history: the policy's defaults", pausePod(), v1alpha1.CapacityStatus{}, "amd64", "spot", "default",
 			[]string{"ci.example.com/runner", "ci.example.com/spot"}},
 		{"the runner's mix", pausePod(), armOnDemand, "arm64", "on-demand", "runner Zx8kQw2Nv's recent jobs: 100% on arm64/on-demand",
 			[]string{"ci.example.com/runner", "ci.example.com/graviton"}},
 		{"another runner's mix is not this one's", pausePod(),
-			policy.CapacityStatus{RunnerMixes: []policy.RunnerMix{{Runner: "other", Jobs: []policy.MixCell{{Arch: "arm64", Percent: 9}}}}},
+			v1alpha1.CapacityStatus{RunnerMixes: []v1alpha1.RunnerMix{{Runner: "other", Jobs: []v1alpha1.MixCell{{Arch: "arm64", Percent: 9}}}}},
 			"amd64", "spot", "default", []string{"ci.example.com/runner", "ci.example.com/spot"}},
 		{"the runner's arch pin limits the draw", pinnedAMD,
-			mix(policy.MixCell{Arch: "arm64", CapacityType: "spot", Percent: 99}, policy.MixCell{Arch: "amd64", CapacityType: "on-demand", Percent: 1}),
+			mix(v1alpha1.MixCell{Arch: "arm64", CapacityType: "spot", Percent: 99}, v1alpha1.MixCell{Arch: "amd64", CapacityType: "on-demand", Percent: 1}),
 			"amd64", "on-demand", "nodeSelector kubernetes.io/arch", []string{"ci.example.com/runner"}},
 		{"degraded spot moves it to on-demand", pausePod(),
-			policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "amd64", CapacityType: "spot"}}},
+			v1alpha1.CapacityStatus{Degraded: []v1alpha1.DegradedCapacity{{Arch: "amd64", CapacityType: "spot"}}},
 			"amd64", "on-demand", "default", []string{"ci.example.com/runner"}},
 	}
 	for _, tc := range cases {
@@ -113,8 +114,8 @@ func TestApplyPausePod(t *testing.T) {
 // of a runner spread over its jobs' cells in their proportions.
 func TestPausePodsFollowTheMix(t *testing.T) {
 	p := mustLoad(pausePolicy)
-	status := mix(policy.MixCell{Arch: "amd64", CapacityType: "spot", Percent: 6}, policy.MixCell{Arch: "arm64", CapacityType: "spot", Percent: 3},
-		policy.MixCell{Arch: "arm64", CapacityType: "on-demand", Percent: 1})
+	status := mix(v1alpha1.MixCell{Arch: "amd64", CapacityType: "spot", Percent: 6}, v1alpha1.MixCell{Arch: "arm64", CapacityType: "spot", Percent: 3},
+		v1alpha1.MixCell{Arch: "arm64", CapacityType: "on-demand", Percent: 1})
 	got := map[string]int{}
 	const n = 2000
 	for i := range n {
@@ -129,34 +130,34 @@ func TestPausePodsFollowTheMix(t *testing.T) {
 
 func TestApplyPausePodSkips(t *testing.T) {
 	eci := mustLoad(header + "platform: eci\n")
-	_, dec := policy.ApplyPausePod(pausePod(), eci, policy.CapacityStatus{}, "x")
+	_, dec := policy.ApplyPausePod(pausePod(), eci, v1alpha1.CapacityStatus{}, "x")
 	assert.True(t, dec.Skipped)
 	assert.Contains(t, dec.Reason, "platform eci")
 
 	other := mustLoad(header + "platform: karpenter\nselector: {runnerIDs: [Other]}\n")
-	_, dec = policy.ApplyPausePod(pausePod(), other, policy.CapacityStatus{}, "x")
+	_, dec = policy.ApplyPausePod(pausePod(), other, v1alpha1.CapacityStatus{}, "x")
 	assert.True(t, dec.Skipped)
 
-	_, dec = policy.ApplyPausePod(jobPod().build(), mustLoad(pausePolicy), policy.CapacityStatus{}, "x")
+	_, dec = policy.ApplyPausePod(jobPod().build(), mustLoad(pausePolicy), v1alpha1.CapacityStatus{}, "x")
 	assert.True(t, dec.Skipped, "a job pod is not a pause pod")
 
 	big := pausePod()
 	big.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("4")
-	out, dec := policy.ApplyPausePod(big, mustLoad(pausePolicy), policy.CapacityStatus{}, "x")
+	out, dec := policy.ApplyPausePod(big, mustLoad(pausePolicy), v1alpha1.CapacityStatus{}, "x")
 	require.False(t, dec.Skipped)
 	assert.Nil(t, out.Spec.Resources, "pod-level requests below the containers' would be refused")
 	assert.Contains(t, dec.Warnings, "pause pod containers request 4 cpu, more than one job's default room 1100m; left as the runner set it")
 }
 
 func TestParseCapacityStatusRunnerMixes(t *testing.T) {
-	st := mix(policy.MixCell{Arch: "arm64", CapacityType: "spot", Percent: 3})
+	st := mix(v1alpha1.MixCell{Arch: "arm64", CapacityType: "spot", Percent: 3})
 	body, err := st.Marshal()
 	require.NoError(t, err)
-	got, err := policy.ParseCapacityStatus(body)
+	got, err := v1alpha1.ParseCapacityStatus(body)
 	require.NoError(t, err)
 	assert.Equal(t, st, got)
 	for _, pct := range []string{"0", "101", "-5"} {
-		_, err = policy.ParseCapacityStatus([]byte("runnerMixes:\n- {runner: a, jobs: [{arch: arm64, percent: " + pct + "}]}\n"))
+		_, err = v1alpha1.ParseCapacityStatus([]byte("runnerMixes:\n- {runner: a, jobs: [{arch: arm64, percent: " + pct + "}]}\n"))
 		assert.ErrorContains(t, err, "runnerMixes[0].jobs[0]", pct)
 	}
 }
@@ -166,7 +167,7 @@ func TestParseCapacityStatusRunnerMixes(t *testing.T) {
 func TestPausePodContainersStay(t *testing.T) {
 	pod := pausePod()
 	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "helper", Image: helper1811})
-	out, _ := policy.ApplyPausePod(pod, mustLoad(pausePolicy), mix(policy.MixCell{Arch: "arm64", Percent: 1}), "x")
+	out, _ := policy.ApplyPausePod(pod, mustLoad(pausePolicy), mix(v1alpha1.MixCell{Arch: "arm64", Percent: 1}), "x")
 	assert.Equal(t, "arm64", out.Spec.NodeSelector["kubernetes.io/arch"])
 	assert.Equal(t, pod.Spec.Containers, out.Spec.Containers)
 }
@@ -182,7 +183,7 @@ func FuzzApplyPausePod(f *testing.F) {
 	f.Add("", "", 0, "amd64", "spot", 100, "arm64", "x")
 	p := mustLoad(pausePolicy)
 	f.Fuzz(func(t *testing.T, arch1, ct1 string, pct1 int, arch2, ct2 string, pct2 int, pin, seed string) {
-		status := mix(policy.MixCell{Arch: arch1, CapacityType: ct1, Percent: pct1}, policy.MixCell{Arch: arch2, CapacityType: ct2, Percent: pct2})
+		status := mix(v1alpha1.MixCell{Arch: arch1, CapacityType: ct1, Percent: pct1}, v1alpha1.MixCell{Arch: arch2, CapacityType: ct2, Percent: pct2})
 		pod := pausePod()
 		if pin != "" {
 			pod.Spec.NodeSelector = map[string]string{"kubernetes.io/arch": pin}

@@ -25,18 +25,18 @@ func (b *podBuilder) requireNode(key string, values ...string) *podBuilder {
 func TestRunnerPins(t *testing.T) {
 	base := mustLoad(karpenterPolicy)
 	override := mustLoad(karpenterPolicy + "capacity: {overrideRunnerPin: true}\n")
-	degraded := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "amd64", CapacityType: v1alpha1.CapacitySpot}}}
+	degraded := v1alpha1.CapacityStatus{Degraded: []v1alpha1.DegradedCapacity{{Arch: "amd64", CapacityType: v1alpha1.CapacitySpot}}}
 	const ct, arch = "karpenter.sh/capacity-type", "kubernetes.io/arch"
 	cases := []struct {
 		name         string
 		pod          *corev1.Pod
 		p            *policy.Policy
-		status       policy.CapacityStatus
+		status       v1alpha1.CapacityStatus
 		wantSelector map[string]string // only the keys named
 		wantConflict []policy.PinConflict
 	}{
 		{"spot pin kept against the job's on-demand",
-			jobPod().nodeSelector(ct, "spot").env("JOBFIT_CAPACITY_TYPE", "on-demand").build(), base, policy.CapacityStatus{},
+			jobPod().nodeSelector(ct, "spot").env("JOBFIT_CAPACITY_TYPE", "on-demand").build(), base, v1alpha1.CapacityStatus{},
 			map[string]string{ct: "spot"},
 			[]policy.PinConflict{{Trait: "capacity-type", Pinned: "spot", PinSource: "nodeSelector " + ct, Wanted: "on-demand", WantedSource: "variable JOBFIT_CAPACITY_TYPE"}}},
 		{"spot pin kept against the fallback",
@@ -44,22 +44,22 @@ func TestRunnerPins(t *testing.T) {
 			map[string]string{ct: "spot"},
 			[]policy.PinConflict{{Trait: "capacity-type", Pinned: "spot", PinSource: "nodeSelector " + ct, Wanted: "on-demand", WantedSource: "capacity status: amd64 spot degraded (was default)"}}},
 		{"a pin that differs only from the policy default is no conflict",
-			jobPod().nodeSelector(ct, "on-demand").build(), base, policy.CapacityStatus{},
+			jobPod().nodeSelector(ct, "on-demand").build(), base, v1alpha1.CapacityStatus{},
 			map[string]string{ct: "on-demand"}, nil},
 		{"overrideRunnerPin replaces a capacity pin",
-			jobPod().nodeSelector(ct, "spot").env("JOBFIT_CAPACITY_TYPE", "on-demand").build(), override, policy.CapacityStatus{},
+			jobPod().nodeSelector(ct, "spot").env("JOBFIT_CAPACITY_TYPE", "on-demand").build(), override, v1alpha1.CapacityStatus{},
 			map[string]string{ct: "on-demand"},
 			[]policy.PinConflict{{Trait: "capacity-type", Pinned: "spot", PinSource: "nodeSelector " + ct, Wanted: "on-demand", WantedSource: "variable JOBFIT_CAPACITY_TYPE", Replaced: true}}},
 		{"overrideRunnerPin never replaces an arch pin",
-			jobPod().nodeSelector(arch, "amd64").env("CI_RUNNER_TAGS", `["arm64"]`).build(), override, policy.CapacityStatus{},
+			jobPod().nodeSelector(arch, "amd64").env("CI_RUNNER_TAGS", `["arm64"]`).build(), override, v1alpha1.CapacityStatus{},
 			map[string]string{arch: "amd64"},
 			[]policy.PinConflict{{Trait: "arch", Pinned: "amd64", PinSource: "nodeSelector " + arch, Wanted: "arm64", WantedSource: "runner tags"}}},
 		{"required affinity pin kept, nothing written against it",
-			jobPod().requireNode(ct, "spot").env("JOBFIT_CAPACITY_TYPE", "on-demand").build(), override, policy.CapacityStatus{},
+			jobPod().requireNode(ct, "spot").env("JOBFIT_CAPACITY_TYPE", "on-demand").build(), override, v1alpha1.CapacityStatus{},
 			map[string]string{ct: ""},
 			[]policy.PinConflict{{Trait: "capacity-type", Pinned: "spot", PinSource: "required node affinity " + ct, Wanted: "on-demand", WantedSource: "variable JOBFIT_CAPACITY_TYPE"}}},
 		{"an affinity allowing several values is narrowed to the job's",
-			jobPod().requireNode(arch, "amd64", "arm64").env("CI_RUNNER_TAGS", `["arm64"]`).build(), base, policy.CapacityStatus{},
+			jobPod().requireNode(arch, "amd64", "arm64").env("CI_RUNNER_TAGS", `["arm64"]`).build(), base, v1alpha1.CapacityStatus{},
 			map[string]string{arch: "arm64"}, nil},
 	}
 	for _, tc := range cases {
@@ -83,7 +83,7 @@ func TestRunnerPins(t *testing.T) {
 }
 
 func TestArchPinKeepsHelperImage(t *testing.T) {
-	out, dec := policy.Apply(jobPod().nodeSelector("kubernetes.io/arch", "amd64").env("JOBFIT_ARCH", "arm64").build(), mustLoad(karpenterPolicy), policy.CapacityStatus{})
+	out, dec := policy.Apply(jobPod().nodeSelector("kubernetes.io/arch", "amd64").env("JOBFIT_ARCH", "arm64").build(), mustLoad(karpenterPolicy), v1alpha1.CapacityStatus{})
 	assert.Equal(t, helper1811, out.Spec.Containers[1].Image, "the runner chose the helper for its pinned arch")
 	require.Len(t, dec.PinConflicts, 1)
 	assert.Equal(t, "runner pin nodeSelector kubernetes.io/arch=amd64 kept; variable JOBFIT_ARCH wanted arm64 (the runner's config wins: remove the pin from its config.toml to let jobfit choose)", dec.Warnings[0])

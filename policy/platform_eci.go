@@ -62,7 +62,7 @@ func (a *applier) applyECI() {
 		changed = a.tolerate(corev1.Toleration{Key: VirtualKubeletTaint, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}) || changed
 		if a.arch == "arm64" {
 			// ACK's ARM virtual nodes carry kubernetes.io/arch=arm64:NoSchedule.
-			changed = a.tolerate(corev1.Toleration{Key: LabelArch, Operator: corev1.TolerationOpEqual, Value: "arm64", Effect: corev1.TaintEffectNoSchedule}) || changed
+			changed = a.tolerate(corev1.Toleration{Key: v1alpha1.LabelArch, Operator: corev1.TolerationOpEqual, Value: "arm64", Effect: corev1.TaintEffectNoSchedule}) || changed
 		}
 		a.dec.add(MutECIVirtual, VirtualKubeletValue, "eci.virtualNode", changed)
 	}

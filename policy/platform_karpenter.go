@@ -28,7 +28,7 @@ func (a *applier) placeCapacity() {
 	var changed bool
 	if a.p.Capacity.Enforcement == v1alpha1.EnforcementRequired || a.traits.CapacityPin.Values != nil {
 		// A replaced or narrowed runner pin stays a nodeSelector.
-		changed = a.setNodeSelector(LabelCapacityType, ct.Value, true)
+		changed = a.setNodeSelector(v1alpha1.LabelCapacityType, ct.Value, true)
 	} else {
 		changed = a.preferCapacity(ct.Value)
 	}
@@ -48,14 +48,14 @@ func (a *applier) preferCapacity(value string) bool {
 	terms := &spec.Affinity.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 	for i := range *terms {
 		exprs := (*terms)[i].Preference.MatchExpressions
-		if len(exprs) != 1 || exprs[0].Key != LabelCapacityType {
+		if len(exprs) != 1 || exprs[0].Key != v1alpha1.LabelCapacityType {
 			continue
 		}
 		if len(exprs[0].Values) == 1 && exprs[0].Values[0] == value {
 			return false
 		}
 		if !a.prior.owns(MutCapacity, exprs[0].Values[0]) {
-			a.dec.warn("preferred node affinity on " + LabelCapacityType + " set by the runner kept")
+			a.dec.warn("preferred node affinity on " + v1alpha1.LabelCapacityType + " set by the runner kept")
 			return false
 		}
 		exprs[0].Values = []string{value}
@@ -64,7 +64,7 @@ func (a *applier) preferCapacity(value string) bool {
 	*terms = append(*terms, corev1.PreferredSchedulingTerm{
 		Weight: 100,
 		Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{
-			Key: LabelCapacityType, Operator: corev1.NodeSelectorOpIn, Values: []string{value},
+			Key: v1alpha1.LabelCapacityType, Operator: corev1.NodeSelectorOpIn, Values: []string{value},
 		}}},
 	})
 	return true
@@ -74,7 +74,7 @@ func (a *applier) applyDisruption() {
 	if a.p.Disruption.DoNotDisrupt == v1alpha1.DoNotDisruptOff {
 		return
 	}
-	if old, ok := a.pod.Annotations[AnnotationDoNotDisrupt]; ok {
+	if old, ok := a.pod.Annotations[v1alpha1.AnnotationDoNotDisrupt]; ok {
 		a.dec.add(MutDoNotDisrupt, old, "pod annotation (kept)", false)
 		return
 	}
@@ -87,20 +87,20 @@ func (a *applier) applyDisruption() {
 			source = "no job timeout found"
 		}
 	}
-	a.dec.add(MutDoNotDisrupt, value, source, a.addAnnotation(AnnotationDoNotDisrupt, value, "do-not-disrupt"))
+	a.dec.add(MutDoNotDisrupt, value, source, a.addAnnotation(v1alpha1.AnnotationDoNotDisrupt, value, "do-not-disrupt"))
 }
 
 // jobTimeout finds the job's timeout: the runner's annotation (17.11+), the
 // CI_JOB_TIMEOUT variable (seconds), or activeDeadlineSeconds (timeout + 1s).
 func jobTimeout(pod *corev1.Pod, env map[string]string) (time.Duration, string) {
-	if s, ok := pod.Annotations[AnnotationJobTimeout]; ok {
+	if s, ok := pod.Annotations[v1alpha1.AnnotationJobTimeout]; ok {
 		if d, err := time.ParseDuration(s); err == nil && d > 0 {
-			return d, AnnotationJobTimeout
+			return d, v1alpha1.AnnotationJobTimeout
 		}
 	}
-	if s := env[VarJobTimeout]; s != "" {
+	if s := env[v1alpha1.VarJobTimeout]; s != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 {
-			return time.Duration(n) * time.Second, VarJobTimeout
+			return time.Duration(n) * time.Second, v1alpha1.VarJobTimeout
 		}
 	}
 	if ads := pod.Spec.ActiveDeadlineSeconds; ads != nil && *ads > 1 {

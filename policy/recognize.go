@@ -21,28 +21,28 @@ func IsJobPod(pod *corev1.Pod) (bool, string) {
 		return false, "no pod"
 	}
 	labels := pod.Labels
-	if labels[LabelPausePod] == "true" {
-		return false, "runner pause pod (" + LabelPausePod + ")"
+	if labels[v1alpha1.LabelPausePod] == "true" {
+		return false, "runner pause pod (" + v1alpha1.LabelPausePod + ")"
 	}
-	if _, ok := labels[HeadroomLabel]; ok {
-		return false, "jobfit headroom pod (" + HeadroomLabel + ")"
+	if _, ok := labels[v1alpha1.HeadroomLabel]; ok {
+		return false, "jobfit headroom pod (" + v1alpha1.HeadroomLabel + ")"
 	}
 	if owner := metav1.GetControllerOfNoCopy(pod); owner != nil {
 		return false, "owned by " + owner.Kind + " " + owner.Name + "; job pods have no controller"
 	}
-	if _, ok := pod.Annotations[AnnotationJobID]; ok {
-		return true, "annotation " + AnnotationJobID
+	if _, ok := pod.Annotations[v1alpha1.AnnotationJobID]; ok {
+		return true, "annotation " + v1alpha1.AnnotationJobID
 	}
-	if _, ok := labels[LabelJobPod]; ok {
-		return true, "label " + LabelJobPod
+	if _, ok := labels[v1alpha1.LabelJobPod]; ok {
+		return true, "label " + v1alpha1.LabelJobPod
 	}
-	if _, ok := labels[LabelLegacyPod]; ok {
+	if _, ok := labels[v1alpha1.LabelLegacyPod]; ok {
 		if hasContainer(pod.Spec.Containers, v1alpha1.ContainerBuild) && hasContainer(pod.Spec.Containers, v1alpha1.ContainerHelper) {
 			return true, "label pod with build and helper containers"
 		}
 		return false, "label pod without both build and helper containers"
 	}
-	return false, "no GitLab Runner job markers (" + AnnotationJobID + ", " + LabelJobPod + " or pod label)"
+	return false, "no GitLab Runner job markers (" + v1alpha1.AnnotationJobID + ", " + v1alpha1.LabelJobPod + " or pod label)"
 }
 
 func hasContainer(cs []corev1.Container, name string) bool {

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Kinds of object a policy can make a pod refer to, as reported in
@@ -65,7 +67,7 @@ func (m MissingReference) why() string {
 // Cluster is what Apply knows beyond the pod and the policy.
 type Cluster struct {
 	// Status is the scaler's capacity status.
-	Status CapacityStatus
+	Status v1alpha1.CapacityStatus
 	// Images is the image-platform cache, for arch.fromImages; nil knows no image.
 	Images ImagePlatforms
 	// Refs says which objects the policy names exist; nil (offline

@@ -46,7 +46,7 @@ func ResolveTraits(pod *corev1.Pod, p *Policy) (JobTraits, []string) {
 }
 
 func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string, prior Record) (JobTraits, []string) {
-	tags := parseRunnerTags(env[VarRunnerTags])
+	tags := parseRunnerTags(env[v1alpha1.VarRunnerTags])
 	var t JobTraits
 	var warns []string
 	resolve := func(spec traitSpec) Trait {
@@ -58,8 +58,8 @@ func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string, prior Reco
 		k := &v1alpha1.TraitKinds[i]
 		t.Asked[i] = resolve(traitSpec{k.Key, *k.Variables(&p.Traits.Variables), p.idx.aliases[i]})
 	}
-	t.ArchPin = runnerPin(pod, LabelArch, MutArch, prior)
-	t.CapacityPin = runnerPin(pod, LabelCapacityType, MutCapacity, prior)
+	t.ArchPin = runnerPin(pod, v1alpha1.LabelArch, MutArch, prior)
+	t.CapacityPin = runnerPin(pod, v1alpha1.LabelCapacityType, MutCapacity, prior)
 	return t, warns
 }
 

@@ -16,7 +16,6 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/fallback"
@@ -53,9 +52,9 @@ func benchPods(n int) []*corev1.Pod {
 		p := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("runner-x-project-%d-concurrent-0", i), Namespace: "ci", UID: types.UID(fmt.Sprint(i)),
 				CreationTimestamp: metav1.NewTime(benchNow.Add(-time.Duration(i%600) * time.Second)),
-				Annotations:       map[string]string{policy.AnnotationJobID: fmt.Sprint(i)}},
+				Annotations:       map[string]string{v1alpha1.AnnotationJobID: fmt.Sprint(i)}},
 			Spec: corev1.PodSpec{
-				NodeSelector: map[string]string{policy.LabelArch: arch, policy.LabelCapacityType: ct, policy.LabelOS: "linux"},
+				NodeSelector: map[string]string{v1alpha1.LabelArch: arch, v1alpha1.LabelCapacityType: ct, v1alpha1.LabelOS: "linux"},
 				Tolerations:  []corev1.Toleration{{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoSchedule}},
 				Containers: []corev1.Container{{Name: "build", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 					corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("4Gi")}}}, {Name: "helper"}},

@@ -97,11 +97,11 @@ func TransformEvent(obj any) (any, error) {
 var conflictMarker = `"mutation":"` + policy.MutImageArchConflict + `"`
 
 // keptAnnotations are the annotations the slim pod keeps.
-var keptAnnotations = []string{policy.AnnotationJobID, policy.AnnotationJobName, policy.AnnotationProjectID}
+var keptAnnotations = []string{v1alpha1.AnnotationJobID, v1alpha1.AnnotationJobName, v1alpha1.AnnotationProjectID}
 
 // jobRefVars are the build container's variables that policy.JobRefOf
 // reads, so that an interrupted job can be named from the cache.
-var jobRefVars = map[string]bool{policy.VarProjectID: true, policy.VarPipelineID: true, policy.VarJobName: true}
+var jobRefVars = map[string]bool{v1alpha1.VarProjectID: true, v1alpha1.VarPipelineID: true, v1alpha1.VarJobName: true}
 
 // keepJobRefEnv copies jobRefVars from the build container of pod to the
 // slim pod's.

@@ -38,8 +38,8 @@ func TestTransformPodKeepsWhatTheScalerReads(t *testing.T) {
 	assert.Equal(t, pod.Spec.Tolerations, slim.Spec.Tolerations)
 	assert.Equal(t, pod.Labels, slim.Labels)
 	assert.Equal(t, map[string]string{
-		policy.AnnotationJobID: pod.Annotations[policy.AnnotationJobID], policy.AnnotationJobName: pod.Annotations[policy.AnnotationJobName],
-		policy.AnnotationProjectID: pod.Annotations[policy.AnnotationProjectID],
+		v1alpha1.AnnotationJobID: pod.Annotations[v1alpha1.AnnotationJobID], v1alpha1.AnnotationJobName: pod.Annotations[v1alpha1.AnnotationJobName],
+		v1alpha1.AnnotationProjectID: pod.Annotations[v1alpha1.AnnotationProjectID],
 	}, slim.Annotations)
 	ref, ok := policy.JobRefOf(pod)
 	require.True(t, ok)

@@ -20,8 +20,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/scaler/config"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -56,7 +56,7 @@ type FallbackController struct {
 	clock     clock.PassiveClock
 	client    client.Client
 	observer  *Observer
-	policies  *PolicyStore
+	policies  *config.Store
 	shared    *FallbackState
 	recorder  events.EventRecorder
 	metrics   *Metrics
@@ -76,7 +76,7 @@ type FallbackController struct {
 }
 
 // NewFallbackController returns the fallback controller for namespace.
-func NewFallbackController(clk clock.PassiveClock, c client.Client, policies *PolicyStore, shared *FallbackState,
+func NewFallbackController(clk clock.PassiveClock, c client.Client, policies *config.Store, shared *FallbackState,
 	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *FallbackController {
 	return &FallbackController{clock: clk, client: c, observer: NewObserver(c), policies: policies, shared: shared,
 		recorder: recorder, metrics: metrics, reporter: newReporter(metrics), classes: nodeClasses{client: c}, namespace: namespace, period: period}
@@ -91,7 +91,7 @@ func (c *FallbackController) Name() string { return "scaler.fallback" }
 func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
-		return reconcile.Result{RequeueAfter: noPolicyRetry}, nil
+		return reconcile.Result{RequeueAfter: config.NoPolicyRetry}, nil
 	}
 	now := c.clock.Now()
 	current, err := c.readStatus(ctx)
@@ -159,14 +159,14 @@ func (c *FallbackController) nodeClassStates(ctx context.Context, p *v1alpha1.Sc
 
 // previousNotReady is what the last pass found, or on the first pass what
 // the status read back says, so that a new leader repeats no Event.
-func (c *FallbackController) previousNotReady(current policy.CapacityStatus) []policy.NodeClassCondition {
+func (c *FallbackController) previousNotReady(current v1alpha1.CapacityStatus) []v1alpha1.NodeClassCondition {
 	if c.lastClasses == nil {
 		return current.NodeClassesNotReady
 	}
 	return notReady(c.lastClasses)
 }
 
-func sameStatus(a, b policy.CapacityStatus) bool {
+func sameStatus(a, b v1alpha1.CapacityStatus) bool {
 	// Compare the documents as written: time.Time values that went through
 	// YAML differ in representation but not in meaning.
 	ab, errA := a.Marshal()
@@ -174,32 +174,32 @@ func sameStatus(a, b policy.CapacityStatus) bool {
 	return errA == nil && errB == nil && string(ab) == string(bb)
 }
 
-func (c *FallbackController) readStatus(ctx context.Context) (policy.CapacityStatus, error) {
+func (c *FallbackController) readStatus(ctx context.Context) (v1alpha1.CapacityStatus, error) {
 	var cm corev1.ConfigMap
-	err := c.client.Get(ctx, types.NamespacedName{Namespace: c.namespace, Name: policy.CapacityStatusName}, &cm)
+	err := c.client.Get(ctx, types.NamespacedName{Namespace: c.namespace, Name: v1alpha1.CapacityStatusName}, &cm)
 	if apierrors.IsNotFound(err) {
-		return policy.CapacityStatus{}, nil
+		return v1alpha1.CapacityStatus{}, nil
 	}
 	if err != nil {
-		return policy.CapacityStatus{}, fmt.Errorf("reading capacity status: %w", err)
+		return v1alpha1.CapacityStatus{}, fmt.Errorf("reading capacity status: %w", err)
 	}
-	st, err := policy.ParseCapacityStatus([]byte(cm.Data[policy.CapacityStatusKey]))
+	st, err := v1alpha1.ParseCapacityStatus([]byte(cm.Data[v1alpha1.CapacityStatusKey]))
 	if err != nil {
 		// A hand-edited, unreadable status is replaced by the planned one.
 		log.FromContext(ctx).Info("ignoring unreadable capacity status", "error", err.Error())
-		return policy.CapacityStatus{}, nil
+		return v1alpha1.CapacityStatus{}, nil
 	}
 	return st, nil
 }
 
-func (c *FallbackController) writeStatus(ctx context.Context, st policy.CapacityStatus) error {
+func (c *FallbackController) writeStatus(ctx context.Context, st v1alpha1.CapacityStatus) error {
 	body, err := st.Marshal()
 	if err != nil {
 		return fmt.Errorf("encoding capacity status: %w", err)
 	}
-	cm := corev1ac.ConfigMap(policy.CapacityStatusName, c.namespace).
+	cm := corev1ac.ConfigMap(v1alpha1.CapacityStatusName, c.namespace).
 		WithLabels(map[string]string{"app.kubernetes.io/name": "jobfit", "app.kubernetes.io/component": "scaler"}).
-		WithData(map[string]string{policy.CapacityStatusKey: string(body)})
+		WithData(map[string]string{v1alpha1.CapacityStatusKey: string(body)})
 	if err := c.client.Apply(ctx, cm, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying capacity status: %w", err)
 	}
@@ -212,7 +212,7 @@ func (c *FallbackController) writeStatus(ctx context.Context, st policy.Capacity
 // every sync period (which also re-reads the EC2NodeClasses: they are not
 // watched, so that a cluster without that CRD still starts).
 func (c *FallbackController) Register(_ context.Context, mgr ctrl.Manager) error {
-	key := types.NamespacedName{Namespace: c.namespace, Name: policy.CapacityStatusName}
+	key := types.NamespacedName{Namespace: c.namespace, Name: v1alpha1.CapacityStatusName}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(jobPods)).
 		Watches(&karpv1.NodeClaim{}, c.nodeClaimEvents(key)).

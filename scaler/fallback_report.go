@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -35,8 +35,8 @@ func (c *FallbackController) reportNodeClasses(classes []signals.NodeClassState)
 // recordTransition records an Event on the status ConfigMap for each arch
 // that became degraded or recovered, and each node class that stopped or
 // started being Ready.
-func (c *FallbackController) recordTransition(from, to policy.CapacityStatus, dryRun bool) {
-	ref := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: policy.CapacityStatusName, Namespace: c.namespace}}
+func (c *FallbackController) recordTransition(from, to v1alpha1.CapacityStatus, dryRun bool) {
+	ref := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.CapacityStatusName, Namespace: c.namespace}}
 	ref.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
 	prefix := ""
 	if dryRun {
@@ -55,9 +55,9 @@ func (c *FallbackController) recordTransition(from, to policy.CapacityStatus, dr
 	c.recordNodeClassTransitions(ref, from.NodeClassesNotReady, to.NodeClassesNotReady)
 }
 
-func (c *FallbackController) recordNodeClassTransitions(ref *corev1.ConfigMap, from, to []policy.NodeClassCondition) {
-	in := func(list []policy.NodeClassCondition, name string) bool {
-		return slices.ContainsFunc(list, func(n policy.NodeClassCondition) bool { return n.Name == name })
+func (c *FallbackController) recordNodeClassTransitions(ref *corev1.ConfigMap, from, to []v1alpha1.NodeClassCondition) {
+	in := func(list []v1alpha1.NodeClassCondition, name string) bool {
+		return slices.ContainsFunc(list, func(n v1alpha1.NodeClassCondition) bool { return n.Name == name })
 	}
 	for _, n := range to {
 		if !in(from, n.Name) {

@@ -23,6 +23,7 @@ import (
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/scaler/config"
 	"jobfit.dev/jobfit/scaler/headroom"
 	"jobfit.dev/jobfit/scaler/pressure"
 )
@@ -38,7 +39,7 @@ type HeadroomController struct {
 	client    client.Client
 	reader    client.Reader
 	observer  *Observer
-	policies  *PolicyStore
+	policies  *config.Store
 	fallback  *FallbackState
 	recorder  events.EventRecorder
 	metrics   *Metrics
@@ -69,7 +70,7 @@ type HeadroomController struct {
 // Placeholders follow the spot fallback: while an arch's spot is degraded,
 // its spot placeholders (which could not be scheduled) are replaced by
 // on-demand ones.
-func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *PolicyStore, fb *FallbackState,
+func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *config.Store, fb *FallbackState,
 	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *HeadroomController {
 	return &HeadroomController{clock: clk, client: c, reader: reader, observer: NewObserver(c), policies: policies, fallback: fb, recorder: recorder,
 		metrics: metrics, namespace: namespace, period: period, history: headroom.NewHistory(), reported: map[string]int{},
@@ -83,7 +84,7 @@ func (c *HeadroomController) Name() string { return "scaler.headroom" }
 func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
-		return reconcile.Result{RequeueAfter: noPolicyRetry}, nil
+		return reconcile.Result{RequeueAfter: config.NoPolicyRetry}, nil
 	}
 	c.leases = map[string]bool{}
 	existing, err := c.placeholders(ctx)
@@ -173,13 +174,13 @@ func (c *HeadroomController) free(all map[roomKey]*rooms, snap *pressure.Snapsho
 
 func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*corev1.Pod, error) {
 	var list corev1.PodList
-	if err := c.reader.List(ctx, &list, client.InNamespace(c.namespace), client.HasLabels{policy.HeadroomLabel}); err != nil {
+	if err := c.reader.List(ctx, &list, client.InNamespace(c.namespace), client.HasLabels{v1alpha1.HeadroomLabel}); err != nil {
 		return nil, fmt.Errorf("listing headroom pods: %w", err)
 	}
 	out := map[string][]*corev1.Pod{}
 	for i := range list.Items {
 		pod := &list.Items[i]
-		arch := pod.Labels[policy.HeadroomLabel]
+		arch := pod.Labels[v1alpha1.HeadroomLabel]
 		out[arch] = append(out[arch], pod)
 	}
 	return out, nil
@@ -286,8 +287,8 @@ func (c *HeadroomController) Register(_ context.Context, mgr ctrl.Manager) error
 	key := types.NamespacedName{Namespace: c.namespace, Name: HeadroomOwnerName}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			_, headroom := o.GetLabels()[policy.HeadroomLabel]
-			return headroom || isJobPod(o) || o.GetLabels()[policy.LabelPausePod] == "true"
+			_, headroom := o.GetLabels()[v1alpha1.HeadroomLabel]
+			return headroom || isJobPod(o) || o.GetLabels()[v1alpha1.LabelPausePod] == "true"
 		}))).
 		Watches(&corev1.ConfigMap{}, singleton(key)).
 		Complete(c)

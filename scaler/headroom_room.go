@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
 	"jobfit.dev/jobfit/scaler/pressure"
@@ -54,7 +53,7 @@ func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPo
 		if _, ok := nodes[pod.Spec.NodeName]; !ok || pressure.PodPhase(pod) == pressure.PhaseDone {
 			continue
 		}
-		if _, placeholder := pod.Labels[policy.HeadroomLabel]; !placeholder && !ownedByDaemonSet(pod) {
+		if _, placeholder := pod.Labels[v1alpha1.HeadroomLabel]; !placeholder && !ownedByDaemonSet(pod) {
 			busy.Insert(pod.Spec.NodeName)
 		}
 		cpu, mem := pressure.Requests(pod)
@@ -131,7 +130,7 @@ func roomsOf(m map[roomKey]*rooms, key roomKey) *rooms {
 func pendingFor(snap *pressure.Snapshot, placeholders []*corev1.Pod, arch, capacityType string) pressure.Size {
 	var s pressure.Size
 	for _, pod := range placeholders {
-		if pod.Spec.NodeName != "" || pod.DeletionTimestamp != nil || pod.Spec.NodeSelector[policy.LabelCapacityType] != capacityType {
+		if pod.Spec.NodeName != "" || pod.DeletionTimestamp != nil || pod.Spec.NodeSelector[v1alpha1.LabelCapacityType] != capacityType {
 			continue
 		}
 		cpu, mem := pressure.Requests(pod)

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/images"
 )
 
@@ -236,11 +237,11 @@ func (c *ImagePlatformsController) load(ctx context.Context) error {
 		return nil
 	}
 	cm := &corev1.ConfigMap{}
-	err := c.client.Get(ctx, types.NamespacedName{Namespace: c.namespace, Name: policy.ImagePlatformsName}, cm)
+	err := c.client.Get(ctx, types.NamespacedName{Namespace: c.namespace, Name: v1alpha1.ImagePlatformsName}, cm)
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
-		return fmt.Errorf("reading %s: %w", policy.ImagePlatformsName, err)
+		return fmt.Errorf("reading %s: %w", v1alpha1.ImagePlatformsName, err)
 	default:
 		if err := c.cache.Load(cm.Data); err != nil {
 			log.FromContext(ctx).Info("image cache state not loaded; starting empty", "error", err.Error())
@@ -261,11 +262,11 @@ func (c *ImagePlatformsController) write(ctx context.Context) error {
 	if maps.Equal(data, c.written) {
 		return nil
 	}
-	cm := corev1ac.ConfigMap(policy.ImagePlatformsName, c.namespace).
+	cm := corev1ac.ConfigMap(v1alpha1.ImagePlatformsName, c.namespace).
 		WithLabels(map[string]string{"app.kubernetes.io/name": "jobfit", "app.kubernetes.io/component": "scaler"}).
 		WithData(data)
 	if err := c.client.Apply(ctx, cm, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
-		return fmt.Errorf("applying %s: %w", policy.ImagePlatformsName, err)
+		return fmt.Errorf("applying %s: %w", v1alpha1.ImagePlatformsName, err)
 	}
 	c.written = data
 	return nil
@@ -282,13 +283,13 @@ func (c *ImagePlatformsController) setEntryMetrics() {
 // start, their informer's first list), and requeued every sync period
 // (tags past their TTL, failures past their back-off).
 func (c *ImagePlatformsController) Register(_ context.Context, mgr ctrl.Manager) error {
-	key := types.NamespacedName{Namespace: c.namespace, Name: policy.ImagePlatformsName}
+	key := types.NamespacedName{Namespace: c.namespace, Name: v1alpha1.ImagePlatformsName}
 	created := predicate.Funcs{
 		UpdateFunc: func(event.UpdateEvent) bool { return false },
 		DeleteFunc: func(event.DeleteEvent) bool { return false },
 	}
 	clusterPolicies := predicate.NewPredicateFuncs(func(obj client.Object) bool {
-		return obj.GetNamespace() == c.namespace && obj.GetLabels()[policy.PolicyLabel] == clusterPolicyKind
+		return obj.GetNamespace() == c.namespace && obj.GetLabels()[v1alpha1.PolicyLabel] == v1alpha1.PolicyKindCluster
 	})
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(jobPods, created)).

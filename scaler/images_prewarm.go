@@ -11,11 +11,8 @@ import (
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/policy/source"
 )
-
-// clusterPolicyKind is the jobfit.dev/policy label value of the cluster
-// placement policy, whose arch.prewarmImages the resolver pre-warms.
-const clusterPolicyKind = "cluster"
 
 // prewarmEntry is one cluster policy ConfigMap's pre-warm list, as read at
 // its resourceVersion.
@@ -34,20 +31,16 @@ type prewarmEntry struct {
 func (c *ImagePlatformsController) prewarmImages(ctx context.Context) ([]string, error) {
 	list := &corev1.ConfigMapList{}
 	if err := c.client.List(ctx, list, client.InNamespace(c.namespace),
-		client.MatchingLabels{policy.PolicyLabel: clusterPolicyKind}); err != nil {
+		client.MatchingLabels{v1alpha1.PolicyLabel: v1alpha1.PolicyKindCluster}); err != nil {
 		return nil, fmt.Errorf("listing cluster policies: %w", err)
 	}
 	seen := make(map[string]prewarmEntry, len(list.Items))
 	var out []string
-	for i := range list.Items {
-		cm := &list.Items[i]
-		if !policy.MayHoldPolicy(cm.Name) {
-			continue
-		}
+	for _, cm := range source.Candidates(list.Items) {
 		e, ok := c.prewarm[cm.Name]
 		if !ok || e.version != cm.ResourceVersion {
 			e = prewarmEntry{version: cm.ResourceVersion}
-			p, errs := policy.Load([]byte(cm.Data[policy.PolicyDataKey]))
+			p, errs := policy.Load([]byte(cm.Data[v1alpha1.PolicyDataKey]))
 			if len(errs) == 0 {
 				e.images = p.Arch.PrewarmImages
 			} else {

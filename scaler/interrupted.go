@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
@@ -29,7 +29,7 @@ type gone struct {
 // interruptions are the jobs the scaler lists as interrupted, and the pods
 // it already counted. Only Reconcile touches them.
 type interruptions struct {
-	jobs   []policy.InterruptedJob
+	jobs   []v1alpha1.InterruptedJob
 	pods   map[types.UID]time.Time
 	fresh  []gone
 	seeded bool
@@ -49,7 +49,7 @@ func (in *interruptions) seen(nc *karpv1.NodeClaim, at time.Time, f signals.Spot
 // status (sorted, so that an unchanged list writes nothing). On the first
 // pass it starts from the status read back, so that a new leader keeps what
 // the last one recorded.
-func (c *FallbackController) updateInterrupted(current policy.CapacityStatus, pods []*corev1.Pod, now time.Time) []policy.InterruptedJob {
+func (c *FallbackController) updateInterrupted(current v1alpha1.CapacityStatus, pods []*corev1.Pod, now time.Time) []v1alpha1.InterruptedJob {
 	in := &c.interrupted
 	if !in.seeded {
 		in.jobs, in.seeded = slices.Clone(current.InterruptedJobs), true
@@ -70,13 +70,13 @@ func (c *FallbackController) updateInterrupted(current policy.CapacityStatus, po
 		}
 	}
 	in.fresh = nil
-	in.jobs = slices.DeleteFunc(in.jobs, func(j policy.InterruptedJob) bool { return !now.Before(j.Until) })
+	in.jobs = slices.DeleteFunc(in.jobs, func(j v1alpha1.InterruptedJob) bool { return !now.Before(j.Until) })
 	for uid, until := range in.pods {
 		if !now.Before(until) {
 			delete(in.pods, uid)
 		}
 	}
-	slices.SortFunc(in.jobs, func(a, b policy.InterruptedJob) int {
+	slices.SortFunc(in.jobs, func(a, b v1alpha1.InterruptedJob) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Project, b.Project), cmp.Compare(a.Pipeline, b.Pipeline), cmp.Compare(a.Job, b.Job))
 	})
 	return slices.Clone(in.jobs)

@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -74,11 +73,11 @@ func (n *nodeClasses) notServed(ctx context.Context) {
 }
 
 // notReady turns the classes that are not Ready into status entries.
-func notReady(classes []signals.NodeClassState) []policy.NodeClassCondition {
-	var out []policy.NodeClassCondition
+func notReady(classes []signals.NodeClassState) []v1alpha1.NodeClassCondition {
+	var out []v1alpha1.NodeClassCondition
 	for _, s := range classes {
 		if !s.Ready {
-			out = append(out, policy.NodeClassCondition{Name: s.Name, NodePools: s.NodePools, Reason: s.Reason, Message: s.Message, Since: s.Since.UTC()})
+			out = append(out, v1alpha1.NodeClassCondition{Name: s.Name, NodePools: s.NodePools, Reason: s.Reason, Message: s.Message, Since: s.Since.UTC()})
 		}
 	}
 	return out

@@ -21,8 +21,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/config"
 )
 
 // TestNoEC2NodeClassAPI: on a cluster without the AWS provider's CRD, a
@@ -43,9 +43,9 @@ func TestNoEC2NodeClassAPI(t *testing.T) {
 			return c.Get(ctx, key, obj, opts...)
 		},
 	}).Build()
-	p, errs := policy.LoadScalerPolicy([]byte("apiVersion: jobfit.dev/v1alpha1\nkind: ScalerPolicy\nnodePools:\n- {name: ci-spot, role: spot}\n- {name: ci-on-demand, role: on-demand, weight: 10}\n"))
+	p, errs := config.Load([]byte("apiVersion: jobfit.dev/v1alpha1\nkind: ScalerPolicy\nnodePools:\n- {name: ci-spot, role: spot}\n- {name: ci-on-demand, role: on-demand, weight: 10}\n"))
 	require.Empty(t, errs)
-	store := &scaler.PolicyStore{}
+	store := &config.Store{}
 	store.Set(p)
 	m := scaler.NewMetrics(prometheus.NewRegistry())
 	fc := scaler.NewFallbackController(clocktesting.NewFakeClock(time.Now()), c, store, &scaler.FallbackState{}, events.NewFakeRecorder(10), m, "jobfit-system", time.Minute)

@@ -21,6 +21,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/scaler/config"
 	"jobfit.dev/jobfit/scaler/consolidation"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/limits"
@@ -34,7 +35,7 @@ type NodePoolController struct {
 	clock    clock.PassiveClock
 	client   client.Client
 	observer *Observer
-	policies *PolicyStore
+	policies *config.Store
 	fallback *FallbackState
 	recorder events.EventRecorder
 	metrics  *Metrics
@@ -47,7 +48,7 @@ type NodePoolController struct {
 }
 
 // NewNodePoolController returns the NodePool controller.
-func NewNodePoolController(clk clock.PassiveClock, c client.Client, policies *PolicyStore, fb *FallbackState,
+func NewNodePoolController(clk clock.PassiveClock, c client.Client, policies *config.Store, fb *FallbackState,
 	recorder events.EventRecorder, metrics *Metrics, period time.Duration) *NodePoolController {
 	return &NodePoolController{clock: clk, client: c, observer: NewObserver(c), policies: policies, fallback: fb,
 		recorder: recorder, metrics: metrics, period: period,
@@ -61,7 +62,7 @@ func (c *NodePoolController) Name() string { return "scaler.nodepool" }
 func (c *NodePoolController) Reconcile(ctx context.Context, np *karpv1.NodePool) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
-		return reconcile.Result{RequeueAfter: noPolicyRetry}, nil
+		return reconcile.Result{RequeueAfter: config.NoPolicyRetry}, nil
 	}
 	entry, ok := p.Pool(np.Name)
 	if !ok {

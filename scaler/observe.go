@@ -12,6 +12,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/pressure"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -45,7 +46,7 @@ func (o *Observer) pods(ctx context.Context) (podSets, error) {
 	s := podSets{jobs: make([]*corev1.Pod, 0, len(list.Items))}
 	for i := range list.Items {
 		pod := &list.Items[i]
-		if _, ok := pod.Labels[policy.HeadroomLabel]; ok {
+		if _, ok := pod.Labels[v1alpha1.HeadroomLabel]; ok {
 			s.placeholders = append(s.placeholders, pod)
 		} else if policy.IsPausePod(pod) {
 			s.pause = append(s.pause, pod)
@@ -63,7 +64,7 @@ func PausePodsByArch(pods []*corev1.Pod) map[string]int {
 	out := map[string]int{}
 	for _, p := range pods {
 		if p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
-			out[p.Spec.NodeSelector[policy.LabelArch]]++
+			out[p.Spec.NodeSelector[v1alpha1.LabelArch]]++
 		}
 	}
 	return out

@@ -9,7 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // RunnerMixWindow is how far back the job mix of a runner looks: the pause
@@ -32,16 +32,16 @@ type mixJobs map[types.UID]MixJob
 // labels them with manager.runner.gitlab.com/id-short and placed on an
 // arch), forgets those seen more than RunnerMixWindow ago, and returns the
 // mixes.
-func (m mixJobs) update(pods []*corev1.Pod, now time.Time) []policy.RunnerMix {
+func (m mixJobs) update(pods []*corev1.Pod, now time.Time) []v1alpha1.RunnerMix {
 	for _, p := range pods {
 		if _, seen := m[p.UID]; seen {
 			continue
 		}
-		runner, arch := p.Labels[policy.LabelManagerIDShort], p.Spec.NodeSelector[policy.LabelArch]
+		runner, arch := p.Labels[v1alpha1.LabelManagerIDShort], p.Spec.NodeSelector[v1alpha1.LabelArch]
 		if runner == "" || arch == "" {
 			continue
 		}
-		m[p.UID] = MixJob{Runner: runner, Arch: arch, CapacityType: p.Spec.NodeSelector[policy.LabelCapacityType], At: now}
+		m[p.UID] = MixJob{Runner: runner, Arch: arch, CapacityType: p.Spec.NodeSelector[v1alpha1.LabelCapacityType], At: now}
 	}
 	jobs := make([]MixJob, 0, len(m))
 	for uid, j := range m {
@@ -58,7 +58,7 @@ func (m mixJobs) update(pods []*corev1.Pod, now time.Time) []policy.RunnerMix {
 // per arch and capacity type, in percent rounded to 5 so that the capacity
 // status changes when the mix does, not with every job. A share under 2.5%
 // rounds to nothing and is left out. Runners and cells come sorted.
-func RunnerMixes(jobs []MixJob) []policy.RunnerMix {
+func RunnerMixes(jobs []MixJob) []v1alpha1.RunnerMix {
 	type cell struct{ runner, arch, ct string }
 	counts := map[cell]int{}
 	totals := map[string]int{}
@@ -66,21 +66,21 @@ func RunnerMixes(jobs []MixJob) []policy.RunnerMix {
 		counts[cell{j.Runner, j.Arch, j.CapacityType}]++
 		totals[j.Runner]++
 	}
-	byRunner := map[string][]policy.MixCell{}
+	byRunner := map[string][]v1alpha1.MixCell{}
 	for c, n := range counts {
 		pct := int(math.Round(float64(n)*20/float64(totals[c.runner]))) * 5
 		if pct > 0 {
-			byRunner[c.runner] = append(byRunner[c.runner], policy.MixCell{Arch: c.arch, CapacityType: c.ct, Percent: pct})
+			byRunner[c.runner] = append(byRunner[c.runner], v1alpha1.MixCell{Arch: c.arch, CapacityType: c.ct, Percent: pct})
 		}
 	}
-	out := make([]policy.RunnerMix, 0, len(byRunner))
+	out := make([]v1alpha1.RunnerMix, 0, len(byRunner))
 	for runner, cells := range byRunner {
-		slices.SortFunc(cells, func(a, b policy.MixCell) int {
+		slices.SortFunc(cells, func(a, b v1alpha1.MixCell) int {
 			return cmp.Or(cmp.Compare(a.Arch, b.Arch), cmp.Compare(a.CapacityType, b.CapacityType))
 		})
-		out = append(out, policy.RunnerMix{Runner: runner, Jobs: cells})
+		out = append(out, v1alpha1.RunnerMix{Runner: runner, Jobs: cells})
 	}
-	slices.SortFunc(out, func(a, b policy.RunnerMix) int { return cmp.Compare(a.Runner, b.Runner) })
+	slices.SortFunc(out, func(a, b v1alpha1.RunnerMix) int { return cmp.Compare(a.Runner, b.Runner) })
 	if len(out) == 0 {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"jobfit.dev/jobfit/scaler/config"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
@@ -57,13 +58,13 @@ func CacheOptions(namespace string) cache.Options {
 
 // Controllers are the scaler's controllers, sharing one policy store.
 type Controllers struct {
-	Policy   *PolicyController
+	Policy   *config.Controller
 	Fallback *FallbackController
 	NodePool *NodePoolController
 	Headroom *HeadroomController
 	Volumes  *VolumesController
 	Metrics  *Metrics
-	Policies *PolicyStore
+	Policies *config.Store
 	// Images is the image-platform resolver, nil unless
 	// Options.ImagePlatforms is set.
 	Images *ImagePlatformsController
@@ -85,7 +86,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	}
 	recorder := mgr.GetEventRecorder(FieldManager)
 	m := NewMetrics(reg)
-	store := &PolicyStore{}
+	store := &config.Store{}
 	fb := &FallbackState{}
 	c := mgr.GetClient()
 	headroomNS := o.HeadroomNamespace
@@ -100,7 +101,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	}
 	return &Controllers{
 		Images:   imgs,
-		Policy:   NewPolicyController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
+		Policy:   config.NewController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
 		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
 		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
 		Headroom: hc,

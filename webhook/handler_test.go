@@ -24,11 +24,11 @@ import (
 
 func TestHandlerMutatesJobPods(t *testing.T) {
 	p := loadPolicy(t)
-	degraded := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot}}}
+	degraded := v1alpha1.CapacityStatus{Degraded: []v1alpha1.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot}}}
 	tests := []struct {
 		name         string
 		pod          func(*corev1.Pod)
-		status       policy.CapacityStatus
+		status       v1alpha1.CapacityStatus
 		dryRun       bool
 		wantCapacity string
 	}{
@@ -61,8 +61,8 @@ func TestHandlerMutatesJobPods(t *testing.T) {
 				assert.NotEqual(t, "/metadata/namespace", op.Path)
 			}
 			got := patched(t, req, resp)
-			assert.Equal(t, "arm64", got.Spec.NodeSelector[policy.LabelArch], "arch from the runner's tags")
-			assert.Equal(t, tt.wantCapacity, got.Spec.NodeSelector[policy.LabelCapacityType])
+			assert.Equal(t, "arm64", got.Spec.NodeSelector[v1alpha1.LabelArch], "arch from the runner's tags")
+			assert.Equal(t, tt.wantCapacity, got.Spec.NodeSelector[v1alpha1.LabelCapacityType])
 			assert.True(t, strings.HasSuffix(got.Spec.Containers[1].Image, ":arm64-v18.11.4"), "helper image %s", got.Spec.Containers[1].Image)
 			assert.Contains(t, got.Annotations, v1alpha1.AppliedAnnotation)
 			assert.Equal(t, pod.ManagedFields, got.ManagedFields)
@@ -76,7 +76,7 @@ func TestHandlerMutatesJobPods(t *testing.T) {
 func TestHandlerLeavesPodsAlone(t *testing.T) {
 	p := loadPolicy(t)
 	mutatedPod := func(t *testing.T) *corev1.Pod {
-		out, _ := policy.Apply(readPod(t, "job-pod-v18.11.yaml"), p, policy.CapacityStatus{})
+		out, _ := policy.Apply(readPod(t, "job-pod-v18.11.yaml"), p, v1alpha1.CapacityStatus{})
 		return out
 	}
 	tests := []struct {
@@ -90,7 +90,7 @@ func TestHandlerLeavesPodsAlone(t *testing.T) {
 			name: "a pause-pod label other than true is no pause pod",
 			req: func(t *testing.T) admission.Request {
 				pod := readPod(t, "runner-pause-pod.yaml")
-				pod.Labels[policy.LabelPausePod] = "false"
+				pod.Labels[v1alpha1.LabelPausePod] = "false"
 				return createRequest(t, pod, "gitlab-runner")
 			},
 			wantResult: ResultSkipped,
@@ -176,7 +176,7 @@ func TestHandlerReturnsMergeWarnings(t *testing.T) {
 func TestHandlerReportsRunnerPinConflicts(t *testing.T) {
 	src := &staticSource{eff: Effective{Policy: loadPolicy(t)}, ok: true}
 	pod := readPod(t, "job-pod-v18.11.yaml")
-	pod.Spec.NodeSelector = map[string]string{policy.LabelCapacityType: v1alpha1.CapacitySpot}
+	pod.Spec.NodeSelector = map[string]string{v1alpha1.LabelCapacityType: v1alpha1.CapacitySpot}
 	pod.Spec.Containers[0].Env = append(pod.Spec.Containers[0].Env, corev1.EnvVar{Name: "JOBFIT_CAPACITY_TYPE", Value: "on-demand"})
 	before := testutil.ToFloat64(runnerPinConflicts.WithLabelValues(policy.PinTraitCapacityType))
 
@@ -185,7 +185,7 @@ func TestHandlerReportsRunnerPinConflicts(t *testing.T) {
 
 	require.True(t, resp.Allowed)
 	got := patched(t, req, resp)
-	assert.Equal(t, v1alpha1.CapacitySpot, got.Spec.NodeSelector[policy.LabelCapacityType], "the runner's pin wins")
+	assert.Equal(t, v1alpha1.CapacitySpot, got.Spec.NodeSelector[v1alpha1.LabelCapacityType], "the runner's pin wins")
 	assert.Contains(t, resp.Warnings, warningPrefix+"runner pin nodeSelector karpenter.sh/capacity-type=spot kept; variable JOBFIT_CAPACITY_TYPE wanted on-demand (the runner's config wins: remove the pin from its config.toml to let jobfit choose)")
 	assert.Equal(t, before+1, testutil.ToFloat64(runnerPinConflicts.WithLabelValues(policy.PinTraitCapacityType)))
 
@@ -201,8 +201,8 @@ func TestHandlerReportsRunnerPinConflicts(t *testing.T) {
 // reinvocation.
 func TestHandlerPlacesInterruptedRetryOnDemand(t *testing.T) {
 	at := time.Date(2026, 12, 7, 10, 42, 0, 0, time.UTC)
-	status := policy.CapacityStatus{InterruptedJobs: []policy.InterruptedJob{{
-		JobRef: policy.JobRef{Project: "4711", Pipeline: "55501", Job: "build:arm64"}, Arch: "arm64",
+	status := v1alpha1.CapacityStatus{InterruptedJobs: []v1alpha1.InterruptedJob{{
+		JobRef: v1alpha1.JobRef{Project: "4711", Pipeline: "55501", Job: "build:arm64"}, Arch: "arm64",
 		CapacityType: v1alpha1.CapacitySpot, At: at, Until: at.Add(time.Hour),
 	}}}
 	src := &staticSource{eff: Effective{Policy: loadPolicy(t), Status: status}, ok: true}
@@ -217,7 +217,7 @@ func TestHandlerPlacesInterruptedRetryOnDemand(t *testing.T) {
 
 	require.True(t, resp.Allowed)
 	got := patched(t, req, resp)
-	assert.Equal(t, v1alpha1.CapacityOnDemand, got.Spec.NodeSelector[policy.LabelCapacityType])
+	assert.Equal(t, v1alpha1.CapacityOnDemand, got.Spec.NodeSelector[v1alpha1.LabelCapacityType])
 	assert.Equal(t, before+1, counter())
 
 	again := NewHandler(src).Handle(context.Background(), createRequest(t, got, "gitlab-runner"))
@@ -230,7 +230,7 @@ func TestHandlerPlacesInterruptedRetryOnDemand(t *testing.T) {
 // runner's job mix, drawn with the request's UID, and its container is
 // left as the runner wrote it.
 func TestHandlerPlacesPausePods(t *testing.T) {
-	status := policy.CapacityStatus{RunnerMixes: []policy.RunnerMix{{Runner: "Zx8kQw2Nv", Jobs: []policy.MixCell{
+	status := v1alpha1.CapacityStatus{RunnerMixes: []v1alpha1.RunnerMix{{Runner: "Zx8kQw2Nv", Jobs: []v1alpha1.MixCell{
 		{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot, Percent: 1}, {Arch: "amd64", CapacityType: v1alpha1.CapacityOnDemand, Percent: 1},
 	}}}}
 	src := &staticSource{eff: Effective{Policy: loadPolicy(t), Status: status}, ok: true}
@@ -243,7 +243,7 @@ func TestHandlerPlacesPausePods(t *testing.T) {
 		require.True(t, resp.Allowed)
 		got := patched(t, req, resp)
 		assert.Equal(t, pod.Spec.Containers, got.Spec.Containers, "the pause container is never changed")
-		placed[got.Spec.NodeSelector[policy.LabelArch]+"/"+got.Spec.NodeSelector[policy.LabelCapacityType]]++
+		placed[got.Spec.NodeSelector[v1alpha1.LabelArch]+"/"+got.Spec.NodeSelector[v1alpha1.LabelCapacityType]]++
 	}
 	assert.Len(t, placed, 2, "pause pods spread over the runner's mix: %v", placed)
 	assert.Positive(t, placed["arm64/spot"])

@@ -23,6 +23,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/policy/source"
 )
 
 // shippedDeployment is the webhook's Deployment in the manifests.
@@ -147,7 +149,7 @@ func runHugePolicy(t *testing.T) {
 	store.SetCluster(loadPolicy(t))
 	cm := &corev1.ConfigMap{Data: map[string]string{"policy.yaml": doc.String()}}
 	cm.Name = "jobfit-policy"
-	_, _, errs := store.SetNamespace(types.NamespacedName{Namespace: "gitlab-runner", Name: cm.Name}, document(cm))
+	_, _, errs := store.SetNamespace(types.NamespacedName{Namespace: "gitlab-runner", Name: cm.Name}, source.Document(cm))
 	require.NotEmpty(t, errs)
 	note := rejectionNote("policy not loaded, the last good policy stays in force: ", errs)
 	require.NotEmpty(t, note)

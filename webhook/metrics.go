@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Admission results, the values of jobfit_admission_requests_total{result}.
@@ -34,8 +35,8 @@ const (
 
 // Kinds of watched documents, the values of the kind label.
 const (
-	KindCluster        = "cluster"
-	KindNamespace      = "namespace"
+	KindCluster        = v1alpha1.PolicyKindCluster
+	KindNamespace      = v1alpha1.PolicyKindNamespace
 	KindCapacityStatus = "capacity-status"
 	KindImagePlatforms = "image-platforms"
 )

@@ -11,12 +11,8 @@ import (
 	"k8s.io/client-go/tools/events"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
-
-// ReasonPolicyReferenceMissing is the Event reason on a policy ConfigMap
-// whose policy names an object that does not exist: a PriorityClass, or a
-// cache's claim in some namespace. Pods are admitted without it.
-const ReasonPolicyReferenceMissing = "PolicyReferenceMissing"
 
 const (
 	// missingEventInterval is how often one missing reference of one
@@ -69,6 +65,6 @@ func (r *MissingReporter) Report(source types.NamespacedName, missing []policy.M
 		return
 	}
 	ref := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: source.Namespace, Name: source.Name}}
-	r.recorder.Eventf(ref, nil, corev1.EventTypeWarning, ReasonPolicyReferenceMissing, "Admit", "%s",
+	r.recorder.Eventf(ref, nil, corev1.EventTypeWarning, v1alpha1.ReasonPolicyReferenceMissing, "Admit", "%s",
 		truncateNote("job pods are admitted without what the policy names, because it does not exist or cannot be used: "+strings.Join(due, "; ")))
 }

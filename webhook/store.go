@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Effective is what the handler needs to admit a pod in one namespace.
@@ -22,7 +23,7 @@ type Effective struct {
 	// cluster's caps; they go back to the client with the admission response.
 	Warnings []string
 	// Status is the scaler's latest valid capacity status.
-	Status policy.CapacityStatus
+	Status v1alpha1.CapacityStatus
 	// Source is the ConfigMap of the namespace's policy when it has one in
 	// force, else of the cluster policy (empty when not known): where an
 	// Event about the policy goes.
@@ -43,7 +44,7 @@ type snapshot struct {
 	cluster       *policy.Policy
 	clusterSource types.NamespacedName
 	namespaces    map[string]nsPolicy
-	status        policy.CapacityStatus
+	status        v1alpha1.CapacityStatus
 	images        policy.ImagePlatforms
 }
 
@@ -147,7 +148,7 @@ func (s *Store) NamespaceSource(namespace string) (types.NamespacedName, bool) {
 }
 
 // SetStatus puts a capacity status in force.
-func (s *Store) SetStatus(st policy.CapacityStatus) {
+func (s *Store) SetStatus(st v1alpha1.CapacityStatus) {
 	s.update(func(snap *snapshot) { snap.status = st })
 }
 

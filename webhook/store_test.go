@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/types"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
@@ -116,7 +115,7 @@ func TestStore(t *testing.T) {
 	t.Run("capacity status", func(t *testing.T) {
 		s := NewStore()
 		s.SetCluster(cluster)
-		st := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot}}}
+		st := v1alpha1.CapacityStatus{Degraded: []v1alpha1.DegradedCapacity{{Arch: "arm64", CapacityType: v1alpha1.CapacitySpot}}}
 		s.SetStatus(st)
 		got, _ := s.Lookup("team-a")
 		assert.True(t, got.Status.IsDegraded("arm64", v1alpha1.CapacitySpot))

@@ -2,12 +2,10 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
@@ -18,18 +16,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
+	ctrlsource "sigs.k8s.io/controller-runtime/pkg/source"
 
-	"jobfit.dev/jobfit/policy"
-)
-
-// Event reasons on policy and capacity-status ConfigMaps.
-const (
-	ReasonPolicyLoaded   = "PolicyLoaded"
-	ReasonPolicyRejected = "PolicyRejected"
-	ReasonPolicyClamped  = "PolicyClamped"
-	ReasonStatusRejected = "CapacityStatusRejected"
-	ReasonImagesRejected = "ImagePlatformsRejected"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/policy/source"
 )
 
 // Request names: the watcher reconciles one thing per request, whichever
@@ -67,7 +57,7 @@ type Watcher struct {
 // every ConfigMap in jobfit's namespace, and in other namespaces only those
 // labelled jobfit.dev/policy=namespace.
 func SetupWatcher(mgr ctrl.Manager, namespace string, store *Store, refs *References) error {
-	nsSelector := labels.SelectorFromSet(labels.Set{policy.PolicyLabel: KindNamespace})
+	nsSelector := labels.SelectorFromSet(labels.Set{v1alpha1.PolicyLabel: KindNamespace})
 	c, err := cache.New(mgr.GetConfig(), cache.Options{
 		Scheme: mgr.GetScheme(),
 		Mapper: mgr.GetRESTMapper(),
@@ -100,7 +90,7 @@ func SetupWatcher(mgr ctrl.Manager, namespace string, store *Store, refs *Refere
 	if err != nil {
 		return fmt.Errorf("creating policy watcher: %w", err)
 	}
-	if err := ctl.Watch(source.Kind(c, &corev1.ConfigMap{}, handler.TypedEnqueueRequestsFromMapFunc(w.requestFor))); err != nil {
+	if err := ctl.Watch(ctrlsource.Kind(c, &corev1.ConfigMap{}, handler.TypedEnqueueRequestsFromMapFunc(w.requestFor))); err != nil {
 		return fmt.Errorf("watching configmaps: %w", err)
 	}
 	if err := mgr.Add(ctl); err != nil {
@@ -111,14 +101,14 @@ func SetupWatcher(mgr ctrl.Manager, namespace string, store *Store, refs *Refere
 
 // requestFor maps a ConfigMap to the thing it configures.
 func (w *Watcher) requestFor(_ context.Context, cm *corev1.ConfigMap) []reconcile.Request {
-	kind := cm.Labels[policy.PolicyLabel]
+	kind := cm.Labels[v1alpha1.PolicyLabel]
 	var name string
 	switch {
-	case cm.Namespace == w.namespace && cm.Name == policy.CapacityStatusName:
+	case cm.Namespace == w.namespace && cm.Name == v1alpha1.CapacityStatusName:
 		name = requestStatus
-	case cm.Namespace == w.namespace && cm.Name == policy.ImagePlatformsName:
+	case cm.Namespace == w.namespace && cm.Name == v1alpha1.ImagePlatformsName:
 		name = requestImages
-	case !policy.MayHoldPolicy(cm.Name):
+	case !source.MayHoldPolicy(cm.Name):
 		return nil
 	case cm.Namespace == w.namespace && kind == KindCluster:
 		name = requestCluster
@@ -156,23 +146,6 @@ func (w *Watcher) unchanged(req string, cm *corev1.ConfigMap) bool {
 	}
 	w.seen[key] = v
 	return false
-}
-
-// document returns the policy document of cm as a minimal ConfigMap, so that
-// policy.ReadDocument names the policy after the ConfigMap when the
-// document has no metadata.name.
-func document(cm *corev1.ConfigMap) []byte {
-	minimal := &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: cm.Name},
-		Data:       cm.Data,
-	}
-	b, err := json.Marshal(minimal)
-	if err != nil {
-		// A ConfigMap of strings always encodes.
-		panic(fmt.Sprintf("encoding configmap %s/%s: %v", cm.Namespace, cm.Name, err))
-	}
-	return b
 }
 
 func isNotFound(err error) bool { return apierrors.IsNotFound(err) }

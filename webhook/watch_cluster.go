@@ -3,8 +3,6 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,12 +12,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/policy/source"
 )
-
-// ReasonPolicyConflict is the Event reason on each of several valid
-// policy ConfigMaps of one kind in one namespace: none of them is put in
-// force.
-const ReasonPolicyConflict = "PolicyConflict"
 
 // clusterCandidate is one ConfigMap labelled jobfit.dev/policy=cluster, as
 // last loaded at its resourceVersion.
@@ -44,11 +39,10 @@ type clusterCandidate struct {
 // No candidate at all leaves the last good policy in force.
 func (w *Watcher) reconcileCluster(ctx context.Context) error {
 	list := &corev1.ConfigMapList{}
-	if err := w.reader.List(ctx, list, client.InNamespace(w.namespace), client.MatchingLabels{policy.PolicyLabel: KindCluster}); err != nil {
+	if err := w.reader.List(ctx, list, client.InNamespace(w.namespace), client.MatchingLabels{v1alpha1.PolicyLabel: KindCluster}); err != nil {
 		return fmt.Errorf("listing cluster policy configmaps in %s: %w", w.namespace, err)
 	}
-	items := slices.DeleteFunc(list.Items, func(cm corev1.ConfigMap) bool { return !policy.MayHoldPolicy(cm.Name) })
-	sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
+	items := source.Candidates(list.Items)
 	if len(items) == 0 {
 		if w.store.Cluster() != nil {
 			log.FromContext(ctx).Info("cluster policy configmap is gone; keeping the last good policy", "namespace", w.namespace)
@@ -58,45 +52,39 @@ func (w *Watcher) reconcileCluster(ctx context.Context) error {
 	if w.setUnchanged(w.namespace, requestCluster, items) {
 		return nil
 	}
-	var valid []*corev1.ConfigMap
 	seen := make(map[string]clusterCandidate, len(items))
-	for i := range items {
-		cm := &items[i]
+	d := source.Decide(source.Load(items, func(cm *corev1.ConfigMap) (*policy.Policy, field.ErrorList) {
 		cand, ok := w.candidates[cm.Name]
 		if !ok || cand.version != cm.ResourceVersion {
 			cand = clusterCandidate{version: cm.ResourceVersion}
-			cand.policy, cand.errs = policy.Load(document(cm))
+			cand.policy, cand.errs = policy.Load(source.Document(cm))
 			if len(cand.errs) > 0 {
 				w.reject(ctx, KindCluster, cm, cand.errs)
 			}
 		}
 		seen[cm.Name] = cand
-		if len(cand.errs) == 0 {
-			valid = append(valid, cm)
-		}
-	}
+		return cand.policy, cand.errs
+	}))
 	w.candidates = seen
-	switch len(valid) {
-	case 0:
-		return nil
-	case 1:
-		p := seen[valid[0].Name].policy
+	switch d.Outcome {
+	case source.InForce:
+		p := d.InForce.Policy
 		if w.store.Cluster() == p {
 			// Only an invalid or conflicting neighbour changed.
 			return nil
 		}
-		w.store.SetClusterFrom(p, client.ObjectKeyFromObject(valid[0]))
-		w.accept(ctx, KindCluster, valid[0], p, nil)
+		w.store.SetClusterFrom(p, client.ObjectKeyFromObject(d.InForce.ConfigMap))
+		w.accept(ctx, KindCluster, d.InForce.ConfigMap, p, nil)
 		return w.reloadNamespaces(ctx)
-	default:
-		w.conflict(ctx, KindCluster, valid)
-		return nil
+	case source.Conflict:
+		w.conflict(ctx, KindCluster, d.Valid)
 	}
+	return nil
 }
 
 // setUnchanged reports whether the ConfigMaps for req in namespace, at
 // their resourceVersions, are the ones last reconciled, and remembers them.
-func (w *Watcher) setUnchanged(namespace, req string, items []corev1.ConfigMap) bool {
+func (w *Watcher) setUnchanged(namespace, req string, items []*corev1.ConfigMap) bool {
 	parts := make([]string, 0, len(items))
 	for _, cm := range items {
 		parts = append(parts, cm.Name+"@"+cm.ResourceVersion)
@@ -112,18 +100,16 @@ func (w *Watcher) setUnchanged(namespace, req string, items []corev1.ConfigMap) 
 
 // conflict reports several valid policies of one kind in one namespace;
 // none is put in force.
-func (w *Watcher) conflict(ctx context.Context, kind string, valid []*corev1.ConfigMap) {
+func (w *Watcher) conflict(ctx context.Context, kind string, valid []*source.Candidate[*policy.Policy]) {
 	names := make([]string, 0, len(valid))
-	for _, cm := range valid {
-		names = append(names, cm.Name)
+	for _, c := range valid {
+		names = append(names, c.ConfigMap.Name)
 	}
-	namespace := valid[0].Namespace
+	namespace := valid[0].ConfigMap.Namespace
 	policyLoads.WithLabelValues(kind, LoadInvalid).Inc()
-	note := truncateNote(fmt.Sprintf("%d ConfigMaps in %s are labelled %s=%s and valid: %s. jobfit uses exactly one; "+
-		"the last good policy stays in force until all but one are deleted or relabelled",
-		len(valid), namespace, policy.PolicyLabel, kind, strings.Join(names, ", ")))
-	for _, cm := range valid {
-		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyConflict, "Load", "%s", note)
+	note := truncateNote(source.ConflictNote(kind, valid))
+	for _, c := range valid {
+		w.recorder.Eventf(c.ConfigMap, nil, corev1.EventTypeWarning, v1alpha1.ReasonPolicyConflict, "Load", "%s", note)
 	}
 	log.FromContext(ctx).Info("policy conflict; keeping the last good policy", "kind", kind, "namespace", namespace, "configmaps", names)
 }

@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // reconcileImages loads the image-platform cache the scaler's resolver
@@ -16,7 +17,7 @@ import (
 // never waits on a registry.
 func (w *Watcher) reconcileImages(ctx context.Context) error {
 	cm := &corev1.ConfigMap{}
-	err := w.reader.Get(ctx, types.NamespacedName{Namespace: w.namespace, Name: policy.ImagePlatformsName}, cm)
+	err := w.reader.Get(ctx, types.NamespacedName{Namespace: w.namespace, Name: v1alpha1.ImagePlatformsName}, cm)
 	if isNotFound(err) {
 		w.store.SetImages(nil)
 		delete(w.seen, types.NamespacedName{Namespace: w.namespace, Name: requestImages})
@@ -28,11 +29,11 @@ func (w *Watcher) reconcileImages(ctx context.Context) error {
 	if w.unchanged(requestImages, cm) {
 		return nil
 	}
-	ip, err := policy.ParseImagePlatforms([]byte(cm.Data[policy.ImagePlatformsKey]))
+	ip, err := policy.ParseImagePlatforms([]byte(cm.Data[v1alpha1.ImagePlatformsKey]))
 	if err != nil {
 		policyLoads.WithLabelValues(KindImagePlatforms, LoadInvalid).Inc()
 		note := truncateNote("image platforms not loaded, the previous ones stay in force: " + err.Error())
-		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonImagesRejected, "Load", "%s", note)
+		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, v1alpha1.ReasonImagesRejected, "Load", "%s", note)
 		log.FromContext(ctx).Info("image platforms rejected", "configmap", cm.Name, "error", note)
 		return nil
 	}

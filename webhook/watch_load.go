@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // reloadNamespaces reloads every namespace policy after a cluster policy
@@ -19,7 +20,7 @@ import (
 // changed with it.
 func (w *Watcher) reloadNamespaces(ctx context.Context) error {
 	list := &corev1.ConfigMapList{}
-	if err := w.reader.List(ctx, list, client.MatchingLabels{policy.PolicyLabel: KindNamespace}); err != nil {
+	if err := w.reader.List(ctx, list, client.MatchingLabels{v1alpha1.PolicyLabel: KindNamespace}); err != nil {
 		return fmt.Errorf("listing namespace policy configmaps: %w", err)
 	}
 	namespaces := map[string]bool{}
@@ -41,9 +42,9 @@ func (w *Watcher) reloadNamespaces(ctx context.Context) error {
 // nothing is degraded; an invalid one leaves the last good status in force.
 func (w *Watcher) reconcileStatus(ctx context.Context) error {
 	cm := &corev1.ConfigMap{}
-	err := w.reader.Get(ctx, types.NamespacedName{Namespace: w.namespace, Name: policy.CapacityStatusName}, cm)
+	err := w.reader.Get(ctx, types.NamespacedName{Namespace: w.namespace, Name: v1alpha1.CapacityStatusName}, cm)
 	if isNotFound(err) {
-		w.store.SetStatus(policy.CapacityStatus{})
+		w.store.SetStatus(v1alpha1.CapacityStatus{})
 		delete(w.seen, types.NamespacedName{Namespace: w.namespace, Name: requestStatus})
 		return nil
 	}
@@ -53,11 +54,11 @@ func (w *Watcher) reconcileStatus(ctx context.Context) error {
 	if w.unchanged(requestStatus, cm) {
 		return nil
 	}
-	st, err := policy.ParseCapacityStatus([]byte(cm.Data[policy.CapacityStatusKey]))
+	st, err := v1alpha1.ParseCapacityStatus([]byte(cm.Data[v1alpha1.CapacityStatusKey]))
 	if err != nil {
 		policyLoads.WithLabelValues(KindCapacityStatus, LoadInvalid).Inc()
 		note := truncateNote("capacity status not loaded, the previous one stays in force: " + err.Error())
-		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonStatusRejected, "Load", "%s", note)
+		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, v1alpha1.ReasonStatusRejected, "Load", "%s", note)
 		log.FromContext(ctx).Info("capacity status rejected", "configmap", cm.Name, "error", note)
 		return nil
 	}
@@ -73,7 +74,7 @@ func (w *Watcher) reconcileStatus(ctx context.Context) error {
 func (w *Watcher) reject(ctx context.Context, kind string, cm *corev1.ConfigMap, errs field.ErrorList) {
 	policyLoads.WithLabelValues(kind, LoadInvalid).Inc()
 	note := rejectionNote("policy not loaded, the last good policy stays in force: ", errs)
-	w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyRejected, "Load", "%s", note)
+	w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, v1alpha1.ReasonPolicyRejected, "Load", "%s", note)
 	log.FromContext(ctx).Info("policy rejected", "kind", kind, "namespace", cm.Namespace, "configmap", cm.Name, "errors", note)
 }
 
@@ -87,10 +88,10 @@ func (w *Watcher) accept(ctx context.Context, kind string, cm *corev1.ConfigMap,
 		policyInfo.WithLabelValues(kind, p.Name(), p.Hash()).Set(1)
 		w.nsInfo[cm.Namespace] = [2]string{p.Name(), p.Hash()}
 	}
-	w.recorder.Eventf(cm, nil, corev1.EventTypeNormal, ReasonPolicyLoaded, "Load", "policy %s loaded (hash %s)", p.Name(), p.Hash())
+	w.recorder.Eventf(cm, nil, corev1.EventTypeNormal, v1alpha1.ReasonPolicyLoaded, "Load", "policy %s loaded (hash %s)", p.Name(), p.Hash())
 	w.reportMissing(cm, p)
 	if len(warns) > 0 {
-		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyClamped, "Load", "%s",
+		w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, v1alpha1.ReasonPolicyClamped, "Load", "%s",
 			truncateNote("policy loaded with values limited by the cluster policy: "+strings.Join(warns, "; ")))
 	}
 	log.FromContext(ctx).Info("policy loaded", "kind", kind, "namespace", cm.Namespace, "configmap", cm.Name,
@@ -124,6 +125,6 @@ func (w *Watcher) reportMissing(cm *corev1.ConfigMap, p *policy.Policy) {
 	for _, m := range missing {
 		names = append(names, m.String())
 	}
-	w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, ReasonPolicyReferenceMissing, "Load", "%s",
+	w.recorder.Eventf(cm, nil, corev1.EventTypeWarning, v1alpha1.ReasonPolicyReferenceMissing, "Load", "%s",
 		truncateNote("policy loaded, but it names objects that do not exist (or a scheduler that is not running); job pods are admitted without them until they do: "+strings.Join(names, "; ")))
 }

@@ -3,14 +3,16 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/policy/source"
 )
 
 // reconcileNamespace loads the policy of one opted-in namespace. An invalid
@@ -22,11 +24,10 @@ import (
 // conflict that keeps the last good policy.
 func (w *Watcher) reconcileNamespace(ctx context.Context, namespace string) error {
 	list := &corev1.ConfigMapList{}
-	if err := w.reader.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{policy.PolicyLabel: KindNamespace}); err != nil {
+	if err := w.reader.List(ctx, list, client.InNamespace(namespace), client.MatchingLabels{v1alpha1.PolicyLabel: KindNamespace}); err != nil {
 		return fmt.Errorf("listing namespace policy configmaps in %s: %w", namespace, err)
 	}
-	items := list.Items
-	sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
+	items := source.Candidates(list.Items)
 	if len(items) == 0 {
 		if src, ok := w.store.NamespaceSource(namespace); ok {
 			w.store.DeleteNamespace(src)
@@ -39,30 +40,24 @@ func (w *Watcher) reconcileNamespace(ctx context.Context, namespace string) erro
 	if w.setUnchanged(namespace, requestNamespace, items) {
 		return nil
 	}
-	if len(items) == 1 {
-		w.loadNamespace(ctx, &items[0])
-		return nil
-	}
 	cluster := w.store.Cluster()
-	var valid []*corev1.ConfigMap
-	for i := range items {
-		cm := &items[i]
-		if cluster != nil {
+	d := source.Decide(source.Load(items, func(cm *corev1.ConfigMap) (*policy.Policy, field.ErrorList) {
+		if cluster == nil {
 			// Validity depends on the cluster policy; before there is one,
 			// every candidate counts, and reloadNamespaces comes back.
-			if _, _, errs := policy.Merge(cluster, document(cm)); len(errs) > 0 {
-				w.reject(ctx, KindNamespace, cm, errs)
-				continue
-			}
+			return nil, nil
 		}
-		valid = append(valid, cm)
+		p, _, errs := policy.Merge(cluster, source.Document(cm))
+		return p, errs
+	}))
+	for _, c := range d.Invalid {
+		w.reject(ctx, KindNamespace, c.ConfigMap, c.Errs)
 	}
-	switch len(valid) {
-	case 0:
-	case 1:
-		w.loadNamespace(ctx, valid[0])
-	default:
-		w.conflict(ctx, KindNamespace, valid)
+	switch d.Outcome {
+	case source.InForce:
+		w.loadNamespace(ctx, d.InForce.ConfigMap)
+	case source.Conflict:
+		w.conflict(ctx, KindNamespace, d.Valid)
 	}
 	return nil
 }
@@ -70,7 +65,7 @@ func (w *Watcher) reconcileNamespace(ctx context.Context, namespace string) erro
 // loadNamespace puts cm's policy in force for its namespace, or rejects it.
 func (w *Watcher) loadNamespace(ctx context.Context, cm *corev1.ConfigMap) {
 	src := types.NamespacedName{Namespace: cm.Namespace, Name: cm.Name}
-	eff, warns, errs := w.store.SetNamespace(src, document(cm))
+	eff, warns, errs := w.store.SetNamespace(src, source.Document(cm))
 	if len(errs) > 0 {
 		w.reject(ctx, KindNamespace, cm, errs)
 		return

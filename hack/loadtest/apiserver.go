@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/webhookenv"
 )
@@ -208,7 +207,7 @@ func replicaObjects() ([]client.Object, error) {
 		return nil, err
 	}
 	objs := []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWith, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWith, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled}}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsWithout}},
 		cm,
 	}
@@ -217,8 +216,8 @@ func replicaObjects() ([]client.Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		objs = append(objs, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: cm.Namespace, Name: policy.ImagePlatformsName},
-			Data: map[string]string{policy.ImagePlatformsKey: string(doc)}})
+		objs = append(objs, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: cm.Namespace, Name: v1alpha1.ImagePlatformsName},
+			Data: map[string]string{v1alpha1.ImagePlatformsKey: string(doc)}})
 	}
 	return objs, nil
 }

@@ -19,7 +19,6 @@ import (
 	"jobfit.dev/jobfit/hack/sim/replay"
 	"jobfit.dev/jobfit/hack/sim/report"
 	"jobfit.dev/jobfit/hack/sim/trace"
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/test/stack"
@@ -119,7 +118,7 @@ func installJobfit(ctx context.Context, o *options, s *stack.Stack, tools *tools
 	if err := webhookenv.Install(ctx, c, hostIP, port); err != nil {
 		return err
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runnerNamespace, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runnerNamespace, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled}}}
 	if err := c.Create(ctx, ns); err != nil {
 		return fmt.Errorf("creating namespace %s: %w", runnerNamespace, err)
 	}

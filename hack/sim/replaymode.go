@@ -14,7 +14,8 @@ import (
 	"jobfit.dev/jobfit/hack/sim/replay"
 	"jobfit.dev/jobfit/hack/sim/report"
 	"jobfit.dev/jobfit/hack/sim/trace"
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/scaler/config"
 	"jobfit.dev/jobfit/test/stack"
 )
 
@@ -120,7 +121,7 @@ func warmUp(ctx context.Context, s *stack.Stack, o *options) error {
 	total, running := 0, 0
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		var pods corev1.PodList
-		if err := s.Client.List(ctx, &pods, client.HasLabels{policy.HeadroomLabel}); err == nil {
+		if err := s.Client.List(ctx, &pods, client.HasLabels{v1alpha1.HeadroomLabel}); err == nil {
 			total, running = len(pods.Items), 0
 			for _, p := range pods.Items {
 				if p.Status.Phase == corev1.PodRunning {
@@ -149,7 +150,7 @@ func headroomWanted(o *options) (bool, error) {
 		return false, err
 	}
 	doc, _, _ := unstructured.NestedString(cm.Object, "data", "policy.yaml")
-	p, errs := policy.LoadScalerPolicy([]byte(doc))
+	p, errs := config.Load([]byte(doc))
 	if len(errs) > 0 {
 		return false, errs.ToAggregate()
 	}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/pressure"
 	"jobfit.dev/jobfit/scaler/signals"
@@ -27,7 +26,7 @@ const (
 // State is what the planner remembers between passes.
 type State struct {
 	// Degraded is the published status: arch × spot entries with since/why.
-	Degraded []policy.DegradedCapacity
+	Degraded []v1alpha1.DegradedCapacity
 	// LastPressure is, per degraded arch, the last time a spot-pinned pod of
 	// that arch was pending. Recovery waits RecoverAfter from it.
 	LastPressure map[string]time.Time
@@ -36,7 +35,7 @@ type State struct {
 // Seed builds the state from a status read back from the cluster (after a
 // restart or a change of leader). The quiet period restarts at now, so a
 // new leader never recovers sooner than the old one would have.
-func Seed(status policy.CapacityStatus, now time.Time) State {
+func Seed(status v1alpha1.CapacityStatus, now time.Time) State {
 	s := State{LastPressure: map[string]time.Time{}}
 	for _, d := range status.Degraded {
 		if d.CapacityType != v1alpha1.CapacitySpot {
@@ -49,8 +48,8 @@ func Seed(status policy.CapacityStatus, now time.Time) State {
 }
 
 // Status is the capacity status document for the state.
-func (s State) Status() policy.CapacityStatus {
-	return policy.CapacityStatus{Degraded: slices.Clone(s.Degraded)}
+func (s State) Status() v1alpha1.CapacityStatus {
+	return v1alpha1.CapacityStatus{Degraded: slices.Clone(s.Degraded)}
 }
 
 // AnyDegraded reports whether some arch's spot is degraded.
@@ -75,7 +74,7 @@ func Next(cfg v1alpha1.FallbackPolicy, prev State, snap *pressure.Snapshot, fail
 	for _, arch := range arches(prev, snap, recent) {
 		spot := snap.Sum(func(k pressure.Key) bool { return k.Arch == arch && k.CapacityType == v1alpha1.CapacitySpot })
 		fails := recent[arch]
-		i := slices.IndexFunc(prev.Degraded, func(d policy.DegradedCapacity) bool { return d.Arch == arch })
+		i := slices.IndexFunc(prev.Degraded, func(d v1alpha1.DegradedCapacity) bool { return d.Arch == arch })
 		if i >= 0 {
 			last := prev.LastPressure[arch]
 			if spot.Pending > 0 || last.IsZero() {
@@ -96,7 +95,7 @@ func Next(cfg v1alpha1.FallbackPolicy, prev State, snap *pressure.Snapshot, fail
 			aged := spot.PendingLongerThan(now, cfg.PendingAfter.Value())
 			ev := podEvidence{aged: aged, placeholders: spot.PlaceholdersGaveUp, gaveUp: n - aged - spot.PlaceholdersGaveUp}
 			cause, reason := explain(arch, ev, cfg.PendingAfter.String(), fails)
-			next.Degraded = append(next.Degraded, policy.DegradedCapacity{
+			next.Degraded = append(next.Degraded, v1alpha1.DegradedCapacity{
 				Arch: arch, CapacityType: v1alpha1.CapacitySpot, Since: now.UTC().Truncate(time.Second),
 				Reason: reason, Cause: cause,
 			})

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/pressure"
@@ -96,14 +95,14 @@ func TestNextMinPendingAndReason(t *testing.T) {
 }
 
 func TestSeedRestartsQuietPeriod(t *testing.T) {
-	status := policy.CapacityStatus{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot", Since: t0}}}
+	status := v1alpha1.CapacityStatus{Degraded: []v1alpha1.DegradedCapacity{{Arch: "arm64", CapacityType: "spot", Since: t0}}}
 	st := fallback.Seed(status, t0.Add(time.Hour))
 	assert.True(t, fallback.Next(cfg(), st, snap(t0.Add(time.Hour+14*time.Minute)), nil).AnyDegraded())
 	assert.False(t, fallback.Next(cfg(), st, snap(t0.Add(time.Hour+15*time.Minute)), nil).AnyDegraded())
 }
 
 func TestWeight(t *testing.T) {
-	degraded := fallback.State{Degraded: []policy.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}
+	degraded := fallback.State{Degraded: []v1alpha1.DegradedCapacity{{Arch: "arm64", CapacityType: "spot"}}}
 	assert.Equal(t, int32(100), fallback.Weight(cfg(), degraded, 10))
 	assert.Equal(t, int32(10), fallback.Weight(cfg(), fallback.State{}, 10))
 }

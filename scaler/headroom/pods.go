@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/utils/ptr"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/pressure"
 )
@@ -46,7 +45,7 @@ func Size(t v1alpha1.HeadroomPodTemplate, snap *pressure.Snapshot, arch string) 
 
 // Pod returns a placeholder pod for arch in namespace, owned by owner.
 func Pod(t v1alpha1.HeadroomPodTemplate, arch, namespace string, size corev1.ResourceList, owner metav1.OwnerReference) *corev1.Pod {
-	sel := map[string]string{policy.LabelArch: arch, policy.LabelCapacityType: t.CapacityType, policy.LabelOS: "linux"}
+	sel := map[string]string{v1alpha1.LabelArch: arch, v1alpha1.LabelCapacityType: t.CapacityType, v1alpha1.LabelOS: "linux"}
 	for k, v := range t.NodeSelector {
 		sel[k] = v
 	}
@@ -54,7 +53,7 @@ func Pod(t v1alpha1.HeadroomPodTemplate, arch, namespace string, size corev1.Res
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName:    "jobfit-headroom-" + arch + "-",
 			Namespace:       namespace,
-			Labels:          map[string]string{policy.HeadroomLabel: arch, "app.kubernetes.io/name": "jobfit-headroom"},
+			Labels:          map[string]string{v1alpha1.HeadroomLabel: arch, "app.kubernetes.io/name": "jobfit-headroom"},
 			OwnerReferences: []metav1.OwnerReference{owner},
 		},
 		Spec: corev1.PodSpec{
@@ -95,7 +94,7 @@ func packTogether(arch string) *corev1.Affinity {
 		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
 			Weight: 100,
 			PodAffinityTerm: corev1.PodAffinityTerm{
-				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{policy.HeadroomLabel: arch}},
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{v1alpha1.HeadroomLabel: arch}},
 				TopologyKey:   corev1.LabelHostname,
 			},
 		}},
@@ -160,7 +159,7 @@ func compareBool(a, b bool) int {
 // they hold capacity that exists.
 func SplitStale(existing []*corev1.Pod, t v1alpha1.HeadroomPodTemplate) (keep, stale []*corev1.Pod) {
 	for _, p := range existing {
-		if p.Spec.NodeName == "" && (p.Spec.NodeSelector[policy.LabelCapacityType] != t.CapacityType || !sameScheduler(p.Spec.SchedulerName, t.SchedulerName)) {
+		if p.Spec.NodeName == "" && (p.Spec.NodeSelector[v1alpha1.LabelCapacityType] != t.CapacityType || !sameScheduler(p.Spec.SchedulerName, t.SchedulerName)) {
 			stale = append(stale, p)
 			continue
 		}

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // StateKey is the ConfigMap data key of the resolver's bookkeeping (when
 // each image was resolved and used, failures and their back-off), beside
-// policy.ImagePlatformsKey, which is what the webhook reads.
+// v1alpha1.ImagePlatformsKey, which is what the webhook reads.
 const StateKey = "state.json"
 
 // Entry is what the cache knows of one image reference. It holds no
@@ -177,7 +178,7 @@ func (c *Cache) Data() (map[string]string, error) {
 			return nil, fmt.Errorf("encoding image cache state: %w", err)
 		}
 		if len(platforms)+len(state) <= c.limits.MaxBytes || len(c.entries) == 0 {
-			return map[string]string{policy.ImagePlatformsKey: string(platforms), StateKey: string(state)}, nil
+			return map[string]string{v1alpha1.ImagePlatformsKey: string(platforms), StateKey: string(state)}, nil
 		}
 		c.evict(len(c.entries) * 9 / 10)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/images"
 )
 
@@ -73,8 +74,8 @@ func TestCacheIsBounded(t *testing.T) {
 	}
 	data, err := big.Data()
 	require.NoError(t, err)
-	assert.LessOrEqual(t, len(data[policy.ImagePlatformsKey])+len(data[images.StateKey]), 64<<10)
-	ip, err := policy.ParseImagePlatforms([]byte(data[policy.ImagePlatformsKey]))
+	assert.LessOrEqual(t, len(data[v1alpha1.ImagePlatformsKey])+len(data[images.StateKey]), 64<<10)
+	ip, err := policy.ParseImagePlatforms([]byte(data[v1alpha1.ImagePlatformsKey]))
 	require.NoError(t, err)
 	assert.NotEmpty(t, ip)
 	assert.Contains(t, ip, "registry.example.com/a/rather/long/repository/name/number/009999:tag", "the most recent kept")

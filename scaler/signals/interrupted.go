@@ -8,6 +8,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // CauseNodeDeleted is the cause of a launched NodeClaim deleted while job
@@ -36,7 +37,7 @@ func InterruptedJobs(nc *karpv1.NodeClaim, pods []*corev1.Pod, cause Cause, at t
 		if !ok {
 			continue
 		}
-		out = append(out, Interrupted{Pod: p.UID, Job: policy.InterruptedJob{
+		out = append(out, Interrupted{Pod: p.UID, Job: v1alpha1.InterruptedJob{
 			JobRef: ref, Arch: nc.Labels[corev1.LabelArchStable], CapacityType: ct,
 			Node: node, Cause: string(cause), At: at.UTC(), Until: at.Add(ttl).UTC(),
 		}})
@@ -49,7 +50,7 @@ type Interrupted struct {
 	// Pod is the pod's UID, so that one pod counts once.
 	Pod types.UID
 	// Job is the entry for the capacity status.
-	Job policy.InterruptedJob
+	Job v1alpha1.InterruptedJob
 }
 
 func finished(p *corev1.Pod) bool {

@@ -10,14 +10,14 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
 func jobOn(uid, node, name string, phase corev1.PodPhase) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{UID: types.UID(uid), Annotations: map[string]string{
-			policy.AnnotationJobName: name, policy.AnnotationProjectID: "4711"}},
+			v1alpha1.AnnotationJobName: name, v1alpha1.AnnotationProjectID: "4711"}},
 		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "build",
 			Env: []corev1.EnvVar{{Name: "CI_PIPELINE_ID", Value: "55501"}}}}},
 		Status: corev1.PodStatus{Phase: phase},

@@ -28,7 +28,7 @@ import (
 type Case struct {
 	Pod    *corev1.Pod
 	Policy *policy.Policy
-	Status policy.CapacityStatus
+	Status v1alpha1.CapacityStatus
 	// Images is the jobfit-image-platforms ConfigMap's document, if the
 	// case has one.
 	Images policy.ImagePlatforms
@@ -66,13 +66,13 @@ func Read(t testing.TB, path string) Case {
 			require.Empty(t, errs, "policy in %s", path)
 			tc.Policy = p
 		case "ConfigMap":
-			if meta.Metadata.Name == policy.ImagePlatformsName {
-				tc.Images, err = policy.ParseImagePlatforms([]byte(meta.Data[policy.ImagePlatformsKey]))
+			if meta.Metadata.Name == v1alpha1.ImagePlatformsName {
+				tc.Images, err = policy.ParseImagePlatforms([]byte(meta.Data[v1alpha1.ImagePlatformsKey]))
 				require.NoError(t, err)
 				continue
 			}
-			require.Equal(t, policy.CapacityStatusName, meta.Metadata.Name)
-			tc.Status, err = policy.ParseCapacityStatus([]byte(meta.Data[policy.CapacityStatusKey]))
+			require.Equal(t, v1alpha1.CapacityStatusName, meta.Metadata.Name)
+			tc.Status, err = v1alpha1.ParseCapacityStatus([]byte(meta.Data[v1alpha1.CapacityStatusKey]))
 			require.NoError(t, err)
 		default:
 			t.Fatalf("%s: unexpected document kind %q", path, meta.Kind)

@@ -39,7 +39,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/hack/sim/cluster"
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
 	"jobfit.dev/jobfit/test/stack"
@@ -149,7 +148,7 @@ func startClusterWith(ctx context.Context, t *testing.T, binpack *stack.BinpackO
 	require.NoError(t, err)
 	port := freePort(t)
 	require.NoError(t, webhookenv.InstallObjects(ctx, c, install, hostIP, port))
-	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled}}}))
 	require.NoError(t, stack.CreateFromFile(ctx, c, "../../manifests/examples/policies/eks-karpenter.yaml"))
 	mgr, err := webhookenv.NewManager(webhookenv.AsServiceAccount(s.Config, webhookenv.Namespace, "jobfit-webhook"),
 		webhookenv.Replica{Port: port, CertDir: filepath.Join(s.Dir, "certs"), MetricsAddr: "0", ProbeAddr: "0"})

@@ -18,6 +18,7 @@ import (
 
 	"jobfit.dev/jobfit/cmd/jobfit/app"
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/test/corpus"
 	"jobfit.dev/jobfit/test/stack"
@@ -89,13 +90,13 @@ func TestInterruptedJobRetriesOnDemand(t *testing.T) {
 	require.NotNil(t, claim, "the NodeClaim of node %s", node.Name)
 	require.NoError(t, c.Delete(ctx, claim))
 
-	var status policy.CapacityStatus
+	var status v1alpha1.CapacityStatus
 	require.Eventually(t, func() bool {
 		cm := &corev1.ConfigMap{}
-		if c.Get(ctx, types.NamespacedName{Namespace: webhookenv.Namespace, Name: policy.CapacityStatusName}, cm) != nil {
+		if c.Get(ctx, types.NamespacedName{Namespace: webhookenv.Namespace, Name: v1alpha1.CapacityStatusName}, cm) != nil {
 			return false
 		}
-		st, err := policy.ParseCapacityStatus([]byte(cm.Data[policy.CapacityStatusKey]))
+		st, err := v1alpha1.ParseCapacityStatus([]byte(cm.Data[v1alpha1.CapacityStatusKey]))
 		status = st
 		_, listed := st.Interrupted(ref)
 		return err == nil && listed

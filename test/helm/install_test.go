@@ -18,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/webhookenv"
 )
@@ -103,7 +102,7 @@ func (cl *cluster) replicaAs(t *testing.T, cfg *rest.Config, port int) (stop fun
 func (cl *cluster) optIn(ctx context.Context, t *testing.T) {
 	t.Helper()
 	require.NoError(t, cl.c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
-		Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled},
+		Name: runners, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled},
 	}}))
 }
 
@@ -258,7 +257,7 @@ func TestHelmInstallChecksExistingPolicy(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "existingPolicy: ConfigMap jobfit-system/platform-policy must carry the label jobfit.dev/policy=cluster")
 
-	cm.SetLabels(map[string]string{policy.PolicyLabel: "cluster"})
+	cm.SetLabels(map[string]string{v1alpha1.PolicyLabel: "cluster"})
 	require.NoError(t, cl.c.Update(ctx, cm))
 	_, err = runHelm(t, install...)
 	require.NoError(t, err)

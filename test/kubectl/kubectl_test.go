@@ -81,7 +81,7 @@ func TestKubectlJobfit(t *testing.T) {
 	ctx := context.Background()
 	cl := startCluster(t)
 	c := cl.c
-	for name, labels := range map[string]map[string]string{runners: {policy.InjectLabel: policy.InjectEnabled}, plain: nil} {
+	for name, labels := range map[string]map[string]string{runners: {v1alpha1.InjectLabel: v1alpha1.InjectEnabled}, plain: nil} {
 		require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}))
 	}
 	clusterCM := applyFile(ctx, t, c, clusterPolicyFile, &corev1.ConfigMap{}).(*corev1.ConfigMap)
@@ -137,7 +137,7 @@ func TestKubectlJobfit(t *testing.T) {
 	})
 
 	t.Run("pause pod placed like the runner's jobs", func(t *testing.T) {
-		pod := examplePod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-pause001", map[string]string{policy.LabelPausePod: "true"})
+		pod := examplePod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-pause001", map[string]string{v1alpha1.LabelPausePod: "true"})
 		require.NoError(t, c.Create(ctx, pod))
 		e := explain(t, cl, runners, pod.Name)
 		assert.Equal(t, app.VerdictMutated, e.Verdict)
@@ -147,7 +147,7 @@ func TestKubectlJobfit(t *testing.T) {
 
 	t.Run("today's policy decides differently", func(t *testing.T) {
 		changed := clusterCM.DeepCopy()
-		changed.Data[policy.PolicyDataKey] = replaceOnce(t, changed.Data[policy.PolicyDataKey], "default: spot", "default: on-demand")
+		changed.Data[v1alpha1.PolicyDataKey] = replaceOnce(t, changed.Data[v1alpha1.PolicyDataKey], "default: spot", "default: on-demand")
 		applyConfigMap(ctx, t, c, changed)
 		e := explain(t, cl, runners, mutated.Name)
 		assert.Equal(t, app.VerdictMutated, e.Verdict)
@@ -182,15 +182,15 @@ func testStatus(ctx context.Context, t *testing.T, cl *cluster, shipped *policy.
 		applyFile(ctx, t, c, nodePoolsDir+f, &karpv1.NodePool{})
 	}
 	applyConfigMap(ctx, t, c, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: policy.CapacityStatusName},
-		Data: map[string]string{policy.CapacityStatusKey: "degraded:\n- arch: arm64\n  capacityType: spot\n  since: \"2026-11-23T12:00:00Z\"\n  reason: spot pods pending longer than 3m\n" +
+		ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNS, Name: v1alpha1.CapacityStatusName},
+		Data: map[string]string{v1alpha1.CapacityStatusKey: "degraded:\n- arch: arm64\n  capacityType: spot\n  since: \"2026-11-23T12:00:00Z\"\n  reason: spot pods pending longer than 3m\n" +
 			"nodeClassesNotReady:\n- name: ci\n  nodePools: [ci-spot, ci-on-demand]\n  reason: SubnetsNotFound\n  message: no subnet matches the selector\n"},
 	})
 	createPlaceholders(ctx, t, c)
 	// A namespace policy that overrides a section the cluster policy keeps.
 	applyConfigMap(ctx, t, c, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: runners, Name: "jobfit-policy", Labels: map[string]string{policy.PolicyLabel: "namespace"}},
-		Data:       map[string]string{policy.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\ncapacity:\n  default: on-demand\n"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: runners, Name: "jobfit-policy", Labels: map[string]string{v1alpha1.PolicyLabel: "namespace"}},
+		Data:       map[string]string{v1alpha1.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\ncapacity:\n  default: on-demand\n"},
 	})
 
 	var s app.Status
@@ -274,7 +274,7 @@ func replaceOnce(t *testing.T, s, old, replacement string) string {
 // while it does not (job pods then fall back to the default scheduler).
 func testStatusScheduler(ctx context.Context, t *testing.T, cl *cluster, clusterCM *corev1.ConfigMap) {
 	c := cl.c
-	require.Contains(t, clusterCM.Data[policy.PolicyDataKey], "schedulerName: jobfit-binpack", "the shipped policy names the packing scheduler")
+	require.Contains(t, clusterCM.Data[v1alpha1.PolicyDataKey], "schedulerName: jobfit-binpack", "the shipped policy names the packing scheduler")
 	applyConfigMap(ctx, t, c, clusterCM)
 	status := func() app.Status {
 		var s app.Status

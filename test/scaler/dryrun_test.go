@@ -8,7 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
@@ -46,6 +45,6 @@ func TestDryRunWritesNothingAndStillReports(t *testing.T) {
 	assert.Equal(t, 2.0, testutil.ToFloat64(h.metrics.HeadroomPods.WithLabelValues("amd64", "desired")))
 	assert.Equal(t, 10.0, testutil.ToFloat64(h.metrics.ExecutorPods.WithLabelValues("arm64", "spot", "pending")))
 	assertEvent(ctx, t, "ci-on-demand", "NodePoolTuned", "dry run: jobfit-scaler would set limits.cpu 64→80, weight 10→100")
-	assertEvent(ctx, t, policy.CapacityStatusName, "CapacityDegraded", "dry run: would mark arm64 spot degraded")
+	assertEvent(ctx, t, v1alpha1.CapacityStatusName, "CapacityDegraded", "dry run: would mark arm64 spot degraded")
 	assertEvent(ctx, t, "jobfit-headroom", "HeadroomPlanned", "dry run: would keep 2 amd64 placeholders")
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
@@ -47,7 +46,7 @@ func TestSpotFallbackDegradesAndRecovers(t *testing.T) {
 	assert.Equal(t, 1.0, testutil.ToFloat64(h.metrics.CapacityDegraded.WithLabelValues("arm64", "spot")))
 	assert.Equal(t, 1.0, testutil.ToFloat64(h.metrics.NodePoolChanges.WithLabelValues("ci-on-demand", "weight")))
 	assertEvent(ctx, t, "ci-on-demand", "NodePoolTuned", "weight 10→100")
-	assertEvent(ctx, t, policy.CapacityStatusName, "CapacityDegraded", "arm64 spot degraded")
+	assertEvent(ctx, t, v1alpha1.CapacityStatusName, "CapacityDegraded", "arm64 spot degraded")
 
 	// The pods get on-demand nodes and go away; spot stays degraded until
 	// recoverAfter has passed without spot pressure.

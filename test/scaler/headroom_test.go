@@ -12,7 +12,6 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 )
@@ -34,7 +33,7 @@ func headroomPolicy(enabled bool, cron string) string {
 func placeholders(ctx context.Context, t *testing.T, ns string) []corev1.Pod {
 	t.Helper()
 	var list corev1.PodList
-	require.NoError(t, k8s.List(ctx, &list, client.InNamespace(ns), client.HasLabels{policy.HeadroomLabel}))
+	require.NoError(t, k8s.List(ctx, &list, client.InNamespace(ns), client.HasLabels{v1alpha1.HeadroomLabel}))
 	return list.Items
 }
 
@@ -51,12 +50,12 @@ func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
 	pods := placeholders(ctx, t, h.ns)
 	require.Len(t, pods, 1, "no demand: min placeholders")
 	p := pods[0]
-	assert.Equal(t, "amd64", p.Labels[policy.HeadroomLabel])
+	assert.Equal(t, "amd64", p.Labels[v1alpha1.HeadroomLabel])
 	assert.Equal(t, v1alpha1.HeadroomPriorityCls, p.Spec.PriorityClassName)
 	require.NotNil(t, p.Spec.Priority)
 	assert.Equal(t, int32(-10), *p.Spec.Priority, "the API server resolved the PriorityClass")
-	assert.Equal(t, "amd64", p.Spec.NodeSelector[policy.LabelArch])
-	assert.Equal(t, "spot", p.Spec.NodeSelector[policy.LabelCapacityType])
+	assert.Equal(t, "amd64", p.Spec.NodeSelector[v1alpha1.LabelArch])
+	assert.Equal(t, "spot", p.Spec.NodeSelector[v1alpha1.LabelCapacityType])
 	require.Len(t, p.OwnerReferences, 1)
 	assert.Equal(t, scaler.HeadroomOwnerName, p.OwnerReferences[0].Name, "owned by a ConfigMap in jobfit's namespace")
 	q := p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]
@@ -106,7 +105,7 @@ headroom: {enabled: true, perArch: {arm64: {min: 1, max: 1}}}
 	h.reconcileHeadroom(ctx, t)
 	pods := placeholders(ctx, t, h.ns)
 	require.Len(t, pods, 1)
-	assert.Equal(t, v1alpha1.CapacitySpot, pods[0].Spec.NodeSelector[policy.LabelCapacityType])
+	assert.Equal(t, v1alpha1.CapacitySpot, pods[0].Spec.NodeSelector[v1alpha1.LabelCapacityType])
 
 	unschedulable(ctx, t, h.jobPod(ctx, t, "arm64", v1alpha1.CapacitySpot, "1"), h.clock.Now())
 	h.clock.Step(4 * time.Minute)
@@ -114,5 +113,5 @@ headroom: {enabled: true, perArch: {arm64: {min: 1, max: 1}}}
 	h.reconcileHeadroom(ctx, t)
 	pods = placeholders(ctx, t, h.ns)
 	require.Len(t, pods, 1, "the pending spot placeholder is replaced, not added to")
-	assert.Equal(t, v1alpha1.CapacityOnDemand, pods[0].Spec.NodeSelector[policy.LabelCapacityType], "arm64 spot is degraded")
+	assert.Equal(t, v1alpha1.CapacityOnDemand, pods[0].Spec.NodeSelector[v1alpha1.LabelCapacityType], "arm64 spot is degraded")
 }

@@ -31,8 +31,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/config"
 )
 
 const examplesDir = "../../manifests/examples/karpenter"
@@ -105,7 +106,7 @@ func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
 type harness struct {
 	ns, ciNS string
 	clock    *clocktesting.FakeClock
-	store    *scaler.PolicyStore
+	store    *config.Store
 	metrics  *scaler.Metrics
 	fallback *scaler.FallbackController
 	nodePool *scaler.NodePoolController
@@ -135,7 +136,7 @@ func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
 	require.NoError(t, broadcaster.StartRecordingToSinkWithContext(ctx))
 	t.Cleanup(func() { close(stop); broadcaster.Shutdown() })
 	recorder := broadcaster.NewRecorder(scheme, scaler.FieldManager)
-	h.store = &scaler.PolicyStore{}
+	h.store = &config.Store{}
 	h.setPolicy(t, policyYAML)
 	h.metrics = scaler.NewMetrics(prometheus.NewRegistry())
 	fb := &scaler.FallbackState{}
@@ -148,7 +149,7 @@ func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
 
 func (h *harness) setPolicy(t *testing.T, doc string) {
 	t.Helper()
-	p, errs := policy.LoadScalerPolicy([]byte(doc))
+	p, errs := config.Load([]byte(doc))
 	require.Empty(t, errs)
 	h.store.Set(p)
 }
@@ -187,7 +188,7 @@ func (h *harness) newJobPod(arch, capacityType, cpu string) *corev1.Pod {
 			Labels:      map[string]string{"job.runner.gitlab.com/pod": "runner-abc123-project-1-concurrent-0"},
 			Annotations: map[string]string{"job.runner.gitlab.com/id": "4242"}},
 		Spec: corev1.PodSpec{
-			NodeSelector: map[string]string{policy.LabelArch: arch, policy.LabelCapacityType: capacityType},
+			NodeSelector: map[string]string{v1alpha1.LabelArch: arch, v1alpha1.LabelCapacityType: capacityType},
 			Tolerations:  []corev1.Toleration{{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true", Effect: corev1.TaintEffectNoSchedule}},
 			Containers: []corev1.Container{
 				{Name: "build", Image: "alpine", Env: []corev1.EnvVar{{Name: "CI_JOB_ID", Value: "4242"}},
@@ -236,14 +237,14 @@ func weight(ctx context.Context, t *testing.T, name string) int32 {
 	return *w
 }
 
-func capacityStatus(ctx context.Context, t *testing.T, ns string) (policy.CapacityStatus, bool) {
+func capacityStatus(ctx context.Context, t *testing.T, ns string) (v1alpha1.CapacityStatus, bool) {
 	t.Helper()
 	var cm corev1.ConfigMap
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: policy.CapacityStatusName}, &cm); err != nil {
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.CapacityStatusName}, &cm); err != nil {
 		require.True(t, client.IgnoreNotFound(err) == nil, "reading capacity status: %v", err)
-		return policy.CapacityStatus{}, false
+		return v1alpha1.CapacityStatus{}, false
 	}
-	st, err := policy.ParseCapacityStatus([]byte(cm.Data[policy.CapacityStatusKey]))
+	st, err := v1alpha1.ParseCapacityStatus([]byte(cm.Data[v1alpha1.CapacityStatusKey]))
 	require.NoError(t, err)
 	return st, true
 }

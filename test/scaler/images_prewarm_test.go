@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/test/registry"
 )
@@ -20,8 +21,8 @@ import (
 // clusterPolicy is a cluster policy ConfigMap whose arch section is arch.
 func clusterPolicy(ns, name, arch string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{policy.PolicyLabel: "cluster"}},
-		Data: map[string]string{policy.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nmetadata: {name: " + name +
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{v1alpha1.PolicyLabel: "cluster"}},
+		Data: map[string]string{v1alpha1.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nmetadata: {name: " + name +
 			"}\narch: " + arch + "\n"},
 	}
 }
@@ -48,10 +49,10 @@ func TestPrewarmAtStart(t *testing.T) {
 	})
 	platforms := func() policy.ImagePlatforms {
 		cm := &corev1.ConfigMap{}
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: policy.ImagePlatformsName}, cm); err != nil {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.ImagePlatformsName}, cm); err != nil {
 			return nil
 		}
-		ip, err := policy.ParseImagePlatforms([]byte(cm.Data[policy.ImagePlatformsKey]))
+		ip, err := policy.ParseImagePlatforms([]byte(cm.Data[v1alpha1.ImagePlatformsKey]))
 		require.NoError(t, err)
 		return ip
 	}
@@ -61,7 +62,7 @@ func TestPrewarmAtStart(t *testing.T) {
 	assert.Equal(t, []string{"linux/amd64", "linux/arm64/v8"}, ip[reg.Ref(registry.BothArches)])
 	assert.Equal(t, []string{"linux/amd64"}, ip[reg.Ref(registry.AMD64Only)])
 	cm := &corev1.ConfigMap{}
-	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: policy.ImagePlatformsName}, cm))
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: v1alpha1.ImagePlatformsName}, cm))
 	assert.NotContains(t, cm.Data["state.json"], reg.Ref(registry.SinglePlatform), "an invalid policy's list is not read")
 
 	// A changed list is resolved without waiting for the sync period.

@@ -11,7 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -21,8 +21,8 @@ import (
 func (h *harness) jobOnNode(ctx context.Context, t *testing.T, name, node string, phase corev1.PodPhase) *corev1.Pod {
 	t.Helper()
 	pod := h.newJobPod("arm64", "spot", "1")
-	pod.Annotations[policy.AnnotationJobName] = name
-	pod.Annotations[policy.AnnotationProjectID] = "1"
+	pod.Annotations[v1alpha1.AnnotationJobName] = name
+	pod.Annotations[v1alpha1.AnnotationProjectID] = "1"
 	pod.Spec.NodeName = node
 	pod.Spec.Containers[0].Env = append(pod.Spec.Containers[0].Env,
 		corev1.EnvVar{Name: "CI_PIPELINE_ID", Value: "9001"}, corev1.EnvVar{Name: "CI_JOB_NAME", Value: name})
@@ -67,7 +67,7 @@ func TestInterruptedJobsAreListed(t *testing.T) {
 	require.True(t, written)
 	require.Len(t, st.InterruptedJobs, 1, "only the running job that can be named: %+v", st.InterruptedJobs)
 	j := st.InterruptedJobs[0]
-	assert.Equal(t, policy.JobRef{Project: "1", Pipeline: "9001", Job: "build:arm64"}, j.JobRef)
+	assert.Equal(t, v1alpha1.JobRef{Project: "1", Pipeline: "9001", Job: "build:arm64"}, j.JobRef)
 	assert.Equal(t, "arm64", j.Arch)
 	assert.Equal(t, karpv1.CapacityTypeSpot, j.CapacityType)
 	assert.Equal(t, string(signals.CauseSpotInterruption), j.Cause)

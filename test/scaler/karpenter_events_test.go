@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/fallback"
 )
@@ -93,7 +92,7 @@ func TestWatchSeesKarpenterEvents(t *testing.T) {
 	unschedulable(ctx, t, pod, time.Now())
 	karpenterEvent(ctx, t, pod, "karpenter", "FailedScheduling", time.Now())
 
-	var st policy.CapacityStatus
+	var st v1alpha1.CapacityStatus
 	require.Eventually(t, func() bool {
 		st, _ = capacityStatus(ctx, t, ns)
 		return st.IsDegraded("arm64", v1alpha1.CapacitySpot)
@@ -132,5 +131,5 @@ func TestPlaceholderKarpenterCannotRelaunchDegradesAtOnce(t *testing.T) {
 	h.reconcileHeadroom(ctx, t)
 	pods = placeholders(ctx, t, h.ns)
 	require.Len(t, pods, 1)
-	assert.Equal(t, v1alpha1.CapacityOnDemand, pods[0].Spec.NodeSelector[policy.LabelCapacityType], "the pending spot placeholder is replaced by an on-demand one")
+	assert.Equal(t, v1alpha1.CapacityOnDemand, pods[0].Spec.NodeSelector[v1alpha1.LabelCapacityType], "the pending spot placeholder is replaced by an on-demand one")
 }

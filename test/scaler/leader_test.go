@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 
 	"jobfit.dev/jobfit/cmd/jobfit/app"
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 )
 
@@ -102,8 +102,8 @@ func (p *scalerProcess) stop() {
 
 func scalerPolicyConfigMap(ns, floor string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: "jobfit-scaler", Namespace: ns, Labels: map[string]string{policy.PolicyLabel: "scaler"}},
-		Data: map[string]string{policy.PolicyDataKey: fmtPolicy(ciPoolsPolicy+`limits:
+		ObjectMeta: metav1.ObjectMeta{Name: "jobfit-scaler", Namespace: ns, Labels: map[string]string{v1alpha1.PolicyLabel: "scaler"}},
+		Data: map[string]string{v1alpha1.PolicyDataKey: fmtPolicy(ciPoolsPolicy+`limits:
   nodePools:
     ci-on-demand: {floor: {cpu: %q}, ceiling: {cpu: "512"}}
 `, floor)},

@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
@@ -24,7 +23,7 @@ func TestPausePodsAndTheRunnerMix(t *testing.T) {
 	h.clock.SetTime(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
 	for _, arch := range []string{"amd64", "amd64", "amd64", "arm64"} {
 		pod := h.newJobPod(arch, v1alpha1.CapacitySpot, "1")
-		pod.Labels[policy.LabelManagerIDShort] = "Zx8kQw2Nv"
+		pod.Labels[v1alpha1.LabelManagerIDShort] = "Zx8kQw2Nv"
 		require.NoError(t, k8s.Create(ctx, pod))
 		running(ctx, t, pod)
 	}
@@ -32,7 +31,7 @@ func TestPausePodsAndTheRunnerMix(t *testing.T) {
 	h.pass(ctx, t)
 	st, written := capacityStatus(ctx, t, h.ns)
 	require.True(t, written)
-	assert.Equal(t, []policy.RunnerMix{{Runner: "Zx8kQw2Nv", Jobs: []policy.MixCell{
+	assert.Equal(t, []v1alpha1.RunnerMix{{Runner: "Zx8kQw2Nv", Jobs: []v1alpha1.MixCell{
 		{Arch: "amd64", CapacityType: "spot", Percent: 75}, {Arch: "arm64", CapacityType: "spot", Percent: 25},
 	}}}, st.RunnerMixes)
 
@@ -43,8 +42,8 @@ func TestPausePodsAndTheRunnerMix(t *testing.T) {
 	for range 2 {
 		pause := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{GenerateName: "runner-pause-zx8kqw2nv-", Namespace: h.ciNS,
-				Labels: map[string]string{policy.LabelPausePod: "true", policy.LabelManagerIDShort: "Zx8kQw2Nv"}},
-			Spec: corev1.PodSpec{NodeSelector: map[string]string{policy.LabelArch: "amd64", policy.LabelCapacityType: "spot"},
+				Labels: map[string]string{v1alpha1.LabelPausePod: "true", v1alpha1.LabelManagerIDShort: "Zx8kQw2Nv"}},
+			Spec: corev1.PodSpec{NodeSelector: map[string]string{v1alpha1.LabelArch: "amd64", v1alpha1.LabelCapacityType: "spot"},
 				Containers: []corev1.Container{{Name: "pause", Image: "registry.k8s.io/pause:3.10"}}},
 		}
 		require.NoError(t, k8s.Create(ctx, pause))

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -93,7 +92,7 @@ func TestNodeClaimLaunchFailureDegradesSpotAtOnce(t *testing.T) {
 	assert.Contains(t, st.Degraded[0].Reason, "NodeClaim "+nc.Name+" of NodePool ci-spot was deleted before launch: insufficient spot capacity")
 	assert.Equal(t, int32(100), weight(ctx, t, "ci-on-demand"), "the on-demand pool's weight is raised")
 	assert.Equal(t, 1.0, testutil.ToFloat64(h.metrics.CapacityDegraded.WithLabelValues("arm64", "spot")))
-	assertEvent(ctx, t, policy.CapacityStatusName, "CapacityDegraded", "arm64 spot degraded (InsufficientCapacity): NodeClaim "+nc.Name)
+	assertEvent(ctx, t, v1alpha1.CapacityStatusName, "CapacityDegraded", "arm64 spot degraded (InsufficientCapacity): NodeClaim "+nc.Name)
 
 	// Recovery is as for pods: recoverAfter (15m) without new evidence.
 	h.clock.SetTime(start.Add(15 * time.Minute))
@@ -105,7 +104,7 @@ func TestNodeClaimLaunchFailureDegradesSpotAtOnce(t *testing.T) {
 	st, _ = capacityStatus(ctx, t, h.ns)
 	assert.Empty(t, st.Degraded, "recovered recoverAfter after the last evidence")
 	assert.Equal(t, int32(10), weight(ctx, t, "ci-on-demand"))
-	assertEvent(ctx, t, policy.CapacityStatusName, "CapacityRecovered", "arm64 spot recovered")
+	assertEvent(ctx, t, v1alpha1.CapacityStatusName, "CapacityRecovered", "arm64 spot recovered")
 }
 
 func TestNodeClaimInterruptionDegradesSpotAtOnce(t *testing.T) {
@@ -137,7 +136,7 @@ func TestNodeClaimInterruptionDegradesSpotAtOnce(t *testing.T) {
 	require.True(t, st.IsDegraded("arm64", v1alpha1.CapacitySpot), "%+v", st)
 	assert.Equal(t, string(signals.CauseSpotInterruption), st.Degraded[0].Cause)
 	assert.Contains(t, st.Degraded[0].Reason, "NodeClaim "+interrupted.Name+" of NodePool ci-spot was deleted after a spot interruption")
-	assertEvent(ctx, t, policy.CapacityStatusName, "CapacityDegraded", "(SpotInterruption)")
+	assertEvent(ctx, t, v1alpha1.CapacityStatusName, "CapacityDegraded", "(SpotInterruption)")
 }
 
 func TestNodeClassNotReadyIsReported(t *testing.T) {
@@ -169,7 +168,7 @@ func TestNodeClassNotReadyIsReported(t *testing.T) {
 	assert.Equal(t, "SubnetSelector did not match any Subnets", got.Message)
 	assert.Empty(t, st.Degraded, "a class that is not Ready is no spot failure")
 	assert.Equal(t, 0.0, testutil.ToFloat64(h.metrics.NodeClassReady.WithLabelValues(exampleNodeClass)))
-	assertEvent(ctx, t, policy.CapacityStatusName, "NodeClassNotReady", "EC2NodeClass ci (NodePools ci-on-demand, ci-spot) is not Ready: SubnetsNotReady")
+	assertEvent(ctx, t, v1alpha1.CapacityStatusName, "NodeClassNotReady", "EC2NodeClass ci (NodePools ci-on-demand, ci-spot) is not Ready: SubnetsNotReady")
 
 	// An unlaunched NodeClaim that Karpenter deletes now is explained by
 	// the class, not by a lack of spot capacity.
@@ -185,5 +184,5 @@ func TestNodeClassNotReadyIsReported(t *testing.T) {
 	st, _ = capacityStatus(ctx, t, h.ns)
 	assert.Empty(t, st.NodeClassesNotReady)
 	assert.Equal(t, 1.0, testutil.ToFloat64(h.metrics.NodeClassReady.WithLabelValues(exampleNodeClass)))
-	assertEvent(ctx, t, policy.CapacityStatusName, "NodeClassReady", "EC2NodeClass ci is Ready again")
+	assertEvent(ctx, t, v1alpha1.CapacityStatusName, "NodeClassReady", "EC2NodeClass ci is Ready again")
 }

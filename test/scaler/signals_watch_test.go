@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/signals"
 )
@@ -40,7 +39,7 @@ func TestWatchSeesNodeClaimsThatAreGone(t *testing.T) {
 		return apierrors.IsNotFound(err)
 	}, 10*time.Second, 50*time.Millisecond, "the NodeClaim is gone")
 
-	var st policy.CapacityStatus
+	var st v1alpha1.CapacityStatus
 	require.Eventually(t, func() bool {
 		st, _ = capacityStatus(ctx, t, ns)
 		return st.IsDegraded("arm64", v1alpha1.CapacitySpot)
@@ -56,8 +55,8 @@ func startScalerWithSignalsPolicy(ctx context.Context, t *testing.T, ns string) 
 	t.Helper()
 	require.NoError(t, k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}))
 	require.NoError(t, k8s.Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: "jobfit-scaler", Namespace: ns, Labels: map[string]string{policy.PolicyLabel: "scaler"}},
-		Data:       map[string]string{policy.PolicyDataKey: signalsPolicy},
+		ObjectMeta: metav1.ObjectMeta{Name: "jobfit-scaler", Namespace: ns, Labels: map[string]string{v1alpha1.PolicyLabel: "scaler"}},
+		Data:       map[string]string{v1alpha1.PolicyDataKey: signalsPolicy},
 	}))
 	sp := startScaler(t, ns)
 	require.Eventually(t, func() bool {

@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/webhookenv"
 	"jobfit.dev/jobfit/webhook"
 )
@@ -38,7 +38,7 @@ func installAsShipped(ctx context.Context, t *testing.T, cfg *rest.Config, c cli
 	t.Helper()
 	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
 	require.NoError(t, webhookenv.ApplyFiles(ctx, c, webhookenv.WebhookRBACFiles...))
-	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled}}}))
 	applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, "", ""))
 	return webhookenv.AsServiceAccount(cfg, jobfitNamespace, "jobfit-webhook")
 }

@@ -38,7 +38,7 @@ func startWithRunners(ctx context.Context, t *testing.T) (*rest.Config, client.C
 	require.NoError(t, err)
 	port := freePort(t)
 	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
-	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{policy.InjectLabel: policy.InjectEnabled}}}))
+	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled}}}))
 	return cfg, c, port
 }
 
@@ -117,12 +117,12 @@ func clusterPolicy(t *testing.T, old, replacement string) map[string]string {
 	require.NoError(t, err)
 	cm := &corev1.ConfigMap{}
 	require.NoError(t, yaml.Unmarshal(b, cm))
-	doc := cm.Data[policy.PolicyDataKey]
+	doc := cm.Data[v1alpha1.PolicyDataKey]
 	if old != "" {
 		require.Contains(t, doc, old)
 		doc = strings.Replace(doc, old, replacement, 1)
 	}
-	return map[string]string{policy.PolicyDataKey: doc}
+	return map[string]string{v1alpha1.PolicyDataKey: doc}
 }
 
 // eventFor returns the message of the newest event with reason about the

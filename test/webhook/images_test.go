@@ -27,10 +27,10 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/images"
 	"jobfit.dev/jobfit/test/registry"
-	"jobfit.dev/jobfit/webhook"
 )
 
 const gravitonFirstPolicy = "../../manifests/examples/policies/eks-karpenter-graviton-first.yaml"
@@ -103,8 +103,8 @@ func TestImagePlatforms(t *testing.T) {
 		_, err := resolver.Reconcile(ctx, reconcile.Request{})
 		require.NoError(t, err)
 		cm := &corev1.ConfigMap{}
-		require.NoError(t, c.Get(ctx, types.NamespacedName{Namespace: jobfitNamespace, Name: policy.ImagePlatformsName}, cm))
-		ip, err := policy.ParseImagePlatforms([]byte(cm.Data[policy.ImagePlatformsKey]))
+		require.NoError(t, c.Get(ctx, types.NamespacedName{Namespace: jobfitNamespace, Name: v1alpha1.ImagePlatformsName}, cm))
+		ip, err := policy.ParseImagePlatforms([]byte(cm.Data[v1alpha1.ImagePlatformsKey]))
 		require.NoError(t, err)
 		return ip
 	}
@@ -177,7 +177,7 @@ func TestImagePlatforms(t *testing.T) {
 		})
 		assert.Equal(t, []string{"linux/amd64", "linux/arm64/v8"}, resolve(t)[reg.Ref(registry.Private)])
 		cm := &corev1.ConfigMap{}
-		require.NoError(t, c.Get(ctx, types.NamespacedName{Namespace: jobfitNamespace, Name: policy.ImagePlatformsName}, cm))
+		require.NoError(t, c.Get(ctx, types.NamespacedName{Namespace: jobfitNamespace, Name: v1alpha1.ImagePlatformsName}, cm))
 		for _, v := range cm.Data {
 			assert.NotContains(t, v, registry.Password, "no credential in the cache")
 		}
@@ -188,7 +188,7 @@ func TestImagePlatforms(t *testing.T) {
 		ip := resolve(t)
 		assert.NotContains(t, ip, reg.Ref(registry.Slow))
 		cm := &corev1.ConfigMap{}
-		require.NoError(t, c.Get(ctx, types.NamespacedName{Namespace: jobfitNamespace, Name: policy.ImagePlatformsName}, cm))
+		require.NoError(t, c.Get(ctx, types.NamespacedName{Namespace: jobfitNamespace, Name: v1alpha1.ImagePlatformsName}, cm))
 		var state map[string]images.Entry
 		require.NoError(t, yaml.Unmarshal([]byte(cm.Data[images.StateKey]), &state))
 		assert.Equal(t, "timeout", state[reg.Ref(registry.Slow)].Error)
@@ -215,12 +215,12 @@ func TestImagePlatforms(t *testing.T) {
 	})
 
 	t.Run("an invalid cache document is rejected; the last good one stays in force", func(t *testing.T) {
-		applyConfigMap(ctx, t, c, jobfitNamespace, policy.ImagePlatformsName, nil,
-			map[string]string{policy.ImagePlatformsKey: `{"` + reg.Ref(registry.BothArches) + `": ["arm64"]}`})
+		applyConfigMap(ctx, t, c, jobfitNamespace, v1alpha1.ImagePlatformsName, nil,
+			map[string]string{v1alpha1.ImagePlatformsKey: `{"` + reg.Ref(registry.BothArches) + `": ["arm64"]}`})
 		require.Eventually(t, func() bool {
-			return eventFor(ctx, t, c, jobfitNamespace, policy.ImagePlatformsName, webhook.ReasonImagesRejected) != ""
+			return eventFor(ctx, t, c, jobfitNamespace, v1alpha1.ImagePlatformsName, v1alpha1.ReasonImagesRejected) != ""
 		}, timeout, poll, "a Warning Event on the ConfigMap")
-		assert.Contains(t, eventFor(ctx, t, c, jobfitNamespace, policy.ImagePlatformsName, webhook.ReasonImagesRejected), "is not os/arch")
+		assert.Contains(t, eventFor(ctx, t, c, jobfitNamespace, v1alpha1.ImagePlatformsName, v1alpha1.ReasonImagesRejected), "is not os/arch")
 		pod := create(t, "keep0001", withImages(reg.Ref(registry.BothArches), reg.Ref(registry.SinglePlatform)))
 		assert.Equal(t, "arm64", arch(pod))
 	})
@@ -265,11 +265,11 @@ func digestRef(t *testing.T, ref string) string {
 func withPrewarm(t *testing.T, data map[string]string, refs ...string) map[string]string {
 	t.Helper()
 	doc := map[string]any{}
-	require.NoError(t, yaml.Unmarshal([]byte(data[policy.PolicyDataKey]), &doc))
+	require.NoError(t, yaml.Unmarshal([]byte(data[v1alpha1.PolicyDataKey]), &doc))
 	doc["arch"].(map[string]any)["prewarmImages"] = refs
 	b, err := yaml.Marshal(doc)
 	require.NoError(t, err)
-	return map[string]string{policy.PolicyDataKey: string(b)}
+	return map[string]string{v1alpha1.PolicyDataKey: string(b)}
 }
 
 // setEnv sets a variable on the build and service containers, as GitLab

@@ -13,7 +13,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // pauseDeployment is shaped like the Deployment GitLab Runner 18.10+ keeps
@@ -25,7 +25,7 @@ import (
 // policy tolerates the CI pools' taint).
 func pauseDeployment(namespace string, replicas int32) *appsv1.Deployment {
 	labels := map[string]string{
-		policy.LabelPausePod: "true", policy.LabelManagerIDShort: "Zx8kQw2Nv", "manager.runner.gitlab.com/system-id": "r_Ab12Cd34Ef56",
+		v1alpha1.LabelPausePod: "true", v1alpha1.LabelManagerIDShort: "Zx8kQw2Nv", "manager.runner.gitlab.com/system-id": "r_Ab12Cd34Ef56",
 	}
 	return &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "runner-pause-zx8kqw2nv-rab12cd34ef56", Namespace: namespace, Labels: labels},
@@ -82,11 +82,11 @@ func createPausePods(ctx context.Context, t *testing.T, c client.Client, d *apps
 // and the policy's tolerations, and pod-level requests of one job's default
 // room, which the API server accepts; their container is the runner's.
 func testPausePods(ctx context.Context, t *testing.T, c client.Client) {
-	status := map[string]string{policy.CapacityStatusKey: "runnerMixes:\n- runner: Zx8kQw2Nv\n  jobs:\n" +
+	status := map[string]string{v1alpha1.CapacityStatusKey: "runnerMixes:\n- runner: Zx8kQw2Nv\n  jobs:\n" +
 		"  - {arch: arm64, capacityType: spot, percent: 75}\n  - {arch: amd64, capacityType: on-demand, percent: 25}\n"}
-	applyConfigMap(ctx, t, c, jobfitNamespace, policy.CapacityStatusName, nil, status)
+	applyConfigMap(ctx, t, c, jobfitNamespace, v1alpha1.CapacityStatusName, nil, status)
 	t.Cleanup(func() {
-		_ = c.Delete(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNamespace, Name: policy.CapacityStatusName}})
+		_ = c.Delete(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNamespace, Name: v1alpha1.CapacityStatusName}})
 	})
 	require.Eventually(t, func() bool {
 		pod := createDryRun(ctx, t, c, pausePod(t, runners))
@@ -108,7 +108,7 @@ func testPausePods(ctx context.Context, t *testing.T, c client.Client) {
 		assert.Equal(t, "1152Mi", ptr.To(pod.Spec.Resources.Requests[corev1.ResourceMemory]).String())
 		assert.Contains(t, pod.Spec.Tolerations, corev1.Toleration{Key: "ci.example.com/runner", Operator: corev1.TolerationOpEqual, Value: "true",
 			Effect: corev1.TaintEffectNoSchedule}, "the policy's toleration of the CI pools")
-		assert.Equal(t, d.Spec.Template.Labels[policy.LabelPausePod], pod.Labels[policy.LabelPausePod])
+		assert.Equal(t, d.Spec.Template.Labels[v1alpha1.LabelPausePod], pod.Labels[v1alpha1.LabelPausePod])
 	}
 	assert.Equal(t, 40, placed["arm64/spot"]+placed["amd64/on-demand"], "every pause pod in a cell of the mix: %v", placed)
 	assert.Positive(t, placed["arm64/spot"], "%v", placed)
@@ -120,7 +120,7 @@ func testPausePods(ctx context.Context, t *testing.T, c client.Client) {
 	assert.Nil(t, outside[0].Spec.Resources)
 
 	notPause := pausePod(t, runners)
-	notPause.Labels[policy.LabelPausePod] = "false"
+	notPause.Labels[v1alpha1.LabelPausePod] = "false"
 	require.NoError(t, c.Create(ctx, notPause))
 	assert.False(t, mutated(notPause), "only runner.gitlab.com/pause-pod=true")
 }

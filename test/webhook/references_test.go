@@ -12,8 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"jobfit.dev/jobfit/policy"
-	"jobfit.dev/jobfit/webhook"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // TestPolicyReferencesToMissingObjects reproduces the audit's first defect
@@ -42,9 +41,9 @@ func TestPolicyReferencesToMissingObjects(t *testing.T) {
 		}
 		assert.Equal(t, before+20, j.metric(t, `jobfit_missing_references_total{kind="PriorityClass"}`))
 		require.Eventually(t, func() bool {
-			return eventFor(ctx, t, c, jobfitNamespace, clusterCM, webhook.ReasonPolicyReferenceMissing) != ""
+			return eventFor(ctx, t, c, jobfitNamespace, clusterCM, v1alpha1.ReasonPolicyReferenceMissing) != ""
 		}, timeout, poll, "an Event on the policy")
-		assert.Contains(t, eventFor(ctx, t, c, jobfitNamespace, clusterCM, webhook.ReasonPolicyReferenceMissing), "PriorityClass ci-jobs-missing (scheduling.priorityClassName)")
+		assert.Contains(t, eventFor(ctx, t, c, jobfitNamespace, clusterCM, v1alpha1.ReasonPolicyReferenceMissing), "PriorityClass ci-jobs-missing (scheduling.priorityClassName)")
 	})
 
 	t.Run("the next pod gets the class once it exists", func(t *testing.T) {
@@ -56,7 +55,7 @@ func TestPolicyReferencesToMissingObjects(t *testing.T) {
 	})
 
 	t.Run("a missing cache claim is not mounted", func(t *testing.T) {
-		applyConfigMap(ctx, t, c, runners, nsCM, map[string]string{policy.PolicyLabel: "namespace"}, map[string]string{policy.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\n" +
+		applyConfigMap(ctx, t, c, runners, nsCM, map[string]string{v1alpha1.PolicyLabel: "namespace"}, map[string]string{v1alpha1.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\n" +
 			"caches: [{name: jobfit-cache, claimName: gitlab-cache, mountPath: /cache, containers: [helper]}]\n"})
 		hasCache := func(name string) bool {
 			pod := createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-"+name))
@@ -68,7 +67,7 @@ func TestPolicyReferencesToMissingObjects(t *testing.T) {
 			return false
 		}
 		require.Eventually(t, func() bool {
-			return eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyReferenceMissing) != ""
+			return eventFor(ctx, t, c, runners, nsCM, v1alpha1.ReasonPolicyReferenceMissing) != ""
 		}, timeout, poll, "the watcher reports the missing claim when it loads the policy")
 		assert.False(t, hasCache("pvc00001"))
 		require.NoError(t, c.Create(ctx, &corev1.PersistentVolumeClaim{

@@ -16,7 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const binpack = "jobfit-binpack"
@@ -26,7 +26,7 @@ const binpack = "jobfit-binpack"
 func binpackPolicy(t *testing.T) map[string]string {
 	t.Helper()
 	data := clusterPolicy(t, "", "")
-	require.Contains(t, data[policy.PolicyDataKey], "schedulerName: "+binpack)
+	require.Contains(t, data[v1alpha1.PolicyDataKey], "schedulerName: "+binpack)
 	return data
 }
 

@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/webhookenv"
 	"jobfit.dev/jobfit/webhook"
@@ -28,7 +27,7 @@ const (
 	nsCM      = "jobfit-policy"
 )
 
-var clusterLabels = map[string]string{policy.PolicyLabel: "cluster"}
+var clusterLabels = map[string]string{v1alpha1.PolicyLabel: "cluster"}
 
 // TestWebhook walks through issue 3's acceptance list against one
 // kube-apiserver. The subtests run in order and build on each other: each
@@ -42,7 +41,7 @@ func TestWebhook(t *testing.T) {
 	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
 	// The PriorityClass GitLab Runner's pause pods use.
 	require.NoError(t, c.Create(ctx, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "gitlab-runner-idle-capacity"}, Value: -5}))
-	for name, labels := range map[string]map[string]string{runners: {policy.InjectLabel: policy.InjectEnabled}, unlabeled: nil} {
+	for name, labels := range map[string]map[string]string{runners: {v1alpha1.InjectLabel: v1alpha1.InjectEnabled}, unlabeled: nil} {
 		require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}))
 	}
 	j := startJobfit(t, cfg, port)
@@ -96,14 +95,14 @@ func TestWebhook(t *testing.T) {
 	})
 
 	t.Run("capacity status", func(t *testing.T) {
-		status := map[string]string{policy.CapacityStatusKey: "degraded:\n- arch: arm64\n  capacityType: spot\n  since: \"2026-11-23T12:00:00Z\"\n  reason: spot pods pending longer than 2m\n"}
-		applyConfigMap(ctx, t, c, jobfitNamespace, policy.CapacityStatusName, nil, status)
+		status := map[string]string{v1alpha1.CapacityStatusKey: "degraded:\n- arch: arm64\n  capacityType: spot\n  since: \"2026-11-23T12:00:00Z\"\n  reason: spot pods pending longer than 2m\n"}
+		applyConfigMap(ctx, t, c, jobfitNamespace, v1alpha1.CapacityStatusName, nil, status)
 		require.Eventually(t, func() bool {
 			pod := createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-cap00001"))
 			return pod.Spec.NodeSelector["karpenter.sh/capacity-type"] == "on-demand"
 		}, timeout, poll, "arm64 spot degraded sends the next arm64 pod to on-demand")
 
-		require.NoError(t, c.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNamespace, Name: policy.CapacityStatusName}}))
+		require.NoError(t, c.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: jobfitNamespace, Name: v1alpha1.CapacityStatusName}}))
 		require.Eventually(t, func() bool {
 			pod := createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-cap00002"))
 			return pod.Spec.NodeSelector["karpenter.sh/capacity-type"] == "spot"
@@ -122,9 +121,9 @@ func TestWebhook(t *testing.T) {
 		rejected := j.metric(t, `jobfit_policy_loads_total{kind="cluster",result="invalid"}`)
 		applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, `max: {cpu: "8"`, `max: {cpu: "eight"`))
 		require.Eventually(t, func() bool {
-			return eventFor(ctx, t, c, jobfitNamespace, clusterCM, webhook.ReasonPolicyRejected) != ""
+			return eventFor(ctx, t, c, jobfitNamespace, clusterCM, v1alpha1.ReasonPolicyRejected) != ""
 		}, timeout, poll, "a Warning Event on the ConfigMap")
-		assert.Contains(t, eventFor(ctx, t, c, jobfitNamespace, clusterCM, webhook.ReasonPolicyRejected), "resources.max[cpu]")
+		assert.Contains(t, eventFor(ctx, t, c, jobfitNamespace, clusterCM, v1alpha1.ReasonPolicyRejected), "resources.max[cpu]")
 		assert.Equal(t, max(rejected, 0)+1, j.metric(t, `jobfit_policy_loads_total{kind="cluster",result="invalid"}`))
 
 		pod := createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-bad00001"))
@@ -156,7 +155,7 @@ func TestWebhook(t *testing.T) {
 }
 
 func testNamespacePolicy(ctx context.Context, t *testing.T, c client.Client) {
-	labels := map[string]string{policy.PolicyLabel: "namespace"}
+	labels := map[string]string{v1alpha1.PolicyLabel: "namespace"}
 	newPod := func(name string) *corev1.Pod {
 		return withoutBuildRequests(jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-"+name))
 	}
@@ -166,23 +165,23 @@ func testNamespacePolicy(ctx context.Context, t *testing.T, c client.Client) {
 	require.Equal(t, "500m", buildCPU(createDryRun(ctx, t, c, newPod("nsp00001"))), "the cluster default")
 
 	// capacity is not in the cluster policy's namespaceOverrides.
-	applyConfigMap(ctx, t, c, runners, nsCM, labels, map[string]string{policy.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\ncapacity: {default: on-demand}\n"})
+	applyConfigMap(ctx, t, c, runners, nsCM, labels, map[string]string{v1alpha1.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\ncapacity: {default: on-demand}\n"})
 	require.Eventually(t, func() bool {
-		return eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyRejected) != ""
+		return eventFor(ctx, t, c, runners, nsCM, v1alpha1.ReasonPolicyRejected) != ""
 	}, timeout, poll)
-	assert.Contains(t, eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyRejected), "capacity")
+	assert.Contains(t, eventFor(ctx, t, c, runners, nsCM, v1alpha1.ReasonPolicyRejected), "capacity")
 	pod := createDryRun(ctx, t, c, newPod("nsp00002"))
 	assert.Equal(t, "spot", pod.Spec.NodeSelector["karpenter.sh/capacity-type"], "a section the cluster does not open is not overridden")
 
 	// resources is open, but not beyond the cluster's cap of 8 CPUs.
-	applyConfigMap(ctx, t, c, runners, nsCM, labels, map[string]string{policy.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nresources:\n  defaults:\n    build:\n      requests: {cpu: \"16\", memory: 2Gi}\n"})
+	applyConfigMap(ctx, t, c, runners, nsCM, labels, map[string]string{v1alpha1.PolicyDataKey: "apiVersion: jobfit.dev/v1alpha1\nkind: Policy\nresources:\n  defaults:\n    build:\n      requests: {cpu: \"16\", memory: 2Gi}\n"})
 	require.Eventually(t, func() bool {
 		return buildCPU(createDryRun(ctx, t, c, newPod("nsp00003"))) == "8"
 	}, timeout, poll, "clamped to the cluster cap")
 	// The Event is written by the recorder in the background, after the
 	// policy is in force.
 	require.Eventually(t, func() bool {
-		return strings.Contains(eventFor(ctx, t, c, runners, nsCM, webhook.ReasonPolicyClamped), "resources.defaults.build.requests.cpu=16 clamped to the cluster cap 8")
+		return strings.Contains(eventFor(ctx, t, c, runners, nsCM, v1alpha1.ReasonPolicyClamped), "resources.defaults.build.requests.cpu=16 clamped to the cluster cap 8")
 	}, timeout, poll, "a PolicyClamped Event names the clamped field")
 	assert.Equal(t, "2Gi", createDryRun(ctx, t, c, newPod("nsp00004")).Spec.Containers[0].Resources.Requests.Memory().String())
 	other := createDryRun(ctx, t, c, withoutBuildRequests(jobPod(t, unlabeled, "runner-zx8kqw2nv-project-4711-concurrent-0-nsp00005")))

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // loadPolicyFile loads a Policy (bare or in a ConfigMap); problems are
@@ -26,21 +27,21 @@ func loadPolicyFile(path string) (*policy.Policy, error) {
 	return p, nil
 }
 
-func loadStatusFile(path string) (policy.CapacityStatus, error) {
+func loadStatusFile(path string) (v1alpha1.CapacityStatus, error) {
 	if path == "" {
-		return policy.CapacityStatus{}, nil
+		return v1alpha1.CapacityStatus{}, nil
 	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return policy.CapacityStatus{}, fmt.Errorf("reading capacity status: %w", err)
+		return v1alpha1.CapacityStatus{}, fmt.Errorf("reading capacity status: %w", err)
 	}
 	var cm corev1.ConfigMap
 	if err := yaml.Unmarshal(raw, &cm); err == nil && cm.Kind == "ConfigMap" {
-		raw = []byte(cm.Data[policy.CapacityStatusKey])
+		raw = []byte(cm.Data[v1alpha1.CapacityStatusKey])
 	}
-	s, err := policy.ParseCapacityStatus(raw)
+	s, err := v1alpha1.ParseCapacityStatus(raw)
 	if err != nil {
-		return policy.CapacityStatus{}, fmt.Errorf("%s: %w", path, err)
+		return v1alpha1.CapacityStatus{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
@@ -57,7 +58,7 @@ func loadImagesFile(path string) (policy.ImagePlatforms, error) {
 	}
 	var cm corev1.ConfigMap
 	if err := yaml.Unmarshal(raw, &cm); err == nil && cm.Kind == "ConfigMap" {
-		raw = []byte(cm.Data[policy.ImagePlatformsKey])
+		raw = []byte(cm.Data[v1alpha1.ImagePlatformsKey])
 	}
 	ip, err := policy.ParseImagePlatforms(raw)
 	if err != nil {

@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
 	"jobfit.dev/jobfit/webhook"
@@ -130,7 +129,7 @@ func splitCase(t *testing.T, path, dir string) (policyFile, statusFile, imagesFi
 			policyFile = filepath.Join(dir, "policy.yaml")
 			require.NoError(t, os.WriteFile(policyFile, doc, 0o600))
 		case "ConfigMap":
-			if meta.Metadata.Name == policy.ImagePlatformsName {
+			if meta.Metadata.Name == v1alpha1.ImagePlatformsName {
 				imagesFile = filepath.Join(dir, "images.yaml")
 				require.NoError(t, os.WriteFile(imagesFile, doc, 0o600))
 				continue

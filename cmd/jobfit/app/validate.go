@@ -14,6 +14,7 @@ import (
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/scaler/config"
 )
 
 // ValidateOptions are the arguments of `jobfit policy validate`.
@@ -132,7 +133,7 @@ func validateDocument(doc []byte) (string, string, *policy.Policy, field.ErrorLi
 		return d.Kind, p.Name(), p, nil
 	case v1alpha1.KindScalerPolicy:
 		// d.JSON is the bare document, already unwrapped from its ConfigMap.
-		if _, errs := policy.LoadScalerPolicy(d.JSON); len(errs) > 0 {
+		if _, errs := config.Load(d.JSON); len(errs) > 0 {
 			return d.Kind, d.Name, nil, errs
 		}
 		return d.Kind, d.Name, nil, nil

@@ -15,9 +15,9 @@ import (
 
 // Node labels a runner pins that jobfit chooses per job.
 var (
-	archKeys     = []string{policy.LabelArch, "beta.kubernetes.io/arch"}
-	osKeys       = []string{policy.LabelOS, "beta.kubernetes.io/os"}
-	capacityKeys = []string{policy.LabelCapacityType, "eks.amazonaws.com/capacityType"}
+	archKeys     = []string{v1alpha1.LabelArch, "beta.kubernetes.io/arch"}
+	osKeys       = []string{v1alpha1.LabelOS, "beta.kubernetes.io/os"}
+	capacityKeys = []string{v1alpha1.LabelCapacityType, "eks.amazonaws.com/capacityType"}
 )
 
 func (c *check) nodeSelector() {

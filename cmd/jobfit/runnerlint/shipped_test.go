@@ -12,6 +12,7 @@ import (
 
 	"jobfit.dev/jobfit/cmd/jobfit/runnerlint"
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
 )
 
@@ -83,12 +84,12 @@ func TestShippedRunnerJobPods(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pod := shippedRunnerPod(t, tc.vars)
-			out, dec := policy.Apply(pod, p, policy.CapacityStatus{})
+			out, dec := policy.Apply(pod, p, v1alpha1.CapacityStatus{})
 			require.False(t, dec.Skipped, dec.Reason)
 			assert.Empty(t, dec.Warnings, "an empty pass-through label is not a warning")
-			assert.Equal(t, tc.arch, out.Spec.NodeSelector[policy.LabelArch])
-			assert.Equal(t, tc.capacity, out.Spec.NodeSelector[policy.LabelCapacityType])
-			assert.Equal(t, "linux", out.Spec.NodeSelector[policy.LabelOS])
+			assert.Equal(t, tc.arch, out.Spec.NodeSelector[v1alpha1.LabelArch])
+			assert.Equal(t, tc.capacity, out.Spec.NodeSelector[v1alpha1.LabelCapacityType])
+			assert.Equal(t, "linux", out.Spec.NodeSelector[v1alpha1.LabelOS])
 			assert.Equal(t, tc.archSource, decisionSource(dec, policy.MutArch))
 			for _, c := range append(out.Spec.InitContainers, out.Spec.Containers...) {
 				if c.Name == "helper" || c.Name == "init-permissions" {

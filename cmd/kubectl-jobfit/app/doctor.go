@@ -13,6 +13,7 @@ import (
 
 	"jobfit.dev/jobfit/cmd/jobfit/runnerlint"
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Doctor is what kubectl jobfit doctor shows: the runner configs of a
@@ -75,9 +76,9 @@ func GetDoctor(ctx context.Context, c client.Client, jobfitNS, namespace, name s
 	if err := c.Get(ctx, types.NamespacedName{Name: namespace}, &ns); err != nil {
 		return nil, fmt.Errorf("reading namespace %s: %w", namespace, err)
 	}
-	d.Injected = ns.Labels[policy.InjectLabel] == policy.InjectEnabled
+	d.Injected = ns.Labels[v1alpha1.InjectLabel] == v1alpha1.InjectEnabled
 	if !d.Injected {
-		d.Problems = append(d.Problems, fmt.Sprintf("namespace %s is not labelled %s=%s: the webhook does not see its job pods", namespace, policy.InjectLabel, policy.InjectEnabled))
+		d.Problems = append(d.Problems, fmt.Sprintf("namespace %s is not labelled %s=%s: the webhook does not see its job pods", namespace, v1alpha1.InjectLabel, v1alpha1.InjectEnabled))
 	}
 	p, why, err := policyFor(ctx, c, jobfitNS, namespace)
 	if err != nil {
@@ -104,25 +105,25 @@ func GetDoctor(ctx context.Context, c client.Client, jobfitNS, namespace, name s
 // policyFor returns the policy the webhook uses for namespace: the
 // namespace's own merged with the cluster's, or the cluster's.
 func policyFor(ctx context.Context, c client.Client, jobfitNS, namespace string) (*policy.Policy, string, error) {
-	cands, err := candidates(ctx, c, jobfitNS, kindCluster, loadCluster)
+	cands, err := candidates(ctx, c, jobfitNS, v1alpha1.PolicyKindCluster, loadCluster)
 	if err != nil {
 		return nil, "", err
 	}
 	cluster, why := inForce(cands)
 	if cluster == nil {
 		if why == "" {
-			why = "no ConfigMap labelled " + policy.PolicyLabel + "=" + kindCluster + " in " + jobfitNS
+			why = "no ConfigMap labelled " + v1alpha1.PolicyLabel + "=" + v1alpha1.PolicyKindCluster + " in " + jobfitNS
 		}
 		return nil, why, nil
 	}
-	nsCands, err := candidates(ctx, c, namespace, kindNamespace, mergeWith(cluster.policy))
+	nsCands, err := candidates(ctx, c, namespace, v1alpha1.PolicyKindNamespace, mergeWith(cluster.Policy))
 	if err != nil {
 		return nil, "", err
 	}
 	if own, _ := inForce(nsCands); own != nil {
-		return own.policy, "", nil
+		return own.Policy, "", nil
 	}
-	return cluster.policy, "", nil
+	return cluster.Policy, "", nil
 }
 
 func runnerConfigMaps(ctx context.Context, c client.Client, namespace, name string) ([]corev1.ConfigMap, error) {

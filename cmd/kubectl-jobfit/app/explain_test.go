@@ -6,9 +6,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"jobfit.dev/jobfit/policy"
@@ -55,41 +52,4 @@ func TestFlags(t *testing.T) {
 			require.ErrorContains(t, cmd.Execute(), tc.wantErr)
 		})
 	}
-}
-
-func TestInForce(t *testing.T) {
-	valid := func(name string) candidate {
-		return candidate{cm: configMap(name), policy: &policy.Policy{}}
-	}
-	invalid := func(name string) candidate {
-		return candidate{cm: configMap(name), errs: field.ErrorList{field.Invalid(field.NewPath("capacity", "default"), "x", "bad")}}
-	}
-	cases := []struct {
-		name    string
-		cands   []candidate
-		want    string // name of the one in force
-		wantWhy string
-	}{
-		{"none", nil, "", ""},
-		{"one valid", []candidate{valid("a")}, "a", ""},
-		{"an invalid stray is ignored", []candidate{invalid("a"), valid("b")}, "b", ""},
-		{"only invalid", []candidate{invalid("a")}, "", "no valid policy, the webhook keeps its last good one: a: capacity.default: Invalid value: \"x\": bad"},
-		{"conflict", []candidate{valid("a"), valid("b")}, "", "several valid policies (ns/a, ns/b) conflict: the webhook keeps its last good policy"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, why := inForce(tc.cands)
-			assert.Equal(t, tc.wantWhy, why)
-			if tc.want == "" {
-				assert.Nil(t, got)
-				return
-			}
-			require.NotNil(t, got)
-			assert.Equal(t, tc.want, got.cm.Name)
-		})
-	}
-}
-
-func configMap(name string) *corev1.ConfigMap {
-	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}}
 }

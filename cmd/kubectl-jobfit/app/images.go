@@ -10,22 +10,23 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // imagePlatforms reads the live image-platform cache; a missing one knows
 // no image.
 func imagePlatforms(ctx context.Context, c client.Client, jobfitNS string) (policy.ImagePlatforms, error) {
 	cm := &corev1.ConfigMap{}
-	err := c.Get(ctx, client.ObjectKey{Namespace: jobfitNS, Name: policy.ImagePlatformsName}, cm)
+	err := c.Get(ctx, client.ObjectKey{Namespace: jobfitNS, Name: v1alpha1.ImagePlatformsName}, cm)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s/%s: %w", jobfitNS, policy.ImagePlatformsName, err)
+		return nil, fmt.Errorf("reading %s/%s: %w", jobfitNS, v1alpha1.ImagePlatformsName, err)
 	}
-	ip, err := policy.ParseImagePlatforms([]byte(cm.Data[policy.ImagePlatformsKey]))
+	ip, err := policy.ParseImagePlatforms([]byte(cm.Data[v1alpha1.ImagePlatformsKey]))
 	if err != nil {
-		return nil, fmt.Errorf("%s/%s: %w", jobfitNS, policy.ImagePlatformsName, err)
+		return nil, fmt.Errorf("%s/%s: %w", jobfitNS, v1alpha1.ImagePlatformsName, err)
 	}
 	return ip, nil
 }
@@ -46,5 +47,5 @@ func imagesNote(pod *corev1.Pod, p *policy.Policy, ip policy.ImagePlatforms) str
 			parts = append(parts, img+" "+strings.Join(arches, ", "))
 		}
 	}
-	return "image platforms now (" + policy.ImagePlatformsName + "): " + strings.Join(parts, "; ")
+	return "image platforms now (" + v1alpha1.ImagePlatformsName + "): " + strings.Join(parts, "; ")
 }

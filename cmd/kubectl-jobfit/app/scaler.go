@@ -3,17 +3,18 @@ package app
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/policy/source"
+	"jobfit.dev/jobfit/scaler/config"
 	"jobfit.dev/jobfit/scaler/headroom"
 )
 
@@ -60,26 +61,33 @@ type HeadroomStatus struct {
 // scalerStatus returns nil when no ScalerPolicy ConfigMap exists.
 func scalerStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS string, now time.Time) (*ScalerStatus, error) {
 	list := &corev1.ConfigMapList{}
-	if err := c.List(ctx, list, client.InNamespace(jobfitNS), client.MatchingLabels{policy.PolicyLabel: kindScaler}); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(jobfitNS), client.MatchingLabels{v1alpha1.PolicyLabel: v1alpha1.PolicyKindScaler}); err != nil {
 		return nil, fmt.Errorf("listing scaler policy configmaps in %s: %w", jobfitNS, err)
 	}
-	list.Items = slices.DeleteFunc(list.Items, func(cm corev1.ConfigMap) bool { return !policy.MayHoldPolicy(cm.Name) })
-	if len(list.Items) == 0 {
+	cands := source.Load(source.Candidates(list.Items), func(cm *corev1.ConfigMap) (*v1alpha1.ScalerPolicy, field.ErrorList) {
+		return config.Load(source.Document(cm))
+	})
+	if len(cands) == 0 {
 		return nil, nil
 	}
-	// The manifests ship one; with several, the first by name is shown.
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	cm := &list.Items[0]
+	// The one in force, by the rule the scaler uses; with none in force,
+	// the first by name, and why none is.
+	d := source.Decide(cands)
+	shown := &cands[0]
+	if d.InForce != nil {
+		shown = d.InForce
+	}
+	cm := shown.ConfigMap
 	s := &ScalerStatus{ConfigMap: cm.Namespace + "/" + cm.Name}
 	var err error
-	if s.LastRejected, err = latestEvent(ctx, c, cm, reasonPolicyRejected); err != nil {
+	if s.LastRejected, err = latestEvent(ctx, c, cm, v1alpha1.ReasonPolicyRejected); err != nil {
 		return nil, err
 	}
-	p, errs := policy.LoadScalerPolicy([]byte(cm.Data[policy.PolicyDataKey]))
-	if len(errs) > 0 {
-		s.Error = fieldErrors(errs)
+	if d.InForce == nil {
+		s.Error = d.Why("the scaler")
 		return s, nil
 	}
+	p := d.InForce.Policy
 	s.Name, s.DryRun = p.Metadata.Name, p.DryRun
 	if s.Name == "" {
 		s.Name = cm.Name
@@ -138,7 +146,7 @@ func quantities(m map[corev1.ResourceName]v1alpha1.Quantity) map[string]string {
 // with their arch, in the headroom namespace) against the policy.
 func headroomStatus(ctx context.Context, c client.Client, headroomNS string, p *v1alpha1.ScalerPolicy, now time.Time) ([]HeadroomStatus, error) {
 	var pods corev1.PodList
-	if err := c.List(ctx, &pods, client.InNamespace(headroomNS), client.HasLabels{policy.HeadroomLabel}); err != nil {
+	if err := c.List(ctx, &pods, client.InNamespace(headroomNS), client.HasLabels{v1alpha1.HeadroomLabel}); err != nil {
 		return nil, fmt.Errorf("listing headroom pods: %w", err)
 	}
 	byArch := map[string]*HeadroomStatus{}
@@ -146,7 +154,7 @@ func headroomStatus(ctx context.Context, c client.Client, headroomNS string, p *
 		byArch[arch] = &HeadroomStatus{Arch: arch, Min: cfg.Min, Max: cfg.Max, ScheduledMin: headroom.ScheduledMin(cfg.Schedules, now)}
 	}
 	for _, pod := range pods.Items {
-		arch := pod.Labels[policy.HeadroomLabel]
+		arch := pod.Labels[v1alpha1.HeadroomLabel]
 		h, ok := byArch[arch]
 		if !ok {
 			h = &HeadroomStatus{Arch: arch}

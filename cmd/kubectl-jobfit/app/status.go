@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Status is what kubectl jobfit status shows.
@@ -56,10 +57,10 @@ type PolicyStatus struct {
 // CapacityInfo is the spot status per arch, and the node classes that are
 // not Ready, from jobfit-capacity-status.
 type CapacityInfo struct {
-	Found               bool                        `json:"found"`
-	Degraded            []policy.DegradedCapacity   `json:"degraded,omitempty"`
-	NodeClassesNotReady []policy.NodeClassCondition `json:"nodeClassesNotReady,omitempty"`
-	Error               string                      `json:"error,omitempty"`
+	Found               bool                          `json:"found"`
+	Degraded            []v1alpha1.DegradedCapacity   `json:"degraded,omitempty"`
+	NodeClassesNotReady []v1alpha1.NodeClassCondition `json:"nodeClassesNotReady,omitempty"`
+	Error               string                        `json:"error,omitempty"`
 }
 
 func newStatusCommand(o *Options) *cobra.Command {
@@ -129,24 +130,24 @@ func GetStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS, webho
 // in each namespace, and adds their Events. It also returns the cluster
 // policy in force (nil when none is).
 func policyStatuses(ctx context.Context, c client.Client, jobfitNS string) ([]PolicyStatus, []string, *policy.Policy, error) {
-	cands, err := candidates(ctx, c, jobfitNS, kindCluster, loadCluster)
+	cands, err := candidates(ctx, c, jobfitNS, v1alpha1.PolicyKindCluster, loadCluster)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if len(cands) == 0 {
-		msg := fmt.Sprintf("no ConfigMap labelled %s=%s in %s: the webhook is not ready", policy.PolicyLabel, kindCluster, jobfitNS)
-		return []PolicyStatus{{Kind: kindCluster, Error: msg}}, []string{msg}, nil, nil
+		msg := fmt.Sprintf("no ConfigMap labelled %s=%s in %s: the webhook is not ready", v1alpha1.PolicyLabel, v1alpha1.PolicyKindCluster, jobfitNS)
+		return []PolicyStatus{{Kind: v1alpha1.PolicyKindCluster, Error: msg}}, []string{msg}, nil, nil
 	}
-	rows, problems, err := statusRows(ctx, c, kindCluster, cands)
+	rows, problems, err := statusRows(ctx, c, v1alpha1.PolicyKindCluster, cands)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	var cluster *policy.Policy
 	if in, _ := inForce(cands); in != nil {
-		cluster = in.policy
+		cluster = in.Policy
 	}
 	list := &corev1.ConfigMapList{}
-	if err := c.List(ctx, list, client.MatchingLabels{policy.PolicyLabel: kindNamespace}); err != nil {
+	if err := c.List(ctx, list, client.MatchingLabels{v1alpha1.PolicyLabel: v1alpha1.PolicyKindNamespace}); err != nil {
 		return nil, nil, nil, fmt.Errorf("listing namespace policy configmaps: %w", err)
 	}
 	namespaces := map[string]bool{}
@@ -156,11 +157,11 @@ func policyStatuses(ctx context.Context, c client.Client, jobfitNS string) ([]Po
 		}
 	}
 	for _, ns := range sortedKeys(namespaces) {
-		cands, err := candidates(ctx, c, ns, kindNamespace, mergeWith(cluster))
+		cands, err := candidates(ctx, c, ns, v1alpha1.PolicyKindNamespace, mergeWith(cluster))
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		nsRows, nsProblems, err := statusRows(ctx, c, kindNamespace, cands)
+		nsRows, nsProblems, err := statusRows(ctx, c, v1alpha1.PolicyKindNamespace, cands)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -174,18 +175,18 @@ func statusRows(ctx context.Context, c client.Client, kind string, cands []candi
 	in, why := inForce(cands)
 	var problems []string
 	if why != "" {
-		problems = append(problems, fmt.Sprintf("%s policy in %s: %s", kind, cands[0].cm.Namespace, why))
+		problems = append(problems, fmt.Sprintf("%s policy in %s: %s", kind, cands[0].ConfigMap.Namespace, why))
 	}
 	rows := make([]PolicyStatus, 0, len(cands))
 	for i := range cands {
 		cand := &cands[i]
-		ps := PolicyStatus{Kind: kind, ConfigMap: cand.cm.Namespace + "/" + cand.cm.Name, InForce: cand == in}
-		if cand.policy != nil {
-			ps.Name, ps.Hash = cand.policy.Name(), cand.policy.Hash()
+		ps := PolicyStatus{Kind: kind, ConfigMap: cand.ConfigMap.Namespace + "/" + cand.ConfigMap.Name, InForce: cand == in}
+		if cand.Policy != nil {
+			ps.Name, ps.Hash = cand.Policy.Name(), cand.Policy.Hash()
 		} else {
-			ps.Error = fieldErrors(cand.errs)
+			ps.Error = fieldErrors(cand.Errs)
 		}
-		if err := withEvents(ctx, c, cand.cm, &ps); err != nil {
+		if err := withEvents(ctx, c, cand.ConfigMap, &ps); err != nil {
 			return nil, nil, err
 		}
 		rows = append(rows, ps)
@@ -204,12 +205,12 @@ func sortedKeys(m map[string]bool) []string {
 
 func withEvents(ctx context.Context, c client.Client, cm *corev1.ConfigMap, ps *PolicyStatus) error {
 	var err error
-	if ps.LastLoaded, err = latestEvent(ctx, c, cm, reasonPolicyLoaded); err != nil {
+	if ps.LastLoaded, err = latestEvent(ctx, c, cm, v1alpha1.ReasonPolicyLoaded); err != nil {
 		return err
 	}
-	if ps.LastRejected, err = latestEvent(ctx, c, cm, reasonPolicyRejected); err != nil {
+	if ps.LastRejected, err = latestEvent(ctx, c, cm, v1alpha1.ReasonPolicyRejected); err != nil {
 		return err
 	}
-	ps.LastConflict, err = latestEvent(ctx, c, cm, reasonPolicyConflict)
+	ps.LastConflict, err = latestEvent(ctx, c, cm, v1alpha1.ReasonPolicyConflict)
 	return err
 }

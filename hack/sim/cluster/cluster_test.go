@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/karpenter/pkg/scheduling"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/config"
 )
 
 const manifests = "../../../manifests"
@@ -187,7 +187,7 @@ func TestScalerPolicyScaled(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"headroom.perArch.amd64.schedules (1)"}, dropped)
 	doc, _, _ := unstructured.NestedString(cm.Object, "data", "policy.yaml")
-	p, errs := policy.LoadScalerPolicy([]byte(doc))
+	p, errs := config.Load([]byte(doc))
 	require.Empty(t, errs)
 	assert.Equal(t, 18*time.Second, p.Fallback.PendingAfter.Value())
 	assert.Equal(t, 90*time.Second, p.Fallback.RecoverAfter.Value())

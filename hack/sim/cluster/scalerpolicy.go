@@ -6,7 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/scaler/config"
 	"jobfit.dev/jobfit/test/stack"
 )
 
@@ -53,7 +53,7 @@ func ScalerPolicy(path string, speed float64) (cm *unstructured.Unstructured, dr
 	if err != nil {
 		return nil, nil, fmt.Errorf("encoding the scaled ScalerPolicy: %w", err)
 	}
-	if _, errs := policy.LoadScalerPolicy(out); len(errs) > 0 {
+	if _, errs := config.Load(out); len(errs) > 0 {
 		return nil, nil, fmt.Errorf("the ScalerPolicy scaled by %g is invalid: %w", speed, errs.ToAggregate())
 	}
 	if err := unstructured.SetNestedField(cm.Object, string(out), "data", "policy.yaml"); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"jobfit.dev/jobfit/hack/sim/trace"
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // Intent is what a job asks for through its tags, as the policy reads
@@ -102,6 +103,6 @@ func (f *PodFactory) Pod(i int, job trace.Job, namespace string) (*corev1.Pod, I
 	if f.SchedulerName != "" {
 		pod.Spec.SchedulerName = f.SchedulerName
 	}
-	mutated, _ := policy.Apply(pod.DeepCopy(), f.policy, policy.CapacityStatus{})
-	return pod, Intent{Arch: mutated.Spec.NodeSelector[corev1.LabelArchStable], Capacity: mutated.Spec.NodeSelector[policy.LabelCapacityType]}
+	mutated, _ := policy.Apply(pod.DeepCopy(), f.policy, v1alpha1.CapacityStatus{})
+	return pod, Intent{Arch: mutated.Spec.NodeSelector[corev1.LabelArchStable], Capacity: mutated.Spec.NodeSelector[v1alpha1.LabelCapacityType]}
 }

@@ -280,7 +280,7 @@ func validateArchHeadroom(a ArchHeadroom, path *field.Path) field.ErrorList {
 		sp := path.Child("schedules").Index(i)
 		if strings.TrimSpace(s.Cron) == "" {
 			// The syntax is checked where the policy is loaded
-			// (policy.LoadScalerPolicy), which has the cron library.
+			// (scaler/config.Load), which has the cron library.
 			errs = append(errs, field.Required(sp.Child("cron"), "a schedule needs a cron expression"))
 		}
 		if s.Duration.Err() != nil {

@@ -1,4 +1,4 @@
-package policy_test
+package config_test
 
 import (
 	"strings"
@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/scaler/config"
 )
 
 const goodScaler = `apiVersion: jobfit.dev/v1alpha1
@@ -30,7 +30,7 @@ headroom:
 `
 
 func TestLoadScalerPolicyDefaults(t *testing.T) {
-	p, errs := policy.LoadScalerPolicy([]byte(goodScaler))
+	p, errs := config.Load([]byte(goodScaler))
 	require.Empty(t, errs)
 	assert.Equal(t, "scaler", p.Metadata.Name)
 	assert.Equal(t, 3*time.Minute, p.Fallback.PendingAfter.Value())
@@ -49,7 +49,7 @@ func TestLoadScalerPolicyDefaults(t *testing.T) {
 func TestLoadScalerPolicyFromConfigMap(t *testing.T) {
 	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: jobfit-scaler, labels: {jobfit.dev/policy: scaler}}\ndata:\n  policy.yaml: |\n" +
 		indent(strings.Replace(goodScaler, "metadata: {name: scaler}\n", "", 1), "    ")
-	p, errs := policy.LoadScalerPolicy([]byte(cm))
+	p, errs := config.Load([]byte(cm))
 	require.Empty(t, errs)
 	assert.Equal(t, "jobfit-scaler", p.Metadata.Name)
 }
@@ -96,7 +96,7 @@ func TestScalerPolicyValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := strings.Replace(goodScaler, tc.replace[0], tc.replace[1], 1)
 			require.NotEqual(t, goodScaler, doc, "the replacement must apply")
-			_, errs := policy.LoadScalerPolicy([]byte(doc))
+			_, errs := config.Load([]byte(doc))
 			require.NotEmpty(t, errs)
 			for _, w := range tc.want {
 				assert.Contains(t, errs.ToAggregate().Error(), w)
@@ -126,6 +126,6 @@ func indent(s, prefix string) string {
 func TestScalerPolicySpotOnlyWithoutFallback(t *testing.T) {
 	doc := "apiVersion: jobfit.dev/v1alpha1\nkind: ScalerPolicy\nnodePools:\n- {name: ci-spot, role: spot}\nfallback: {enabled: false}\n" +
 		"headroom: {enabled: true, perArch: {arm64: {min: 1, max: 2}}}\n"
-	_, errs := policy.LoadScalerPolicy([]byte(doc))
+	_, errs := config.Load([]byte(doc))
 	assert.Empty(t, errs, "with the fallback off, no on-demand pool is needed")
 }

@@ -1,20 +1,21 @@
-package policy
+// Package config loads the scaler's ScalerPolicy: the document loader with
+// its cron check (Load), and the controller that keeps the policy in force
+// in a Store by the rule every jobfit component shares (policy/source).
+package config
 
 import (
-	"github.com/robfig/cron/v3"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/scaler/schedule"
 )
 
-// CronParser parses headroom schedules: five standard fields, UTC.
-var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-// LoadScalerPolicy decodes a bare ScalerPolicy or a ConfigMap carrying one,
-// defaults and validates it. A policy with errors is never returned.
-func LoadScalerPolicy(data []byte) (*v1alpha1.ScalerPolicy, field.ErrorList) {
-	doc, errs := ReadDocument(data)
+// Load decodes a bare ScalerPolicy or a ConfigMap carrying one, defaults
+// and validates it. A policy with errors is never returned.
+func Load(data []byte) (*v1alpha1.ScalerPolicy, field.ErrorList) {
+	doc, errs := policy.ReadDocument(data)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -22,7 +23,7 @@ func LoadScalerPolicy(data []byte) (*v1alpha1.ScalerPolicy, field.ErrorList) {
 		return nil, field.ErrorList{v1alpha1.RequiredOrUnsupported(field.NewPath("kind"), doc.Kind, v1alpha1.KindScalerPolicy)}
 	}
 	p := &v1alpha1.ScalerPolicy{}
-	if errs := DecodeStrict(doc.JSON, p); len(errs) > 0 {
+	if errs := policy.DecodeStrict(doc.JSON, p); len(errs) > 0 {
 		return nil, errs
 	}
 	if p.Metadata.Name == "" {
@@ -46,7 +47,7 @@ func validateSchedules(p *v1alpha1.ScalerPolicy) field.ErrorList {
 			if s.Cron == "" {
 				continue // reported by Validate
 			}
-			if _, err := CronParser.Parse(s.Cron); err != nil {
+			if _, err := schedule.Parser.Parse(s.Cron); err != nil {
 				path := field.NewPath("headroom", "perArch").Key(arch).Child("schedules").Index(i).Child("cron")
 				errs = append(errs, field.Invalid(path, s.Cron, err.Error()))
 			}
