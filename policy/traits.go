@@ -37,14 +37,9 @@ type traitSpec struct {
 	aliases map[string]string // lower-cased alias -> value
 }
 
-// ResolveTraits reads a job pod's traits in the policy's order, and the
+// resolveTraits reads a job pod's traits in the policy's order, and the
 // runner's pins. It returns warnings for values that were present but meant
 // nothing.
-func ResolveTraits(pod *corev1.Pod, p *Policy) (JobTraits, []string) {
-	prior, _ := ReadRecord(pod.Annotations)
-	return resolveTraits(pod, p, jobEnv(pod, p.idx.envWanted), prior)
-}
-
 func resolveTraits(pod *corev1.Pod, p *Policy, env map[string]string, prior Record) (JobTraits, []string) {
 	tags := parseRunnerTags(env[v1alpha1.VarRunnerTags])
 	var t JobTraits
