@@ -194,15 +194,6 @@ func (e *Explanation) notMutated(pod *corev1.Pod, notSent string, havePolicy boo
 	}
 }
 
-// fillOnly are the mutations Apply records only when they change the pod:
-// they fill gaps (resource defaults, caps, labels, annotations, Fargate's
-// stripping), so on the live pod, filled at admission, they have no
-// decision today. Their absence today is not a difference.
-var fillOnly = map[string]bool{
-	policy.MutResources: true, policy.MutCap: true, policy.MutLabels: true,
-	policy.MutAnnotations: true, policy.MutFargateStrip: true,
-}
-
 // differences compares the record with today's decisions, mutation by
 // mutation: a mutation may have one decision per container.
 func differences(applied, now []policy.Decision) []Difference {
@@ -221,7 +212,9 @@ func differences(applied, now []policy.Decision) []Difference {
 	a, n := values(applied), values(now)
 	var diffs []Difference
 	for _, k := range sortedUnion(a, n) {
-		if _, decided := n[k]; !decided && fillOnly[k] {
+		// Filled at admission, such a mutation has no decision on the live
+		// pod today: its absence is not a difference.
+		if _, decided := n[k]; !decided && policy.RecordedOnlyWhenChanged(k) {
 			continue
 		}
 		if a[k] != n[k] {
