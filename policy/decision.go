@@ -43,11 +43,12 @@ const (
 )
 
 // onlyWhenChanged are the mutations Apply records only when they change the
-// pod: they fill gaps (resource defaults, caps, labels, annotations) or
-// strip what the platform does not support, so a pod that already has them
-// gets no decision for them.
+// pod: they fill gaps (resource defaults, caps, labels, annotations, a
+// platform's labels) or strip what the platform does not support, so a pod
+// that already has them gets no decision for them.
 var onlyWhenChanged = map[string]bool{
-	MutResources: true, MutCap: true, MutLabels: true, MutAnnotations: true, MutFargateStrip: true,
+	MutResources: true, MutCap: true, MutLabels: true, MutAnnotations: true,
+	MutFargate: true, MutFargateStrip: true,
 }
 
 // RecordedOnlyWhenChanged reports whether Apply records mutation only when it
