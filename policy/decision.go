@@ -42,6 +42,23 @@ const (
 	MutImageArchConflict = "image-arch-conflict"
 )
 
+// onlyWhenChanged are the mutations Apply records only when they change the
+// pod: they fill gaps (resource defaults, caps, labels, annotations, a
+// platform's labels) or strip what the platform does not support, so a pod
+// that already has them gets no decision for them.
+var onlyWhenChanged = map[string]bool{
+	MutResources: true, MutCap: true, MutLabels: true, MutAnnotations: true,
+	MutFargate: true, MutFargateStrip: true,
+}
+
+// RecordedOnlyWhenChanged reports whether Apply records mutation only when it
+// changes the pod. Applied again to a pod it mutated, Apply has no decision
+// for such a mutation, and that absence is not a change of mind (kubectl
+// jobfit explain compares a pod's record with today's decisions).
+func RecordedOnlyWhenChanged(mutation string) bool {
+	return onlyWhenChanged[mutation]
+}
+
 // Decision is one thing Apply decided, with the source it came from.
 type Decision struct {
 	Mutation string `json:"mutation"`

@@ -2,8 +2,8 @@
 // policy. It decodes job pods, calls policy.Apply with the effective policy
 // (the cluster policy merged with the namespace's), and answers with a JSON
 // patch built by the patch library. It fails open, keeps the last good
-// policy when an edit is invalid, manages its own serving certificates, and
-// exports the admission metrics.
+// policy when an edit is invalid, and exports the admission metrics.
+// Package certs (webhook/certs) manages its serving certificates.
 //
 // The hot path is kept lean because it sits in front of every pod create:
 // reviewHandler decodes an AdmissionReview in one pass before handing it to

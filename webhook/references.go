@@ -64,7 +64,7 @@ func SetupReferences(ctx context.Context, mgr ctrl.Manager, namespace string) (*
 		return nil, fmt.Errorf("getting the Lease informer: %w", err)
 	}
 	r.reader = c
-	if err := mgr.Add(syncCache{c}); err != nil {
+	if err := mgr.Add(replicaCache{c}); err != nil {
 		return nil, fmt.Errorf("registering reference cache: %w", err)
 	}
 	if err := mgr.AddReadyzCheck("references", r.ReadyCheck); err != nil {

@@ -18,6 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 // Read and write deadlines of the admission server. The API server calls
@@ -46,7 +48,7 @@ const (
 //     connection, and its share of the in-flight budget, far longer than
 //     the API server would ever wait;
 //   - a certificate watcher of its own, so that every reload of tls.crt (by
-//     certsync.go in self-managed mode, by the kubelet under cert-manager)
+//     package certs in self-managed mode, by the kubelet under cert-manager)
 //     sets jobfit_webhook_certificate_expiry_timestamp_seconds from the
 //     certificate actually served.
 type server struct {
@@ -62,7 +64,7 @@ var _ ctrlwebhook.Server = (*server)(nil)
 func (s *server) Start(ctx context.Context) error {
 	dir := s.Options.CertDir
 	if dir == "" {
-		dir = DefaultCertDir
+		dir = certs.DefaultCertDir
 	}
 	watcher, err := certwatcher.New(filepath.Join(dir, corev1.TLSCertKey), filepath.Join(dir, corev1.TLSPrivateKeyKey))
 	if err != nil {

@@ -14,10 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 func TestSetCertificateExpiry(t *testing.T) {
-	certPEM, keyPEM, err := selfSignedKeyPair([]string{"jobfit.example"}, time.Unix(1_800_000_000, 0))
+	certPEM, keyPEM, err := certs.SelfSignedKeyPair([]string{"jobfit.example"}, time.Unix(1_800_000_000, 0))
 	require.NoError(t, err)
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	require.NoError(t, err)
@@ -54,23 +56,23 @@ func TestSetCertificateExpiry(t *testing.T) {
 }
 
 // TestServerReportsServedCertificateExpiry starts the real server on a cert
-// directory and replaces the key pair the way certsync.go does: the gauge
-// follows the certificate served.
+// directory and replaces the key pair the way package certs' syncer does:
+// the gauge follows the certificate served.
 func TestServerReportsServedCertificateExpiry(t *testing.T) {
 	dir := t.TempDir()
 	first := time.Unix(1_800_000_000, 0)
-	certPEM, keyPEM, err := selfSignedKeyPair([]string{"localhost"}, first)
+	certPEM, keyPEM, err := certs.SelfSignedKeyPair([]string{"localhost"}, first)
 	require.NoError(t, err)
-	_, err = writeKeyPair(dir, certPEM, keyPEM)
+	_, err = certs.WriteKeyPair(dir, certPEM, keyPEM)
 	require.NoError(t, err)
 
 	runServer(t, dir, nil)
 	assert.Equal(t, float64(first.Add(24*time.Hour).Unix()), testutil.ToFloat64(certificateExpiry))
 
 	second := first.Add(30 * 24 * time.Hour)
-	certPEM, keyPEM, err = selfSignedKeyPair([]string{"localhost"}, second)
+	certPEM, keyPEM, err = certs.SelfSignedKeyPair([]string{"localhost"}, second)
 	require.NoError(t, err)
-	_, err = writeKeyPair(dir, certPEM, keyPEM)
+	_, err = certs.WriteKeyPair(dir, certPEM, keyPEM)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		return testutil.ToFloat64(certificateExpiry) == float64(second.Add(24*time.Hour).Unix())
@@ -97,4 +99,12 @@ func runServer(t *testing.T, dir string, h http.Handler) string {
 	started := srv.StartedChecker()
 	require.Eventually(t, func() bool { return started(nil) == nil }, 30*time.Second, 50*time.Millisecond)
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

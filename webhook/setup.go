@@ -9,11 +9,13 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	ctrlwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 // TLS modes of `jobfit webhook --tls-mode`.
 const (
-	// TLSSelfManaged issues and rotates certificates in-process (certs.go).
+	// TLSSelfManaged issues and rotates certificates in-process (package certs).
 	TLSSelfManaged = "self-managed"
 	// TLSCertManager serves a key pair that cert-manager keeps in a Secret
 	// mounted at the cert directory; cert-manager's CA injector patches the
@@ -44,7 +46,7 @@ func NewServer(o ServerOptions) ctrlwebhook.Server {
 			Host:    o.Host,
 			Port:    o.Port,
 			CertDir: o.CertDir,
-			TLSOpts: []func(*tls.Config){DisableHTTP2},
+			TLSOpts: []func(*tls.Config){certs.DisableHTTP2},
 			// Register adds handlers to this mux, which server.go serves.
 			WebhookMux: http.NewServeMux(),
 		}},
@@ -60,7 +62,7 @@ type Options struct {
 	TLSMode string
 	// Certs configures self-managed certificates; its Namespace is set from
 	// Namespace and its CertDir must be the webhook server's.
-	Certs CertOptions
+	Certs certs.Options
 	// Version is reported in jobfit_build_info.
 	Version string
 }
@@ -85,13 +87,13 @@ func Setup(mgr ctrl.Manager, o Options) (*Store, error) {
 	}
 	switch o.TLSMode {
 	case TLSSelfManaged:
-		certs := o.Certs
-		certs.Namespace = o.Namespace
-		ready, err := SetupCertRotation(mgr, certs)
+		co := o.Certs
+		co.Namespace = o.Namespace
+		ready, err := certs.Setup(mgr, co)
 		if err != nil {
 			return nil, err
 		}
-		if err := mgr.AddReadyzCheck("certificates", CertsReadyCheck(ready)); err != nil {
+		if err := mgr.AddReadyzCheck("certificates", certs.ReadyCheck(ready)); err != nil {
 			return nil, fmt.Errorf("adding certificate readiness check: %w", err)
 		}
 	case TLSCertManager:

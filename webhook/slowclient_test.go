@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 // startTLSServer runs the real admission server (NewServer, with its
@@ -24,9 +26,9 @@ import (
 func startTLSServer(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	certPEM, keyPEM, err := selfSignedKeyPair([]string{"localhost"}, time.Now())
+	certPEM, keyPEM, err := certs.SelfSignedKeyPair([]string{"localhost"}, time.Now())
 	require.NoError(t, err)
-	_, err = writeKeyPair(dir, certPEM, keyPEM)
+	_, err = certs.WriteKeyPair(dir, certPEM, keyPEM)
 	require.NoError(t, err)
 	// The real Store: requests are served concurrently.
 	store := NewStore()

@@ -19,7 +19,7 @@ import (
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/webhookenv"
-	"jobfit.dev/jobfit/webhook"
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 // healWithin is the stated bound for admission to mutate again after the
@@ -55,7 +55,7 @@ func TestLostCertificateSecretHeals(t *testing.T) {
 	require.NoError(t, err)
 	port := freePort(t)
 	saCfg := installAsShipped(ctx, t, cfg, c, port)
-	secretKey := types.NamespacedName{Namespace: jobfitNamespace, Name: webhook.DefaultSecretName}
+	secretKey := types.NamespacedName{Namespace: jobfitNamespace, Name: certs.DefaultSecretName}
 
 	j := startJobfit(t, saCfg, port)
 	require.Eventually(t, j.ready, timeout, poll)
@@ -95,9 +95,9 @@ func TestLostCertificateSecretHeals(t *testing.T) {
 			return mutated(createDryRun(ctx, t, c, jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-heal0001")))
 		}, healWithin, poll, "pods are mutated again")
 		mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
-		require.NoError(t, c.Get(ctx, types.NamespacedName{Name: webhook.DefaultWebhookConfigName}, mwc))
+		require.NoError(t, c.Get(ctx, types.NamespacedName{Name: certs.DefaultWebhookConfigName}, mwc))
 		assert.Equal(t, string(healed.Data["ca.crt"]), string(mwc.Webhooks[0].ClientConfig.CABundle))
-		assert.NotEmpty(t, eventFor2(ctx, t, c, "Secret", webhook.DefaultSecretName, webhook.ReasonCertSecretRecreated))
+		assert.NotEmpty(t, eventFor2(ctx, t, c, "Secret", certs.DefaultSecretName, certs.ReasonSecretRecreated))
 	})
 
 	t.Run("deleted while the elected replica restarts", func(t *testing.T) {
@@ -130,9 +130,9 @@ func TestLostCertificateSecretHeals(t *testing.T) {
 		require.NoError(t, c.Update(ctx, role))
 		require.NoError(t, c.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: secretKey.Namespace, Name: secretKey.Name}}))
 		require.Eventually(t, func() bool {
-			return eventFor2(ctx, t, c, "Secret", webhook.DefaultSecretName, webhook.ReasonCertSecretMissing) != ""
+			return eventFor2(ctx, t, c, "Secret", certs.DefaultSecretName, certs.ReasonSecretMissing) != ""
 		}, healWithin, poll, "a Warning Event says the Secret is missing and why")
-		assert.Contains(t, eventFor2(ctx, t, c, "Secret", webhook.DefaultSecretName, webhook.ReasonCertSecretMissing), "forbidden")
+		assert.Contains(t, eventFor2(ctx, t, c, "Secret", certs.DefaultSecretName, certs.ReasonSecretMissing), "forbidden")
 		select {
 		case err := <-j.done:
 			t.Fatalf("the replica exited: %v", err)
@@ -146,7 +146,7 @@ func TestLostCertificateSecretHeals(t *testing.T) {
 		if !assert.Eventually(t, func() bool {
 			return c.Get(ctx, secretKey, &corev1.Secret{}) == nil
 		}, 3*time.Minute, poll, "recreated at a retry (every 30 s) once allowed") {
-			t.Fatalf("last %s event: %q", webhook.ReasonCertSecretMissing, eventFor2(ctx, t, c, "Secret", webhook.DefaultSecretName, webhook.ReasonCertSecretMissing))
+			t.Fatalf("last %s event: %q", certs.ReasonSecretMissing, eventFor2(ctx, t, c, "Secret", certs.DefaultSecretName, certs.ReasonSecretMissing))
 		}
 		// cert-controller then issues; after the failures above its retries
 		// back off, so on a loaded machine this can take a while.

@@ -17,7 +17,7 @@ import (
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/webhookenv"
-	"jobfit.dev/jobfit/webhook"
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 const (
@@ -194,15 +194,15 @@ func testNamespacePolicy(ctx context.Context, t *testing.T, c client.Client) {
 }
 
 func testCertificateRotation(ctx context.Context, t *testing.T, c client.Client, j *jobfit) {
-	opts := webhook.CertOptions{Namespace: jobfitNamespace}.Default()
+	opts := certs.Options{Namespace: jobfitNamespace}.Default()
 	secretKey := types.NamespacedName{Namespace: jobfitNamespace, Name: opts.SecretName}
-	for i, r := range []webhook.Rotation{webhook.RotateServingCert, webhook.RotateCA} {
+	for i, r := range []certs.Rotation{certs.RotateServingCert, certs.RotateCA} {
 		secret := &corev1.Secret{}
 		require.NoError(t, c.Get(ctx, secretKey, secret))
 		old := secret.Data[corev1.TLSCertKey]
 		require.Equal(t, pemToDER(t, old), j.servedCert())
 
-		require.NoError(t, webhook.ForceRotation(ctx, c, opts, r))
+		require.NoError(t, certs.ForceRotation(ctx, c, opts, r))
 		var rotated []byte
 		require.Eventually(t, func() bool {
 			require.NoError(t, c.Get(ctx, secretKey, secret))
@@ -211,7 +211,7 @@ func testCertificateRotation(ctx context.Context, t *testing.T, c client.Client,
 		}, timeout, poll, "a new certificate is issued")
 		require.Eventually(t, func() bool { return string(j.servedCert()) == string(pemToDER(t, rotated)) },
 			timeout, poll, "the running server presents the new certificate")
-		if r == webhook.RotateCA {
+		if r == certs.RotateCA {
 			// The Secret and the caBundle are two writes: the second may
 			// land a moment after the first.
 			mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"jobfit.dev/jobfit/webhook"
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 // Replica configures one in-process webhook replica.
@@ -55,7 +56,7 @@ func NewManager(cfg *rest.Config, r Replica) (ctrl.Manager, error) {
 		Metrics:                       metricsserver.Options{BindAddress: r.MetricsAddr},
 		HealthProbeBindAddress:        r.ProbeAddr,
 		LeaderElection:                true,
-		LeaderElectionID:              webhook.CertLeaderElectionID,
+		LeaderElectionID:              certs.LeaderElectionID,
 		LeaderElectionNamespace:       Namespace,
 		LeaderElectionReleaseOnCancel: true,
 		// Several replicas may run in one process, one after the other.
@@ -68,7 +69,7 @@ func NewManager(cfg *rest.Config, r Replica) (ctrl.Manager, error) {
 	_, err = webhook.Setup(mgr, webhook.Options{
 		Namespace: Namespace,
 		TLSMode:   webhook.TLSSelfManaged,
-		Certs:     webhook.CertOptions{CertDir: r.CertDir},
+		Certs:     certs.Options{CertDir: r.CertDir},
 		Version:   "test",
 	})
 	if err != nil {

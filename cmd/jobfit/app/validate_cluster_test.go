@@ -11,7 +11,7 @@ import (
 )
 
 // knownObjects is a policy.References over fixed sets, standing in for
-// the cluster (liveReferences is exercised against a real API server by the
+// the cluster (explain.LiveReferences is exercised against a real API server by the
 // webhook's reference cache tests, which share policy.CheckReferences).
 type knownObjects struct{ classes, claims, schedulers map[string]bool }
 

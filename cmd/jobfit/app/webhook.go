@@ -19,6 +19,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"jobfit.dev/jobfit/webhook"
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 // defaultNamespace is used when neither --namespace nor POD_NAMESPACE is set.
@@ -65,12 +66,12 @@ reloaded on change. An invalid policy never replaces the last good one.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Namespace, "namespace", ns, "jobfit's namespace: the cluster policy, capacity status and certificate Secret live there (default from POD_NAMESPACE)")
 	f.IntVar(&o.Port, "port", webhook.DefaultPort, "port the webhook server listens on")
-	f.StringVar(&o.CertDir, "cert-dir", webhook.DefaultCertDir, "directory holding tls.crt and tls.key; reloaded on change")
+	f.StringVar(&o.CertDir, "cert-dir", certs.DefaultCertDir, "directory holding tls.crt and tls.key; reloaded on change")
 	f.StringVar(&o.TLSMode, "tls-mode", webhook.TLSSelfManaged, "self-managed (issue and rotate certificates in-process) or cert-manager (serve the mounted Secret)")
 	f.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "address of the /metrics endpoint; 0 disables it")
 	f.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address of /healthz and /readyz; 0 disables them")
-	f.StringVar(&o.WebhookConfigName, "webhook-config-name", webhook.DefaultWebhookConfigName, "MutatingWebhookConfiguration whose caBundle is kept in step (self-managed)")
-	f.StringVar(&o.ServiceName, "service-name", webhook.DefaultServiceName, "Service the certificate is issued for (self-managed)")
+	f.StringVar(&o.WebhookConfigName, "webhook-config-name", certs.DefaultWebhookConfigName, "MutatingWebhookConfiguration whose caBundle is kept in step (self-managed)")
+	f.StringVar(&o.ServiceName, "service-name", certs.DefaultServiceName, "Service the certificate is issued for (self-managed)")
 	return cmd
 }
 
@@ -132,7 +133,7 @@ func runWebhook(ctx context.Context, o *WebhookOptions) error {
 		// Leader election only picks the replica that issues certificates;
 		// every replica serves admission either way.
 		LeaderElection:                selfManaged,
-		LeaderElectionID:              webhook.CertLeaderElectionID,
+		LeaderElectionID:              certs.LeaderElectionID,
 		LeaderElectionNamespace:       o.Namespace,
 		LeaderElectionReleaseOnCancel: true,
 		WebhookServer:                 webhook.NewServer(webhook.ServerOptions{Port: o.Port, CertDir: o.CertDir}),
@@ -143,7 +144,7 @@ func runWebhook(ctx context.Context, o *WebhookOptions) error {
 	_, err = webhook.Setup(mgr, webhook.Options{
 		Namespace: o.Namespace,
 		TLSMode:   o.TLSMode,
-		Certs:     webhook.CertOptions{ServiceName: o.ServiceName, WebhookConfigName: o.WebhookConfigName, CertDir: o.CertDir},
+		Certs:     certs.Options{ServiceName: o.ServiceName, WebhookConfigName: o.WebhookConfigName, CertDir: o.CertDir},
 		Version:   Version,
 	})
 	if err != nil {

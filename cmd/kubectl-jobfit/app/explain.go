@@ -11,7 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	jobfitapp "jobfit.dev/jobfit/cmd/jobfit/app"
+	"jobfit.dev/jobfit/cmd/internal/explain"
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
@@ -120,7 +120,7 @@ func Explain(ctx context.Context, c client.Client, jobfitNS, webhookConfig strin
 		if err != nil {
 			e.Notes = append(e.Notes, "image platforms ignored: "+err.Error())
 		}
-		e.Today = today(pod, pols.effective, policy.Cluster{Status: status, Images: images, Refs: jobfitapp.NewLiveReferences(c, jobfitNS)})
+		e.Today = today(pod, pols.effective, policy.Cluster{Status: status, Images: images, Refs: explain.NewLiveReferences(c, jobfitNS)})
 		if pols.effective.Arch.FromImages {
 			e.Notes = append(e.Notes, imagesNote(pod, pols.effective, images))
 		}
@@ -194,15 +194,6 @@ func (e *Explanation) notMutated(pod *corev1.Pod, notSent string, havePolicy boo
 	}
 }
 
-// fillOnly are the mutations Apply records only when they change the pod:
-// they fill gaps (resource defaults, caps, labels, annotations, Fargate's
-// stripping), so on the live pod, filled at admission, they have no
-// decision today. Their absence today is not a difference.
-var fillOnly = map[string]bool{
-	policy.MutResources: true, policy.MutCap: true, policy.MutLabels: true,
-	policy.MutAnnotations: true, policy.MutFargateStrip: true,
-}
-
 // differences compares the record with today's decisions, mutation by
 // mutation: a mutation may have one decision per container.
 func differences(applied, now []policy.Decision) []Difference {
@@ -221,7 +212,9 @@ func differences(applied, now []policy.Decision) []Difference {
 	a, n := values(applied), values(now)
 	var diffs []Difference
 	for _, k := range sortedUnion(a, n) {
-		if _, decided := n[k]; !decided && fillOnly[k] {
+		// Filled at admission, such a mutation has no decision on the live
+		// pod today: its absence is not a difference.
+		if _, decided := n[k]; !decided && policy.RecordedOnlyWhenChanged(k) {
 			continue
 		}
 		if a[k] != n[k] {
@@ -251,7 +244,7 @@ func (e *Explanation) write(w io.Writer) error {
 	fmt.Fprintf(w, "pod %s: %s\n  %s\n", e.Pod, e.Verdict, e.Why)
 	if e.Applied != nil {
 		fmt.Fprintf(w, "\napplied at admission (%s): policy %s (hash %s)\n", v1alpha1.AppliedAnnotation, e.Applied.Policy, e.Applied.Hash)
-		if err := jobfitapp.WriteDecisions(w, e.Applied.Decisions); err != nil {
+		if err := explain.WriteDecisions(w, e.Applied.Decisions); err != nil {
 			return err
 		}
 	}
@@ -259,7 +252,7 @@ func (e *Explanation) write(w io.Writer) error {
 		fmt.Fprintln(w, "\ntoday's policy on the live pod (CHANGED: would change the pod now):")
 		pod := &corev1.Pod{}
 		pod.Namespace, pod.Name, _ = strings.Cut(e.Pod, "/")
-		if err := jobfitapp.WriteExplain(w, pod, e.Today.dec); err != nil {
+		if err := explain.Write(w, pod, e.Today.dec); err != nil {
 			return err
 		}
 		for _, d := range e.Today.Differences {

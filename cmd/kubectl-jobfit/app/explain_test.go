@@ -26,6 +26,7 @@ func TestDifferences(t *testing.T) {
 		{"new and dropped mutations", []policy.Decision{d("cache", "gitlab-cache-arm64")}, []policy.Decision{d("labels", "gitlab-role")},
 			[]Difference{{Mutation: "cache", Applied: "gitlab-cache-arm64"}, {Mutation: "labels", Today: "gitlab-role"}}},
 		{"gaps filled at admission", []policy.Decision{d("labels", "gitlab-role=runner"), d("resources", "build: cpu=500m")}, nil, nil},
+		{"Fargate profile label set at admission", []policy.Decision{d("fargate-profile", "eks.amazonaws.com/fargate-profile=ci")}, nil, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

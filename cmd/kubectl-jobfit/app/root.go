@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/webhook"
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 // Namespaces of the shipped manifests.
@@ -60,7 +60,7 @@ func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	f := cmd.PersistentFlags()
 	f.StringVar(&o.JobfitNamespace, "jobfit-namespace", DefaultNamespace, "the namespace jobfit runs in")
 	f.StringVar(&o.HeadroomNamespace, "headroom-namespace", DefaultHeadroomNamespace, "the namespace of the scaler's headroom placeholder pods (the scaler's --headroom-namespace)")
-	f.StringVar(&o.WebhookConfig, "webhook-configuration", webhook.DefaultWebhookConfigName, "jobfit's MutatingWebhookConfiguration")
+	f.StringVar(&o.WebhookConfig, "webhook-configuration", certs.DefaultWebhookConfigName, "jobfit's MutatingWebhookConfiguration")
 	f.StringVarP(&o.Output, "output", "o", "", "output format: yaml or json (default: text)")
 	cmd.AddCommand(newExplainCommand(o), newStatusCommand(o), newDoctorCommand(o))
 	return cmd

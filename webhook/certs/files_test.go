@@ -1,4 +1,4 @@
-package webhook
+package certs
 
 import (
 	"context"
@@ -21,7 +21,7 @@ func TestWriteKeyPairLayout(t *testing.T) {
 	dir := t.TempDir()
 	_, certPEM, keyPEM := issue(t, testDNSNames, time.Now().Add(time.Hour))
 
-	changed, err := writeKeyPair(dir, certPEM, keyPEM)
+	changed, err := WriteKeyPair(dir, certPEM, keyPEM)
 	require.NoError(t, err)
 	assert.True(t, changed)
 
@@ -38,7 +38,7 @@ func TestWriteKeyPairLayout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the key is private")
 
-	changed, err = writeKeyPair(dir, certPEM, keyPEM)
+	changed, err = WriteKeyPair(dir, certPEM, keyPEM)
 	require.NoError(t, err)
 	assert.False(t, changed, "writing the same pair again is a no-op")
 }
@@ -47,7 +47,7 @@ func TestWriteKeyPairReplacesAndCleansUp(t *testing.T) {
 	dir := t.TempDir()
 	for range 3 {
 		_, certPEM, keyPEM := issue(t, testDNSNames, time.Now().Add(time.Hour))
-		_, err := writeKeyPair(dir, certPEM, keyPEM)
+		_, err := WriteKeyPair(dir, certPEM, keyPEM)
 		require.NoError(t, err)
 		gotCert, _, err := readKeyPair(dir)
 		require.NoError(t, err)
@@ -67,7 +67,7 @@ func TestWriteKeyPairReplacesAndCleansUp(t *testing.T) {
 func TestWriteKeyPairReloadsCertwatcher(t *testing.T) {
 	dir := t.TempDir()
 	_, firstCert, firstKey := issue(t, testDNSNames, time.Now().Add(time.Hour))
-	_, err := writeKeyPair(dir, firstCert, firstKey)
+	_, err := WriteKeyPair(dir, firstCert, firstKey)
 	require.NoError(t, err)
 
 	cw, err := certwatcher.New(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"))
@@ -78,7 +78,7 @@ func TestWriteKeyPairReloadsCertwatcher(t *testing.T) {
 	require.Equal(t, firstCert, servedPEM(t, cw))
 
 	_, secondCert, secondKey := issue(t, testDNSNames, time.Now().Add(time.Hour))
-	_, err = writeKeyPair(dir, secondCert, secondKey)
+	_, err = WriteKeyPair(dir, secondCert, secondKey)
 	require.NoError(t, err)
 	// fsnotify delivers the change within milliseconds; 5 s stays below
 	// the certwatcher's 10 s poll, so this proves the event path works.
@@ -110,7 +110,7 @@ func TestEnsureBootstrapKeyPair(t *testing.T) {
 	t.Run("a usable pair survives a restart", func(t *testing.T) {
 		dir := t.TempDir()
 		_, certPEM, keyPEM := issue(t, testDNSNames, time.Now().Add(time.Hour))
-		_, err := writeKeyPair(dir, certPEM, keyPEM)
+		_, err := WriteKeyPair(dir, certPEM, keyPEM)
 		require.NoError(t, err)
 		require.NoError(t, ensureBootstrapKeyPair(dir, testDNSNames))
 		got, _, err := readKeyPair(dir)

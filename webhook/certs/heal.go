@@ -1,4 +1,4 @@
-package webhook
+package certs
 
 import (
 	"context"
@@ -25,8 +25,8 @@ import (
 
 // Event reasons about the serving certificate Secret.
 const (
-	ReasonCertSecretRecreated = "CertificateSecretRecreated"
-	ReasonCertSecretMissing   = "CertificateSecretMissing"
+	ReasonSecretRecreated = "CertificateSecretRecreated"
+	ReasonSecretMissing   = "CertificateSecretMissing"
 )
 
 // healRetry is how long the elected replica waits before trying again to
@@ -70,14 +70,14 @@ func (h *secretHealer) ensure(ctx context.Context) error {
 	err = h.client.Create(ctx, s)
 	switch {
 	case err == nil:
-		h.recorder.Eventf(s, nil, corev1.EventTypeNormal, ReasonCertSecretRecreated, "Create",
+		h.recorder.Eventf(s, nil, corev1.EventTypeNormal, ReasonSecretRecreated, "Create",
 			"serving certificate Secret %s was missing and has been recreated; new certificates follow", h.secret)
 		log.FromContext(ctx).Info("serving certificate secret recreated", "secret", h.secret)
 		return nil
 	case apierrors.IsAlreadyExists(err):
 		return nil
 	default:
-		h.recorder.Eventf(s, nil, corev1.EventTypeWarning, ReasonCertSecretMissing, "Create",
+		h.recorder.Eventf(s, nil, corev1.EventTypeWarning, ReasonSecretMissing, "Create",
 			"serving certificate Secret %s is missing and could not be recreated, retrying every %s: %s", h.secret, healRetry, err.Error())
 		return fmt.Errorf("recreating serving certificate secret %s: %w", h.secret, err)
 	}
@@ -94,7 +94,7 @@ func (h *secretHealer) Reconcile(ctx context.Context, _ reconcile.Request) (reco
 
 // addSecretHealer registers the healer on mgr, elected replica only,
 // watching the Secret through c (the syncer's cache of that one Secret).
-func addSecretHealer(mgr ctrl.Manager, c cache.Cache, o CertOptions, name string) (*secretHealer, error) {
+func addSecretHealer(mgr ctrl.Manager, c cache.Cache, o Options, name string) (*secretHealer, error) {
 	h := &secretHealer{reader: mgr.GetAPIReader(), client: mgr.GetClient(), recorder: mgr.GetEventRecorder("jobfit-webhook"), secret: o.secretKey()}
 	ctl, err := controller.NewUnmanaged(name, controller.Options{
 		Reconciler:         h,

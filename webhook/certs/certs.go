@@ -1,4 +1,11 @@
-package webhook
+// Package certs gives jobfit's admission webhook serving certificates of its
+// own: the elected replica issues and rotates them with
+// open-policy-agent/cert-controller, every replica copies them from the
+// Secret into its cert directory (sync.go, files.go), a deleted Secret is
+// recreated (heal.go), and readiness waits until the webhook configuration's
+// caBundle trusts what is served. It also holds the TLS settings of jobfit's
+// servers (tls.go).
+package certs
 
 import (
 	"context"
@@ -29,10 +36,10 @@ const (
 	// DefaultCertDir is controller-runtime's default webhook.Options.CertDir
 	// on Linux; the Deployment mounts an emptyDir there.
 	DefaultCertDir = "/tmp/k8s-webhook-server/serving-certs"
-	// CertLeaderElectionID is the Lease the webhook's manager must use as its
-	// LeaderElectionID. Only the holder issues certificates and patches the
-	// caBundle; every replica serves.
-	CertLeaderElectionID = "jobfit-webhook-certs"
+	// LeaderElectionID is the Lease the webhook's manager must use as its
+	// ctrl.Options.LeaderElectionID. Only the holder issues certificates and
+	// patches the caBundle; every replica serves.
+	LeaderElectionID = "jobfit-webhook-certs"
 
 	DefaultCAValidity            = 10 * 365 * 24 * time.Hour
 	DefaultCertValidity          = 365 * 24 * time.Hour
@@ -50,14 +57,14 @@ const (
 // fieldOwner is the field manager of cert-controller's caBundle updates.
 const fieldOwner = "jobfit-webhook-certs"
 
-// CertOptions configures self-managed serving certificates. Zero values take
+// Options configures self-managed serving certificates. Zero values take
 // the Default* constants; only Namespace is required.
-type CertOptions struct {
+type Options struct {
 	// Namespace is jobfit's namespace: it holds the Secret and the Service.
 	Namespace string
 	// SecretName is the Secret that stores the CA and the serving key pair.
 	// The manifests ship it empty; when it is missing the elected replica
-	// recreates it (see certheal.go and manifests/default/rbac.yaml).
+	// recreates it (see heal.go and manifests/default/rbac.yaml).
 	SecretName string
 	// ServiceName is the webhook Service; the certificate is valid for
 	// <ServiceName>.<Namespace>.svc and <ServiceName>.<Namespace>.svc.cluster.local.
@@ -83,7 +90,7 @@ type CertOptions struct {
 }
 
 // Default returns o with every unset field set to its default.
-func (o CertOptions) Default() CertOptions {
+func (o Options) Default() Options {
 	setDefault(&o.SecretName, DefaultSecretName)
 	setDefault(&o.ServiceName, DefaultServiceName)
 	setDefault(&o.WebhookConfigName, DefaultWebhookConfigName)
@@ -103,7 +110,7 @@ func setDefault[T comparable](v *T, def T) {
 }
 
 // Validate checks defaulted options. Paths are the field names in lowerCamelCase.
-func (o CertOptions) Validate() field.ErrorList {
+func (o Options) Validate() field.ErrorList {
 	var errs field.ErrorList
 	for _, f := range []struct{ path, value string }{
 		{"namespace", o.Namespace},
@@ -152,26 +159,26 @@ func (o CertOptions) Validate() field.ErrorList {
 
 // DNSNames are the names the serving certificate is valid for. The first is
 // the one the kube-apiserver verifies when it calls the Service.
-func (o CertOptions) DNSNames() []string {
+func (o Options) DNSNames() []string {
 	svc := o.ServiceName + "." + o.Namespace + ".svc"
 	return []string{svc, svc + ".cluster.local"}
 }
 
-func (o CertOptions) secretKey() types.NamespacedName {
+func (o Options) secretKey() types.NamespacedName {
 	return types.NamespacedName{Namespace: o.Namespace, Name: o.SecretName}
 }
 
-// SetupCertRotation adds self-managed serving certificates to mgr and returns
-// a channel that is closed once this replica can serve admission: its CertDir
+// Setup adds self-managed serving certificates to mgr and returns a
+// channel that is closed once this replica can serve admission: its CertDir
 // holds the current key pair from the Secret, and the webhook configuration's
-// caBundle trusts it. Gate readiness on it with CertsReadyCheck.
+// caBundle trusts it. Gate readiness on it with ReadyCheck.
 //
 // It registers two things with the manager:
 //   - cert-controller's rotator, with RequireLeaderElection. On the elected
 //     replica it creates the CA and the serving certificate in the Secret,
 //     renews them LookAhead before expiry, and writes the CA into the caBundle
 //     of every webhook in WebhookConfigName. The manager must therefore run
-//     with LeaderElection enabled and LeaderElectionID CertLeaderElectionID;
+//     with LeaderElection enabled and LeaderElectionID set to LeaderElectionID;
 //     without it every replica would issue certificates.
 //   - a syncer that runs on every replica, elected or not. cert-controller
 //     only waits for the files in CertDir to appear (it expects the Secret to
@@ -182,16 +189,16 @@ func (o CertOptions) secretKey() types.NamespacedName {
 //     volume sync delay.
 //
 // The webhook server reads CertDir when it starts, which is before any
-// certificate can have been issued on a fresh install, so SetupCertRotation
-// writes a throwaway self-signed key pair there when CertDir holds no usable
-// one. Nothing trusts it, and the replica is not ready until it is replaced.
+// certificate can have been issued on a fresh install, so Setup writes a
+// throwaway self-signed key pair there when CertDir holds no usable one.
+// Nothing trusts it, and the replica is not ready until it is replaced.
 //
 // Tests that start several managers in one process must set
 // ctrl.Options.Controller.SkipNameValidation; the controllers here then get
 // unique names too. To force a rotation, call ForceRotation, or use short
 // validities (for example CertValidity 2m, LookAhead 1m and
 // RotationCheckInterval 5s renew the serving certificate every minute).
-func SetupCertRotation(mgr ctrl.Manager, o CertOptions) (ready <-chan struct{}, err error) {
+func Setup(mgr ctrl.Manager, o Options) (ready <-chan struct{}, err error) {
 	o = o.Default()
 	if errs := o.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("invalid certificate options: %w", errs.ToAggregate())
@@ -247,8 +254,8 @@ func controllerNameSuffix(mgr ctrl.Manager) string {
 	return fmt.Sprintf("-%d", n)
 }
 
-// CertsReadyCheck is a readyz checker that passes once ready is closed.
-func CertsReadyCheck(ready <-chan struct{}) healthz.Checker {
+// ReadyCheck is a readyz checker that passes once ready is closed.
+func ReadyCheck(ready <-chan struct{}) healthz.Checker {
 	return func(_ *http.Request) error {
 		select {
 		case <-ready:
@@ -284,11 +291,11 @@ const (
 // An integration test can force a rotation and prove admission still works:
 //
 //	old := secret.Data["tls.crt"]
-//	require.NoError(t, webhook.ForceRotation(ctx, c, opts, webhook.RotateServingCert))
+//	require.NoError(t, certs.ForceRotation(ctx, c, opts, certs.RotateServingCert))
 //	// wait until the Secret's tls.crt differs from old and the server
 //	// presents it (tls.Dial with ServerName opts.DNSNames()[0]), then
 //	// create a job pod and expect it mutated.
-func ForceRotation(ctx context.Context, c client.Client, o CertOptions, r Rotation) error {
+func ForceRotation(ctx context.Context, c client.Client, o Options, r Rotation) error {
 	o = o.Default()
 	keys := []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey}
 	switch r {

@@ -1,4 +1,4 @@
-package webhook
+package certs
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func TestCertRotationAgainstAPIServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 
-	opts := CertOptions{Namespace: "jobfit-system"}.Default()
+	opts := Options{Namespace: "jobfit-system"}.Default()
 	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opts.Namespace}}))
 	require.NoError(t, c.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: opts.Namespace, Name: opts.SecretName}}))
 	require.NoError(t, c.Create(ctx, webhookConfiguration(opts)))
@@ -101,10 +101,10 @@ type replica struct {
 	name  string
 	port  int
 	ready <-chan struct{}
-	opts  CertOptions
+	opts  Options
 }
 
-func startReplica(ctx context.Context, t *testing.T, cfg *rest.Config, o CertOptions, name string) replica {
+func startReplica(ctx context.Context, t *testing.T, cfg *rest.Config, o Options, name string) replica {
 	t.Helper()
 	o.CertDir = filepath.Join(t.TempDir(), "serving-certs")
 	port := freePort(t)
@@ -112,7 +112,7 @@ func startReplica(ctx context.Context, t *testing.T, cfg *rest.Config, o CertOpt
 		Metrics:                       metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress:        "0",
 		LeaderElection:                true,
-		LeaderElectionID:              CertLeaderElectionID,
+		LeaderElectionID:              LeaderElectionID,
 		LeaderElectionNamespace:       o.Namespace,
 		LeaderElectionReleaseOnCancel: true,
 		Controller:                    config.Controller{SkipNameValidation: ptr.To(true)},
@@ -122,7 +122,7 @@ func startReplica(ctx context.Context, t *testing.T, cfg *rest.Config, o CertOpt
 		}),
 	})
 	require.NoError(t, err)
-	ready, err := SetupCertRotation(mgr, o)
+	ready, err := Setup(mgr, o)
 	require.NoError(t, err)
 	mgr.GetWebhookServer().Register("/ping", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
@@ -151,7 +151,7 @@ func (r replica) served(t *testing.T, caBundle []byte) []byte {
 	return pemCert(conn.ConnectionState().PeerCertificates[0].Raw)
 }
 
-func waitForNewCert(ctx context.Context, t *testing.T, c client.Client, o CertOptions, old []byte) []byte {
+func waitForNewCert(ctx context.Context, t *testing.T, c client.Client, o Options, old []byte) []byte {
 	t.Helper()
 	var got []byte
 	require.Eventually(t, func() bool {
@@ -163,14 +163,14 @@ func waitForNewCert(ctx context.Context, t *testing.T, c client.Client, o CertOp
 	return got
 }
 
-func currentCABundle(ctx context.Context, t *testing.T, c client.Client, o CertOptions) []byte {
+func currentCABundle(ctx context.Context, t *testing.T, c client.Client, o Options) []byte {
 	t.Helper()
 	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
 	require.NoError(t, c.Get(ctx, client.ObjectKey{Name: o.WebhookConfigName}, mwc))
 	return mwc.Webhooks[0].ClientConfig.CABundle
 }
 
-func webhookConfiguration(o CertOptions) *admissionregistrationv1.MutatingWebhookConfiguration {
+func webhookConfiguration(o Options) *admissionregistrationv1.MutatingWebhookConfiguration {
 	return &admissionregistrationv1.MutatingWebhookConfiguration{
 		ObjectMeta: metav1.ObjectMeta{Name: o.WebhookConfigName},
 		Webhooks: []admissionregistrationv1.MutatingWebhook{{

@@ -1,4 +1,4 @@
-package webhook
+package certs
 
 import (
 	"context"
@@ -48,7 +48,7 @@ type syncCache struct{ cache.Cache }
 // GetCache returns the wrapped cache.
 func (c syncCache) GetCache() cache.Cache { return c.Cache }
 
-func addCertSyncer(mgr ctrl.Manager, o CertOptions, name string) (<-chan struct{}, cache.Cache, error) {
+func addCertSyncer(mgr ctrl.Manager, o Options, name string) (<-chan struct{}, cache.Cache, error) {
 	// A cache of its own, narrowed by field selectors to the one Secret and
 	// the one webhook configuration: the manager's cache would need every
 	// Secret in the cluster.
@@ -110,7 +110,7 @@ func (s *certSyncer) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 	secret := &corev1.Secret{}
 	if err := s.reader.Get(ctx, s.secret, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			// The elected replica recreates it (certheal.go); this replica
+			// The elected replica recreates it (heal.go); this replica
 			// keeps serving what is on disk meanwhile.
 			logger.Info("serving certificate secret not found; waiting for the elected replica to recreate it", "secret", s.secret)
 			return reconcile.Result{}, nil
@@ -123,7 +123,7 @@ func (s *certSyncer) Reconcile(ctx context.Context, _ reconcile.Request) (reconc
 		logger.V(1).Info("waiting for the elected replica to issue a serving certificate", "reason", err.Error())
 		return reconcile.Result{}, nil
 	}
-	changed, err := writeKeyPair(s.certDir, certPEM, keyPEM)
+	changed, err := WriteKeyPair(s.certDir, certPEM, keyPEM)
 	if err != nil {
 		return reconcile.Result{}, fmt.Errorf("writing serving certificate to %s: %w", s.certDir, err)
 	}

@@ -1,4 +1,4 @@
-package webhook
+package certs
 
 import (
 	"context"
@@ -17,8 +17,8 @@ import (
 )
 
 func TestCertOptionsDefault(t *testing.T) {
-	got := CertOptions{Namespace: "jobfit-system"}.Default()
-	assert.Equal(t, CertOptions{
+	got := Options{Namespace: "jobfit-system"}.Default()
+	assert.Equal(t, Options{
 		Namespace:             "jobfit-system",
 		SecretName:            "jobfit-webhook-tls",
 		ServiceName:           "jobfit-webhook",
@@ -31,38 +31,38 @@ func TestCertOptionsDefault(t *testing.T) {
 	}, got)
 	assert.Empty(t, got.Validate())
 
-	set := CertOptions{Namespace: "ns", SecretName: "s", CertValidity: time.Minute, LookAhead: time.Second}.Default()
+	set := Options{Namespace: "ns", SecretName: "s", CertValidity: time.Minute, LookAhead: time.Second}.Default()
 	assert.Equal(t, "s", set.SecretName, "set values are kept")
 	assert.Equal(t, time.Minute, set.CertValidity)
 	assert.Equal(t, time.Second, set.LookAhead)
 }
 
 func TestCertOptionsValidate(t *testing.T) {
-	valid := func(mutate func(*CertOptions)) CertOptions {
-		o := CertOptions{Namespace: "jobfit-system"}.Default()
+	valid := func(mutate func(*Options)) Options {
+		o := Options{Namespace: "jobfit-system"}.Default()
 		mutate(&o)
 		return o
 	}
 	tests := []struct {
 		name string
-		opts CertOptions
+		opts Options
 		want []string // field paths with errors
 	}{
-		{"defaults", valid(func(*CertOptions) {}), nil},
-		{"short validities for rotation tests", valid(func(o *CertOptions) {
+		{"defaults", valid(func(*Options) {}), nil},
+		{"short validities for rotation tests", valid(func(o *Options) {
 			o.CertValidity, o.LookAhead, o.RotationCheckInterval = 2*time.Minute, time.Minute, 5*time.Second
 		}), nil},
-		{"namespace required", CertOptions{}.Default(), []string{"namespace"}},
-		{"names must be DNS subdomains", valid(func(o *CertOptions) {
+		{"namespace required", Options{}.Default(), []string{"namespace"}},
+		{"names must be DNS subdomains", valid(func(o *Options) {
 			o.Namespace, o.SecretName, o.ServiceName, o.WebhookConfigName = "Jobfit", "a_b", "-svc", "x/y"
 		}), []string{"namespace", "secretName", "serviceName", "webhookConfigName"}},
-		{"negative durations", valid(func(o *CertOptions) {
+		{"negative durations", valid(func(o *Options) {
 			o.RotationCheckInterval = -time.Second
 		}), []string{"rotationCheckInterval"}},
-		{"cert outlives CA", valid(func(o *CertOptions) {
+		{"cert outlives CA", valid(func(o *Options) {
 			o.CAValidity = 24 * time.Hour
 		}), []string{"certValidity"}},
-		{"look-ahead not shorter than validity would renew in a loop", valid(func(o *CertOptions) {
+		{"look-ahead not shorter than validity would renew in a loop", valid(func(o *Options) {
 			o.CertValidity, o.LookAhead = time.Hour, time.Hour
 		}), []string{"lookAhead"}},
 	}
@@ -82,18 +82,18 @@ func errorPaths(errs field.ErrorList) []string {
 }
 
 func TestCertOptionsDNSNames(t *testing.T) {
-	o := CertOptions{Namespace: "ci"}.Default()
+	o := Options{Namespace: "ci"}.Default()
 	assert.Equal(t, []string{"jobfit-webhook.ci.svc", "jobfit-webhook.ci.svc.cluster.local"}, o.DNSNames())
 }
 
 func TestSetupCertRotationRejectsInvalidOptions(t *testing.T) {
-	_, err := SetupCertRotation(nil, CertOptions{CertDir: t.TempDir()})
+	_, err := Setup(nil, Options{CertDir: t.TempDir()})
 	require.ErrorContains(t, err, "namespace: Required value")
 }
 
 func TestCertsReadyCheck(t *testing.T) {
 	ready := make(chan struct{})
-	check := CertsReadyCheck(ready)
+	check := ReadyCheck(ready)
 	require.Error(t, check(nil))
 	close(ready)
 	require.NoError(t, check(nil))
@@ -117,7 +117,7 @@ func TestForceRotation(t *testing.T) {
 			}
 			c := fake.NewClientBuilder().WithObjects(secret).Build()
 			ctx := context.Background()
-			require.NoError(t, ForceRotation(ctx, c, CertOptions{Namespace: "jobfit-system"}, tt.rotation))
+			require.NoError(t, ForceRotation(ctx, c, Options{Namespace: "jobfit-system"}, tt.rotation))
 
 			got := &corev1.Secret{}
 			require.NoError(t, c.Get(ctx, client.ObjectKeyFromObject(secret), got))
@@ -129,7 +129,7 @@ func TestForceRotation(t *testing.T) {
 		})
 	}
 	t.Run("unknown rotation", func(t *testing.T) {
-		err := ForceRotation(context.Background(), fake.NewClientBuilder().Build(), CertOptions{Namespace: "x"}, Rotation(7))
+		err := ForceRotation(context.Background(), fake.NewClientBuilder().Build(), Options{Namespace: "x"}, Rotation(7))
 		require.ErrorContains(t, err, "unknown rotation")
 	})
 }
@@ -151,7 +151,7 @@ func issue(t *testing.T, dnsNames []string, notAfter time.Time) (caPEM, certPEM,
 }
 
 func TestVerifyServingCert(t *testing.T) {
-	names := CertOptions{Namespace: "jobfit-system"}.Default().DNSNames()
+	names := Options{Namespace: "jobfit-system"}.Default().DNSNames()
 	now := time.Now()
 	caPEM, certPEM, _ := issue(t, names, now.Add(time.Hour))
 	otherCA, _, _ := issue(t, names, now.Add(time.Hour))

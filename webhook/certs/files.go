@@ -1,4 +1,4 @@
-package webhook
+package certs
 
 import (
 	"bytes"
@@ -31,9 +31,11 @@ import (
 // a new certificate with the old key in between.
 const dataLink = "..data"
 
-// writeKeyPair makes dir hold certPEM and keyPEM and reports whether they
-// changed. Readers never see a mix of an old and a new file.
-func writeKeyPair(dir string, certPEM, keyPEM []byte) (changed bool, err error) {
+// WriteKeyPair makes dir hold certPEM and keyPEM and reports whether they
+// changed. Readers never see a mix of an old and a new file. The syncer
+// writes with it; the webhook's server tests use it to replace the key pair
+// the way the syncer does.
+func WriteKeyPair(dir string, certPEM, keyPEM []byte) (changed bool, err error) {
 	if oldCert, oldKey, err := readKeyPair(dir); err == nil &&
 		bytes.Equal(oldCert, certPEM) && bytes.Equal(oldKey, keyPEM) {
 		return false, nil
@@ -114,15 +116,18 @@ func ensureBootstrapKeyPair(dir string, dnsNames []string) error {
 			return nil
 		}
 	}
-	certPEM, keyPEM, err := selfSignedKeyPair(dnsNames, time.Now())
+	certPEM, keyPEM, err := SelfSignedKeyPair(dnsNames, time.Now())
 	if err != nil {
 		return err
 	}
-	_, err = writeKeyPair(dir, certPEM, keyPEM)
+	_, err = WriteKeyPair(dir, certPEM, keyPEM)
 	return err
 }
 
-func selfSignedKeyPair(dnsNames []string, now time.Time) (certPEM, keyPEM []byte, err error) {
+// SelfSignedKeyPair is a throwaway key pair for dnsNames, valid from an hour
+// before now to a day after. Nothing trusts it: it is the bootstrap pair, and
+// a key pair for tests.
+func SelfSignedKeyPair(dnsNames []string, now time.Time) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generating key: %w", err)
