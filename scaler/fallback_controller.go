@@ -3,7 +3,6 @@ package scaler
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,43 +22,21 @@ import (
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
 	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/metrics"
+	"jobfit.dev/jobfit/scaler/observe"
 	"jobfit.dev/jobfit/scaler/signals"
+	"jobfit.dev/jobfit/scaler/trigger"
 )
-
-// FieldManager is the server-side apply field manager of every scaler write.
-const FieldManager = "jobfit-scaler"
-
-// FallbackState shares the fallback planner's latest state with the
-// NodePool controller, which raises on-demand weights from it (in dry run
-// too, where the status is never written).
-type FallbackState struct {
-	mu    sync.RWMutex
-	state fallback.State
-	ready bool
-}
-
-// Get returns the latest state and whether the fallback has run yet.
-func (s *FallbackState) Get() (fallback.State, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.state, s.ready
-}
-
-func (s *FallbackState) set(st fallback.State) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.state, s.ready = st, true
-}
 
 // FallbackController maintains the jobfit-capacity-status ConfigMap.
 type FallbackController struct {
 	clock     clock.PassiveClock
 	client    client.Client
-	observer  *Observer
+	observer  *observe.Observer
 	policies  *config.Store
-	shared    *FallbackState
+	shared    *fallback.Latest
 	recorder  events.EventRecorder
-	metrics   *Metrics
+	metrics   *metrics.Metrics
 	reporter  *reporter
 	classes   nodeClasses
 	deleted   deletedNodeClaims
@@ -76,9 +53,9 @@ type FallbackController struct {
 }
 
 // NewFallbackController returns the fallback controller for namespace.
-func NewFallbackController(clk clock.PassiveClock, c client.Client, policies *config.Store, shared *FallbackState,
-	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *FallbackController {
-	return &FallbackController{clock: clk, client: c, observer: NewObserver(c), policies: policies, shared: shared,
+func NewFallbackController(clk clock.PassiveClock, c client.Client, policies *config.Store, shared *fallback.Latest,
+	recorder events.EventRecorder, metrics *metrics.Metrics, namespace string, period time.Duration) *FallbackController {
+	return &FallbackController{clock: clk, client: c, observer: observe.New(c), policies: policies, shared: shared,
 		recorder: recorder, metrics: metrics, reporter: newReporter(metrics), classes: nodeClasses{client: c}, namespace: namespace, period: period}
 }
 
@@ -123,7 +100,7 @@ func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request)
 	if p.FallbackEnabled() {
 		next = fallback.Next(p.Fallback, prev, snap, failures)
 	}
-	c.shared.set(next)
+	c.shared.Set(next)
 	c.reportDegraded(next)
 	c.reportNodeClasses(classes)
 	before := prev.Status()
@@ -200,7 +177,7 @@ func (c *FallbackController) writeStatus(ctx context.Context, st v1alpha1.Capaci
 	cm := corev1ac.ConfigMap(v1alpha1.CapacityStatusName, c.namespace).
 		WithLabels(map[string]string{"app.kubernetes.io/name": "jobfit", "app.kubernetes.io/component": "scaler"}).
 		WithData(map[string]string{v1alpha1.CapacityStatusKey: string(body)})
-	if err := c.client.Apply(ctx, cm, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+	if err := c.client.Apply(ctx, cm, client.FieldOwner(v1alpha1.ScalerFieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying capacity status: %w", err)
 	}
 	return nil
@@ -214,13 +191,13 @@ func (c *FallbackController) writeStatus(ctx context.Context, st v1alpha1.Capaci
 func (c *FallbackController) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Namespace: c.namespace, Name: v1alpha1.CapacityStatusName}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
-		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(jobPods)).
+		Watches(&corev1.Pod{}, trigger.Enqueue(key), builder.WithPredicates(trigger.JobPods)).
 		Watches(&karpv1.NodeClaim{}, c.nodeClaimEvents(key)).
-		Watches(&corev1.Event{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+		Watches(&corev1.Event{}, trigger.Enqueue(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			e, ok := o.(*corev1.Event)
 			return ok && e.Reason == signals.ReasonFailedScheduling
 		}))).
-		Watches(&corev1.ConfigMap{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+		Watches(&corev1.ConfigMap{}, trigger.Enqueue(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			return o.GetNamespace() == c.namespace
 		}))).
 		Complete(c)

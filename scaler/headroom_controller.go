@@ -24,8 +24,12 @@ import (
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
+	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/headroom"
+	"jobfit.dev/jobfit/scaler/metrics"
+	"jobfit.dev/jobfit/scaler/observe"
 	"jobfit.dev/jobfit/scaler/pressure"
+	"jobfit.dev/jobfit/scaler/trigger"
 )
 
 // HeadroomOwnerName is the ConfigMap in the headroom namespace that owns
@@ -38,11 +42,11 @@ type HeadroomController struct {
 	clock     clock.PassiveClock
 	client    client.Client
 	reader    client.Reader
-	observer  *Observer
+	observer  *observe.Observer
 	policies  *config.Store
-	fallback  *FallbackState
+	fallback  *fallback.Latest
 	recorder  events.EventRecorder
-	metrics   *Metrics
+	metrics   *metrics.Metrics
 	namespace string
 	period    time.Duration
 	history   *headroom.History
@@ -70,9 +74,9 @@ type HeadroomController struct {
 // Placeholders follow the spot fallback: while an arch's spot is degraded,
 // its spot placeholders (which could not be scheduled) are replaced by
 // on-demand ones.
-func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *config.Store, fb *FallbackState,
-	recorder events.EventRecorder, metrics *Metrics, namespace string, period time.Duration) *HeadroomController {
-	return &HeadroomController{clock: clk, client: c, reader: reader, observer: NewObserver(c), policies: policies, fallback: fb, recorder: recorder,
+func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *config.Store, fb *fallback.Latest,
+	recorder events.EventRecorder, metrics *metrics.Metrics, namespace string, period time.Duration) *HeadroomController {
+	return &HeadroomController{clock: clk, client: c, reader: reader, observer: observe.New(c), policies: policies, fallback: fb, recorder: recorder,
 		metrics: metrics, namespace: namespace, period: period, history: headroom.NewHistory(), reported: map[string]int{},
 		schedulerNamespace: namespace}
 }
@@ -210,7 +214,7 @@ func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPol
 		size := headroom.Size(tmpl, snap, arch)
 		for range create {
 			pod := headroom.Pod(tmpl, arch, c.namespace, size, *ref)
-			if err := c.client.Create(ctx, pod, client.FieldOwner(FieldManager)); err != nil {
+			if err := c.client.Create(ctx, pod, client.FieldOwner(v1alpha1.ScalerFieldManager)); err != nil {
 				return fmt.Errorf("creating headroom pod for %s: %w", arch, err)
 			}
 		}
@@ -286,10 +290,10 @@ func (c *HeadroomController) reportDryRun(want map[string]int) {
 func (c *HeadroomController) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Namespace: c.namespace, Name: HeadroomOwnerName}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
-		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+		Watches(&corev1.Pod{}, trigger.Enqueue(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			_, headroom := o.GetLabels()[v1alpha1.HeadroomLabel]
-			return headroom || isJobPod(o) || o.GetLabels()[v1alpha1.LabelPausePod] == "true"
+			return headroom || trigger.IsJobPod(o) || o.GetLabels()[v1alpha1.LabelPausePod] == "true"
 		}))).
-		Watches(&corev1.ConfigMap{}, singleton(key)).
+		Watches(&corev1.ConfigMap{}, trigger.Enqueue(key)).
 		Complete(c)
 }

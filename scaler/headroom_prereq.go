@@ -12,6 +12,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/headroom"
 )
 
@@ -41,7 +42,7 @@ func (c *HeadroomController) ensurePrerequisites(ctx context.Context) (*metav1.O
 		owner = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace,
 			Labels: map[string]string{"app.kubernetes.io/name": "jobfit", "app.kubernetes.io/component": "scaler"}},
 			Data: map[string]string{"README": "Owns jobfit's headroom placeholder pods; deleting it deletes them."}}
-		if err := c.client.Create(ctx, owner, client.FieldOwner(FieldManager)); err != nil {
+		if err := c.client.Create(ctx, owner, client.FieldOwner(v1alpha1.ScalerFieldManager)); err != nil {
 			return nil, fmt.Errorf("creating configmap %s: %w", key.Name, err)
 		}
 	} else if err != nil {

@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	corev1 "k8s.io/api/core/v1"
+
+	"jobfit.dev/jobfit/scaler/metrics"
 )
 
 // TestHeadroomReport pins the series the dashboard's "Headroom pods wanted
@@ -46,7 +48,7 @@ func TestHeadroomReport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := NewMetrics(prometheus.NewRegistry())
+			m := metrics.New(prometheus.NewRegistry())
 			c := &HeadroomController{metrics: m}
 			c.report(map[string][]*corev1.Pod{"s390x": {bound}}, map[string]int{"s390x": 1})
 			c.report(tt.existing, tt.want)

@@ -10,12 +10,8 @@ import (
 	"k8s.io/client-go/tools/events"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
-
-// ReasonImageArchConflict is the Warning Event reason on a job pod that
-// asked for an arch (or whose runner pinned one) that some of its images
-// do not offer (arch.fromImages). kubectl describe pod shows it.
-const ReasonImageArchConflict = "ImageArchConflict"
 
 const (
 	// maxConflictPods bounds the pods the reporter remembers; past it, it
@@ -63,7 +59,7 @@ func (r *conflictReporter) report(pod *corev1.Pod) {
 		clear(r.reported)
 	}
 	r.reported[pod.UID] = true
-	r.recorder.Eventf(pod, nil, corev1.EventTypeWarning, ReasonImageArchConflict, "Place", "%s", note)
+	r.recorder.Eventf(pod, nil, corev1.EventTypeWarning, v1alpha1.ReasonImageArchConflict, "Place", "%s", note)
 }
 
 // conflictNote is the Event's note from the pod's applied record: "arch

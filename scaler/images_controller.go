@@ -26,6 +26,8 @@ import (
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/images"
+	"jobfit.dev/jobfit/scaler/metrics"
+	"jobfit.dev/jobfit/scaler/trigger"
 )
 
 // ImagePlatformsOptions configure the image-platform resolver; see
@@ -70,7 +72,7 @@ type ImagePlatformsController struct {
 	keychains KeychainSource
 	resolver  *images.Resolver
 	cache     *images.Cache
-	metrics   *Metrics
+	metrics   *metrics.Metrics
 	namespace string
 	period    time.Duration
 	opts      ImagePlatformsOptions
@@ -85,7 +87,7 @@ type ImagePlatformsController struct {
 // NewImagePlatformsController returns the controller; o's zero fields take
 // the defaults. recorder puts the image arch conflict Events on job pods;
 // nil records none.
-func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, recorder events.EventRecorder, m *Metrics,
+func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, recorder events.EventRecorder, m *metrics.Metrics,
 	namespace string, period time.Duration, o ImagePlatformsOptions) *ImagePlatformsController {
 	if o.Limits == (images.Limits{}) {
 		o.Limits = images.DefaultLimits
@@ -265,7 +267,7 @@ func (c *ImagePlatformsController) write(ctx context.Context) error {
 	cm := corev1ac.ConfigMap(v1alpha1.ImagePlatformsName, c.namespace).
 		WithLabels(map[string]string{"app.kubernetes.io/name": "jobfit", "app.kubernetes.io/component": "scaler"}).
 		WithData(data)
-	if err := c.client.Apply(ctx, cm, client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+	if err := c.client.Apply(ctx, cm, client.FieldOwner(v1alpha1.ScalerFieldManager), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying %s: %w", v1alpha1.ImagePlatformsName, err)
 	}
 	c.written = data
@@ -292,7 +294,7 @@ func (c *ImagePlatformsController) Register(_ context.Context, mgr ctrl.Manager)
 		return obj.GetNamespace() == c.namespace && obj.GetLabels()[v1alpha1.PolicyLabel] == v1alpha1.PolicyKindCluster
 	})
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
-		Watches(&corev1.Pod{}, singleton(key), builder.WithPredicates(jobPods, created)).
-		Watches(&corev1.ConfigMap{}, singleton(key), builder.WithPredicates(clusterPolicies)).
+		Watches(&corev1.Pod{}, trigger.Enqueue(key), builder.WithPredicates(trigger.JobPods, created)).
+		Watches(&corev1.ConfigMap{}, trigger.Enqueue(key), builder.WithPredicates(clusterPolicies)).
 		Complete(c)
 }

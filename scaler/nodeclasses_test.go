@@ -23,6 +23,8 @@ import (
 
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/config"
+	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/metrics"
 )
 
 // TestNoEC2NodeClassAPI: on a cluster without the AWS provider's CRD, a
@@ -47,8 +49,8 @@ func TestNoEC2NodeClassAPI(t *testing.T) {
 	require.Empty(t, errs)
 	store := &config.Store{}
 	store.Set(p)
-	m := scaler.NewMetrics(prometheus.NewRegistry())
-	fc := scaler.NewFallbackController(clocktesting.NewFakeClock(time.Now()), c, store, &scaler.FallbackState{}, events.NewFakeRecorder(10), m, "jobfit-system", time.Minute)
+	m := metrics.New(prometheus.NewRegistry())
+	fc := scaler.NewFallbackController(clocktesting.NewFakeClock(time.Now()), c, store, &fallback.Latest{}, events.NewFakeRecorder(10), m, "jobfit-system", time.Minute)
 
 	for range 2 {
 		_, err := fc.Reconcile(t.Context(), reconcile.Request{})

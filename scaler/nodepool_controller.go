@@ -25,7 +25,10 @@ import (
 	"jobfit.dev/jobfit/scaler/consolidation"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/limits"
+	"jobfit.dev/jobfit/scaler/metrics"
+	"jobfit.dev/jobfit/scaler/observe"
 	"jobfit.dev/jobfit/scaler/pressure"
+	"jobfit.dev/jobfit/scaler/trigger"
 )
 
 // NodePoolController tunes the behavioural fields of the NodePools listed
@@ -34,11 +37,11 @@ import (
 type NodePoolController struct {
 	clock    clock.PassiveClock
 	client   client.Client
-	observer *Observer
+	observer *observe.Observer
 	policies *config.Store
-	fallback *FallbackState
+	fallback *fallback.Latest
 	recorder events.EventRecorder
-	metrics  *Metrics
+	metrics  *metrics.Metrics
 	period   time.Duration
 
 	mu       sync.Mutex
@@ -48,9 +51,9 @@ type NodePoolController struct {
 }
 
 // NewNodePoolController returns the NodePool controller.
-func NewNodePoolController(clk clock.PassiveClock, c client.Client, policies *config.Store, fb *FallbackState,
-	recorder events.EventRecorder, metrics *Metrics, period time.Duration) *NodePoolController {
-	return &NodePoolController{clock: clk, client: c, observer: NewObserver(c), policies: policies, fallback: fb,
+func NewNodePoolController(clk clock.PassiveClock, c client.Client, policies *config.Store, fb *fallback.Latest,
+	recorder events.EventRecorder, metrics *metrics.Metrics, period time.Duration) *NodePoolController {
+	return &NodePoolController{clock: clk, client: c, observer: observe.New(c), policies: policies, fallback: fb,
 		recorder: recorder, metrics: metrics, period: period,
 		lastBusy: map[string]time.Time{}, arrivals: consolidation.NewArrivals(), reported: map[string]string{}}
 }
@@ -88,7 +91,7 @@ func (c *NodePoolController) Reconcile(ctx context.Context, np *karpv1.NodePool)
 		return reconcile.Result{RequeueAfter: c.period}, nil
 	}
 	if err := c.client.Apply(ctx, client.ApplyConfigurationFromUnstructured(applyObject(np.Name, desired)),
-		client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		client.FieldOwner(v1alpha1.ScalerFieldManager), client.ForceOwnership); err != nil {
 		return reconcile.Result{}, fmt.Errorf("applying nodepool %s: %w", np.Name, err)
 	}
 	for field := range ch {
@@ -201,7 +204,7 @@ func (c *NodePoolController) Register(_ context.Context, mgr ctrl.Manager) error
 	})
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		For(&karpv1.NodePool{}).
-		Watches(&corev1.Pod{}, allPools, builder.WithPredicates(jobPods)).
+		Watches(&corev1.Pod{}, allPools, builder.WithPredicates(trigger.JobPods)).
 		Watches(&corev1.ConfigMap{}, allPools).
 		Complete(reconcile.AsReconciler[*karpv1.NodePool](mgr.GetClient(), c))
 }

@@ -7,19 +7,20 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"jobfit.dev/jobfit/scaler/metrics"
 	"jobfit.dev/jobfit/scaler/pressure"
 )
 
 // reporter turns each snapshot into the pressure metrics.
 type reporter struct {
-	metrics *Metrics
+	metrics *metrics.Metrics
 	mu      sync.Mutex
 	pending map[types.UID]pendingPod
 }
 
 type pendingPod struct{ since int64 }
 
-func newReporter(m *Metrics) *reporter {
+func newReporter(m *metrics.Metrics) *reporter {
 	return &reporter{metrics: m, pending: map[types.UID]pendingPod{}}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"jobfit.dev/jobfit/scaler/metrics"
 	"jobfit.dev/jobfit/scaler/pressure"
 )
 
@@ -47,7 +48,7 @@ func TestReportOldestPending(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := NewMetrics(prometheus.NewRegistry())
+			m := metrics.New(prometheus.NewRegistry())
 			r := newReporter(m)
 			// A group from an earlier pass that has no pods now must go.
 			r.report(&pressure.Snapshot{Now: now, Buckets: map[pressure.Key]*pressure.Bucket{

@@ -13,8 +13,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
+	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/metrics"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
@@ -63,7 +67,7 @@ type Controllers struct {
 	NodePool *NodePoolController
 	Headroom *HeadroomController
 	Volumes  *VolumesController
-	Metrics  *Metrics
+	Metrics  *metrics.Metrics
 	Policies *config.Store
 	// Images is the image-platform resolver, nil unless
 	// Options.ImagePlatforms is set.
@@ -84,10 +88,10 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	if period <= 0 {
 		period = 30 * time.Second
 	}
-	recorder := mgr.GetEventRecorder(FieldManager)
-	m := NewMetrics(reg)
+	recorder := mgr.GetEventRecorder(v1alpha1.ScalerFieldManager)
+	m := metrics.New(reg)
 	store := &config.Store{}
-	fb := &FallbackState{}
+	fb := &fallback.Latest{}
 	c := mgr.GetClient()
 	headroomNS := o.HeadroomNamespace
 	if headroomNS == "" {
@@ -143,3 +147,5 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	}
 	return cs, nil
 }
+
+func defaultRegisterer() prometheus.Registerer { return ctrlmetrics.Registry }

@@ -14,12 +14,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/scaler/metrics"
+	"jobfit.dev/jobfit/scaler/trigger"
 	"jobfit.dev/jobfit/scaler/volumes"
 )
-
-// ReasonJobBlockedByVolume is the reason of the Warning Event on a job pod
-// that waits because of a volume.
-const ReasonJobBlockedByVolume = "JobBlockedByVolume"
 
 // VolumesController reports job pods that wait because of a
 // PersistentVolumeClaim: a Warning Event on the pod naming the claim and
@@ -29,7 +28,7 @@ const ReasonJobBlockedByVolume = "JobBlockedByVolume"
 type VolumesController struct {
 	client   client.Client
 	recorder events.EventRecorder
-	metrics  *Metrics
+	metrics  *metrics.Metrics
 	period   time.Duration
 	// reported holds, per blocked pod, the claim and reason its Event
 	// named, so that a pod gets one Event per cause, not one per pass.
@@ -38,7 +37,7 @@ type VolumesController struct {
 }
 
 // NewVolumesController returns the volumes controller.
-func NewVolumesController(c client.Client, recorder events.EventRecorder, metrics *Metrics, period time.Duration) *VolumesController {
+func NewVolumesController(c client.Client, recorder events.EventRecorder, metrics *metrics.Metrics, period time.Duration) *VolumesController {
 	return &VolumesController{client: c, recorder: recorder, metrics: metrics, period: period, reported: map[types.UID]string{}}
 }
 
@@ -94,7 +93,7 @@ func (c *VolumesController) report(ctx context.Context, blocked []volumes.Blocke
 		ref := &corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: b.Pod.Namespace, Name: b.Pod.Name, UID: b.UID}
 		// The action names the cause: the recorder folds Events that differ
 		// only in their note into one series, which would hide a new cause.
-		c.recorder.Eventf(ref, nil, corev1.EventTypeWarning, ReasonJobBlockedByVolume, eventActions[b.Reason], "%s", b.Message)
+		c.recorder.Eventf(ref, nil, corev1.EventTypeWarning, v1alpha1.ReasonJobBlockedByVolume, eventActions[b.Reason], "%s", b.Message)
 		log.FromContext(ctx).Info("job pod blocked by volume", "pod", b.Pod.String(), "claim", b.Claim, "reason", b.Reason)
 	}
 	c.reported = seen
@@ -113,7 +112,7 @@ var eventActions = map[string]string{
 func (c *VolumesController) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Name: "volumes"}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
-		Watches(&corev1.Pod{}, singleton(key)).
-		Watches(&corev1.PersistentVolumeClaim{}, singleton(key)).
+		Watches(&corev1.Pod{}, trigger.Enqueue(key)).
+		Watches(&corev1.PersistentVolumeClaim{}, trigger.Enqueue(key)).
 		Complete(c)
 }

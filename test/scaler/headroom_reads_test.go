@@ -20,6 +20,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/metrics"
 )
 
 // countingReader counts the live reads a controller makes through it, by
@@ -70,8 +72,8 @@ func TestHeadroomReadsLiveOnlyWhatItNeeds(t *testing.T) {
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("jobfit-binpack-0"), LeaseDurationSeconds: ptr.To[int32](15),
 			RenewTime: &metav1.MicroTime{Time: h.clock.Now()}}}))
 	reader := &countingReader{Reader: k8s, counts: map[string]int{}}
-	c := scaler.NewHeadroomController(h.clock, k8s, reader, h.store, &scaler.FallbackState{}, events.NewFakeRecorder(10),
-		scaler.NewMetrics(prometheus.NewRegistry()), h.ns, 30*time.Second)
+	c := scaler.NewHeadroomController(h.clock, k8s, reader, h.store, &fallback.Latest{}, events.NewFakeRecorder(10),
+		metrics.New(prometheus.NewRegistry()), h.ns, 30*time.Second)
 	pass := func() map[string]int {
 		t.Helper()
 		_, err := c.Reconcile(ctx, reconcile.Request{})

@@ -34,6 +34,8 @@ import (
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/config"
+	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/metrics"
 )
 
 const examplesDir = "../../manifests/examples/karpenter"
@@ -107,7 +109,7 @@ type harness struct {
 	ns, ciNS string
 	clock    *clocktesting.FakeClock
 	store    *config.Store
-	metrics  *scaler.Metrics
+	metrics  *metrics.Metrics
 	fallback *scaler.FallbackController
 	nodePool *scaler.NodePoolController
 	headroom *scaler.HeadroomController
@@ -135,11 +137,11 @@ func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
 	stop := make(chan struct{})
 	require.NoError(t, broadcaster.StartRecordingToSinkWithContext(ctx))
 	t.Cleanup(func() { close(stop); broadcaster.Shutdown() })
-	recorder := broadcaster.NewRecorder(scheme, scaler.FieldManager)
+	recorder := broadcaster.NewRecorder(scheme, v1alpha1.ScalerFieldManager)
 	h.store = &config.Store{}
 	h.setPolicy(t, policyYAML)
-	h.metrics = scaler.NewMetrics(prometheus.NewRegistry())
-	fb := &scaler.FallbackState{}
+	h.metrics = metrics.New(prometheus.NewRegistry())
+	fb := &fallback.Latest{}
 	period := 30 * time.Second
 	h.fallback = scaler.NewFallbackController(h.clock, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
 	h.nodePool = scaler.NewNodePoolController(h.clock, k8s, h.store, fb, recorder, h.metrics, period)

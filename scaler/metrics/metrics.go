@@ -1,4 +1,6 @@
-package scaler
+// Package metrics owns the scaler's metrics (docs/metrics.md): one Metrics
+// that every controller of the scaler writes to, registered once.
+package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,8 +44,8 @@ type Metrics struct {
 	JobInterruptions *prometheus.CounterVec
 }
 
-// NewMetrics creates the scaler's metrics and registers them with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
+// New creates the scaler's metrics and registers them with reg.
+func New(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		ExecutorPods: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "jobfit_executor_pods", Help: "GitLab job pods by arch, capacity type and phase (pending, running).",

@@ -1,4 +1,8 @@
-package scaler
+// Package observe reads what the scaler's controllers plan from, through
+// the manager's cache: job pods, headroom placeholders and GitLab Runner
+// pause pods, NodePools, terminating NodeClaims and Karpenter's Events,
+// turned into the pressure model (scaler/pressure).
+package observe
 
 import (
 	"context"
@@ -22,14 +26,8 @@ type Observer struct {
 	client client.Client
 }
 
-// NewObserver returns an Observer reading through c.
-func NewObserver(c client.Client) *Observer { return &Observer{client: c} }
-
-// JobPods returns every GitLab job pod in the cluster.
-func (o *Observer) JobPods(ctx context.Context) ([]*corev1.Pod, error) {
-	s, err := o.pods(ctx)
-	return s.jobs, err
-}
+// New returns an Observer reading through c.
+func New(c client.Client) *Observer { return &Observer{client: c} }
 
 // podSets are the pods the scaler reads, by kind.
 type podSets struct {
@@ -90,7 +88,7 @@ func (o *Observer) Snapshot(ctx context.Context, now time.Time) (*pressure.Snaps
 
 // KarpenterGaveUp returns the pods Karpenter's latest Event says it could
 // not schedule (signals.KarpenterGaveUp). The manager's cache holds only
-// Karpenter's Events (CacheOptions).
+// Karpenter's Events (scaler.CacheOptions).
 func (o *Observer) KarpenterGaveUp(ctx context.Context) (sets.Set[types.UID], error) {
 	var list corev1.EventList
 	if err := o.client.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
