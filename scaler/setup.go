@@ -17,6 +17,7 @@ import (
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
+	"jobfit.dev/jobfit/scaler/controllers/volumes"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/metrics"
 	"jobfit.dev/jobfit/scaler/signals"
@@ -66,7 +67,7 @@ type Controllers struct {
 	Fallback *FallbackController
 	NodePool *NodePoolController
 	Headroom *HeadroomController
-	Volumes  *VolumesController
+	Volumes  *volumes.Controller
 	Metrics  *metrics.Metrics
 	Policies *config.Store
 	// Images is the image-platform resolver, nil unless
@@ -109,7 +110,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
 		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
 		Headroom: hc,
-		Volumes:  NewVolumesController(c, recorder, m, period),
+		Volumes:  volumes.NewController(c, recorder, m, period),
 		Metrics:  m,
 		Policies: store,
 	}

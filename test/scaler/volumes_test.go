@@ -17,7 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
+	volumescontroller "jobfit.dev/jobfit/scaler/controllers/volumes"
 	"jobfit.dev/jobfit/scaler/volumes"
 )
 
@@ -28,7 +28,7 @@ import (
 func TestJobPodBlockedByCacheVolume(t *testing.T) {
 	ctx := t.Context()
 	h := newHarness(ctx, t, fallbackPolicy)
-	c := scaler.NewVolumesController(k8s, newRecorder(ctx, t), h.metrics, time.Minute)
+	c := volumescontroller.NewController(k8s, newRecorder(ctx, t), h.metrics, time.Minute)
 	blocked := func(reason string) float64 {
 		return testutil.ToFloat64(h.metrics.JobPodsBlockedByVolume.WithLabelValues(reason))
 	}

@@ -1,4 +1,8 @@
-package scaler
+// Package volumes is the scaler's volumes controller: it reports the job
+// pods that wait because of a PersistentVolumeClaim, as the planner
+// jobfit.dev/jobfit/scaler/volumes (imported here under its own name)
+// finds them.
+package volumes
 
 import (
 	"context"
@@ -20,12 +24,12 @@ import (
 	"jobfit.dev/jobfit/scaler/volumes"
 )
 
-// VolumesController reports job pods that wait because of a
+// Controller reports job pods that wait because of a
 // PersistentVolumeClaim: a Warning Event on the pod naming the claim and
 // the cause, once per pod and cause, and jobfit_job_pods_blocked_by_volume
 // by reason. It writes nothing else and needs no ScalerPolicy, nor
 // Karpenter: a NAS or EFS cache strands jobs on ECI and Fargate too.
-type VolumesController struct {
+type Controller struct {
 	client   client.Client
 	recorder events.EventRecorder
 	metrics  *metrics.Metrics
@@ -36,16 +40,16 @@ type VolumesController struct {
 	reported map[types.UID]string
 }
 
-// NewVolumesController returns the volumes controller.
-func NewVolumesController(c client.Client, recorder events.EventRecorder, metrics *metrics.Metrics, period time.Duration) *VolumesController {
-	return &VolumesController{client: c, recorder: recorder, metrics: metrics, period: period, reported: map[types.UID]string{}}
+// NewController returns the volumes controller.
+func NewController(c client.Client, recorder events.EventRecorder, m *metrics.Metrics, period time.Duration) *Controller {
+	return &Controller{client: c, recorder: recorder, metrics: m, period: period, reported: map[types.UID]string{}}
 }
 
 // Name is the controller's name.
-func (c *VolumesController) Name() string { return "scaler.volumes" }
+func (c *Controller) Name() string { return "scaler.volumes" }
 
 // Reconcile finds the job pods blocked by a volume and reports them.
-func (c *VolumesController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+func (c *Controller) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	var pods corev1.PodList
 	if err := c.client.List(ctx, &pods); err != nil {
 		return reconcile.Result{}, fmt.Errorf("listing pods: %w", err)
@@ -80,7 +84,7 @@ func waitingJobPods(pods []corev1.Pod) []*corev1.Pod {
 
 // report sets the metric and records an Event for each pod blocked for a
 // cause it was not reported for yet.
-func (c *VolumesController) report(ctx context.Context, blocked []volumes.Blocked) {
+func (c *Controller) report(ctx context.Context, blocked []volumes.Blocked) {
 	counts := map[string]int{}
 	seen := make(map[types.UID]string, len(blocked))
 	for _, b := range blocked {
@@ -109,7 +113,7 @@ var eventActions = map[string]string{
 }
 
 // Register watches pods and claims; any change replans everything.
-func (c *VolumesController) Register(_ context.Context, mgr ctrl.Manager) error {
+func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Name: "volumes"}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, trigger.Enqueue(key)).
