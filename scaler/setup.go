@@ -17,6 +17,7 @@ import (
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
+	"jobfit.dev/jobfit/scaler/controllers/imageplatforms"
 	"jobfit.dev/jobfit/scaler/controllers/volumes"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/metrics"
@@ -44,7 +45,7 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// ImagePlatforms turns the image-platform resolver on (arch.fromImages);
 	// nil leaves it off.
-	ImagePlatforms *ImagePlatformsOptions
+	ImagePlatforms *imageplatforms.Options
 }
 
 // CacheOptions returns the manager cache options the scaler needs: pods
@@ -72,7 +73,7 @@ type Controllers struct {
 	Policies *config.Store
 	// Images is the image-platform resolver, nil unless
 	// Options.ImagePlatforms is set.
-	Images *ImagePlatformsController
+	Images *imageplatforms.Controller
 }
 
 // New builds the controllers on mgr without registering them.
@@ -100,9 +101,9 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	}
 	hc := NewHeadroomController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, headroomNS, period)
 	hc.schedulerNamespace = o.Namespace
-	var imgs *ImagePlatformsController
+	var imgs *imageplatforms.Controller
 	if o.ImagePlatforms != nil {
-		imgs = NewImagePlatformsController(clk, c, recorder, m, o.Namespace, period, *o.ImagePlatforms)
+		imgs = imageplatforms.NewController(clk, c, recorder, m, o.Namespace, period, *o.ImagePlatforms)
 	}
 	return &Controllers{
 		Images:   imgs,

@@ -28,7 +28,7 @@ import (
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/controllers/imageplatforms"
 	"jobfit.dev/jobfit/scaler/images"
 	"jobfit.dev/jobfit/scaler/metrics"
 	"jobfit.dev/jobfit/test/registry"
@@ -81,8 +81,8 @@ func TestImagePlatforms(t *testing.T) {
 	require.NoError(t, broadcaster.StartRecordingToSinkWithContext(ctx))
 	t.Cleanup(broadcaster.Shutdown)
 	recorder := broadcaster.NewRecorder(clientgoscheme.Scheme, v1alpha1.ScalerFieldManager)
-	resolver := scaler.NewImagePlatformsController(clock.RealClock{}, c, recorder, metrics.New(prometheus.NewRegistry()),
-		jobfitNamespace, time.Minute, scaler.ImagePlatformsOptions{Keychains: scaler.PullSecretKeychains{Client: kube}})
+	resolver := imageplatforms.NewController(clock.RealClock{}, c, recorder, metrics.New(prometheus.NewRegistry()),
+		jobfitNamespace, time.Minute, imageplatforms.Options{Keychains: imageplatforms.PullSecretKeychains{Client: kube}})
 	create := func(t *testing.T, name string, mutate func(*corev1.Pod)) *corev1.Pod {
 		t.Helper()
 		pod := jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-"+name)

@@ -1,4 +1,11 @@
-package scaler
+// Package imageplatforms is the scaler's image-platform controller: it
+// resolves the platforms of the images job pods run, through the resolver
+// and cache of jobfit.dev/jobfit/scaler/images, and publishes them in the
+// jobfit-image-platforms ConfigMap that the webhook reads for
+// arch.fromImages. It also pre-warms the images the cluster policy lists
+// (prewarm.go) and puts the ImageArchConflict Event on job pods
+// (conflicts.go).
+package imageplatforms
 
 import (
 	"context"
@@ -30,9 +37,9 @@ import (
 	"jobfit.dev/jobfit/scaler/trigger"
 )
 
-// ImagePlatformsOptions configure the image-platform resolver; see
+// Options configure the image-platform resolver; see
 // docs/image-platforms.md.
-type ImagePlatformsOptions struct {
+type Options struct {
 	// Limits bound the cache; zero fields take images.DefaultLimits'.
 	Limits images.Limits
 	// Resolver bounds each resolution; zero fields take
@@ -61,12 +68,12 @@ type KeychainSource interface {
 // job pods name the registries, so the rest are counted as "other".
 const maxRegistryLabels = 50
 
-// ImagePlatformsController resolves the platforms of the images job pods
+// Controller resolves the platforms of the images job pods
 // run and publishes them in the jobfit-image-platforms ConfigMap, which
 // the webhook reads for arch.fromImages. It runs on the leader only, off
 // the admission path: a slow or failing registry delays what the cache
 // knows, never an admission.
-type ImagePlatformsController struct {
+type Controller struct {
 	clk       clock.PassiveClock
 	client    client.Client
 	keychains KeychainSource
@@ -75,7 +82,7 @@ type ImagePlatformsController struct {
 	metrics   *metrics.Metrics
 	namespace string
 	period    time.Duration
-	opts      ImagePlatformsOptions
+	opts      Options
 
 	loaded     bool
 	written    map[string]string
@@ -84,11 +91,11 @@ type ImagePlatformsController struct {
 	conflicts  *conflictReporter
 }
 
-// NewImagePlatformsController returns the controller; o's zero fields take
+// NewController returns the controller; o's zero fields take
 // the defaults. recorder puts the image arch conflict Events on job pods;
 // nil records none.
-func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, recorder events.EventRecorder, m *metrics.Metrics,
-	namespace string, period time.Duration, o ImagePlatformsOptions) *ImagePlatformsController {
+func NewController(clk clock.PassiveClock, c client.Client, recorder events.EventRecorder, m *metrics.Metrics,
+	namespace string, period time.Duration, o Options) *Controller {
 	if o.Limits == (images.Limits{}) {
 		o.Limits = images.DefaultLimits
 	}
@@ -103,7 +110,7 @@ func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, record
 	if o.PerPass <= 0 {
 		o.PerPass = 64
 	}
-	return &ImagePlatformsController{
+	return &Controller{
 		clk: clk, client: c, keychains: o.Keychains, resolver: images.NewResolver(o.Resolver),
 		cache: images.NewCache(o.Limits), metrics: m, namespace: namespace, period: period, opts: o,
 		registries: map[string]bool{}, conflicts: newConflictReporter(recorder),
@@ -111,11 +118,11 @@ func NewImagePlatformsController(clk clock.PassiveClock, c client.Client, record
 }
 
 // Name is the controller's name.
-func (c *ImagePlatformsController) Name() string { return "scaler.image-platforms" }
+func (c *Controller) Name() string { return "scaler.image-platforms" }
 
 // Reconcile notes the images of the job pods in the cache, resolves those
 // that are due, and writes the ConfigMap when its content changed.
-func (c *ImagePlatformsController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+func (c *Controller) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	if err := c.load(ctx); err != nil {
 		return reconcile.Result{}, err
 	}
@@ -153,7 +160,7 @@ func (c *ImagePlatformsController) Reconcile(ctx context.Context, _ reconcile.Re
 // that pod's credentials, and the due pre-warm images no job pod names
 // yet, with the credentials that need no pod (ECR's), Concurrency at a
 // time.
-func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[string]*corev1.Pod, prewarm sets.Set[string], now time.Time) {
+func (c *Controller) resolveDue(ctx context.Context, users map[string]*corev1.Pod, prewarm sets.Set[string], now time.Time) {
 	var (
 		wg  sync.WaitGroup
 		mu  sync.Mutex
@@ -207,7 +214,7 @@ func (c *ImagePlatformsController) resolveDue(ctx context.Context, users map[str
 // keychain returns the pod's pull-secret credentials, or nil when there
 // are none or they cannot be read (the image may well be public, or on
 // ECR).
-func (c *ImagePlatformsController) keychain(ctx context.Context, pod *corev1.Pod) authn.Keychain {
+func (c *Controller) keychain(ctx context.Context, pod *corev1.Pod) authn.Keychain {
 	if c.keychains == nil {
 		return nil
 	}
@@ -219,7 +226,7 @@ func (c *ImagePlatformsController) keychain(ctx context.Context, pod *corev1.Pod
 	return kc
 }
 
-func (c *ImagePlatformsController) registryLabel(registry string) string {
+func (c *Controller) registryLabel(registry string) string {
 	if registry == "" {
 		return "other"
 	}
@@ -234,7 +241,7 @@ func (c *ImagePlatformsController) registryLabel(registry string) string {
 }
 
 // load reads the cache a previous leader wrote, once.
-func (c *ImagePlatformsController) load(ctx context.Context) error {
+func (c *Controller) load(ctx context.Context) error {
 	if c.loaded {
 		return nil
 	}
@@ -255,7 +262,7 @@ func (c *ImagePlatformsController) load(ctx context.Context) error {
 }
 
 // write applies the ConfigMap when its content changed.
-func (c *ImagePlatformsController) write(ctx context.Context) error {
+func (c *Controller) write(ctx context.Context) error {
 	data, err := c.cache.Data()
 	if err != nil {
 		return err
@@ -274,7 +281,7 @@ func (c *ImagePlatformsController) write(ctx context.Context) error {
 	return nil
 }
 
-func (c *ImagePlatformsController) setEntryMetrics() {
+func (c *Controller) setEntryMetrics() {
 	known := len(c.cache.Platforms())
 	c.metrics.ImageCacheEntries.WithLabelValues("known").Set(float64(known))
 	c.metrics.ImageCacheEntries.WithLabelValues("unknown").Set(float64(c.cache.Len() - known))
@@ -284,7 +291,7 @@ func (c *ImagePlatformsController) setEntryMetrics() {
 // being created and by the cluster policies (their pre-warm lists; at
 // start, their informer's first list), and requeued every sync period
 // (tags past their TTL, failures past their back-off).
-func (c *ImagePlatformsController) Register(_ context.Context, mgr ctrl.Manager) error {
+func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Namespace: c.namespace, Name: v1alpha1.ImagePlatformsName}
 	created := predicate.Funcs{
 		UpdateFunc: func(event.UpdateEvent) bool { return false },

@@ -1,4 +1,4 @@
-package scaler
+package imageplatforms
 
 import (
 	"context"
@@ -28,7 +28,7 @@ type prewarmEntry struct {
 // no single policy in force: an invalid policy adds nothing (the webhook
 // reports it), and two valid ones both warm it. Each ConfigMap is parsed
 // once per resourceVersion.
-func (c *ImagePlatformsController) prewarmImages(ctx context.Context) ([]string, error) {
+func (c *Controller) prewarmImages(ctx context.Context) ([]string, error) {
 	list := &corev1.ConfigMapList{}
 	if err := c.client.List(ctx, list, client.InNamespace(c.namespace),
 		client.MatchingLabels{v1alpha1.PolicyLabel: v1alpha1.PolicyKindCluster}); err != nil {
