@@ -18,6 +18,7 @@ import (
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
 	"jobfit.dev/jobfit/scaler/controllers/imageplatforms"
+	"jobfit.dev/jobfit/scaler/controllers/nodepool"
 	"jobfit.dev/jobfit/scaler/controllers/volumes"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/metrics"
@@ -66,7 +67,7 @@ func CacheOptions(namespace string) cache.Options {
 type Controllers struct {
 	Policy   *config.Controller
 	Fallback *FallbackController
-	NodePool *NodePoolController
+	NodePool *nodepool.Controller
 	Headroom *HeadroomController
 	Volumes  *volumes.Controller
 	Metrics  *metrics.Metrics
@@ -109,7 +110,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 		Images:   imgs,
 		Policy:   config.NewController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
 		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
-		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
+		NodePool: nodepool.NewController(clk, c, store, fb, recorder, m, period),
 		Headroom: hc,
 		Volumes:  volumes.NewController(c, recorder, m, period),
 		Metrics:  m,

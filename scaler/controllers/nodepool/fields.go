@@ -1,4 +1,4 @@
-package scaler
+package nodepool
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/karpenter/pkg/apis"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 )
 
@@ -83,6 +85,10 @@ func describe(ch map[string]string) string {
 	return strings.Join(parts, ", ")
 }
 
+// apiVersion is the NodePool's group/version, karpenter.sh/v1, as
+// scaler.AddToScheme registers it.
+var apiVersion = schema.GroupVersion{Group: apis.Group, Version: "v1"}.String()
+
 // applyObject is the server-side apply request for name: only the managed
 // fields, never the template.
 func applyObject(name string, f poolFields) *unstructured.Unstructured {
@@ -101,7 +107,7 @@ func applyObject(name string, f poolFields) *unstructured.Unstructured {
 		spec["disruption"] = map[string]any{"consolidateAfter": durationString(*f.ConsolidateAfter)}
 	}
 	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": KarpenterGroupVersion.String(),
+		"apiVersion": apiVersion,
 		"kind":       "NodePool",
 		"metadata":   map[string]any{"name": name},
 		"spec":       spec,

@@ -1,4 +1,9 @@
-package scaler
+// Package nodepool is the scaler's NodePool controller: it tunes the
+// behavioural fields of the NodePools the ScalerPolicy lists (spec.weight
+// from the spot fallback, spec.limits, spec.disruption.consolidateAfter),
+// asking the pure planners scaler/fallback, scaler/limits and
+// scaler/consolidation, in one server-side apply per pool (fields.go).
+package nodepool
 
 import (
 	"context"
@@ -31,10 +36,10 @@ import (
 	"jobfit.dev/jobfit/scaler/trigger"
 )
 
-// NodePoolController tunes the behavioural fields of the NodePools listed
+// Controller tunes the behavioural fields of the NodePools listed
 // in the ScalerPolicy: spec.weight (fallback), spec.limits and
 // spec.disruption.consolidateAfter.
-type NodePoolController struct {
+type Controller struct {
 	clock    clock.PassiveClock
 	client   client.Client
 	observer *observe.Observer
@@ -50,19 +55,19 @@ type NodePoolController struct {
 	reported map[string]string // dry run: the last change reported per pool
 }
 
-// NewNodePoolController returns the NodePool controller.
-func NewNodePoolController(clk clock.PassiveClock, c client.Client, policies *config.Store, fb *fallback.Latest,
-	recorder events.EventRecorder, metrics *metrics.Metrics, period time.Duration) *NodePoolController {
-	return &NodePoolController{clock: clk, client: c, observer: observe.New(c), policies: policies, fallback: fb,
-		recorder: recorder, metrics: metrics, period: period,
+// NewController returns the NodePool controller.
+func NewController(clk clock.PassiveClock, c client.Client, policies *config.Store, fb *fallback.Latest,
+	recorder events.EventRecorder, m *metrics.Metrics, period time.Duration) *Controller {
+	return &Controller{clock: clk, client: c, observer: observe.New(c), policies: policies, fallback: fb,
+		recorder: recorder, metrics: m, period: period,
 		lastBusy: map[string]time.Time{}, arrivals: consolidation.NewArrivals(), reported: map[string]string{}}
 }
 
 // Name is the controller's name.
-func (c *NodePoolController) Name() string { return "scaler.nodepool" }
+func (c *Controller) Name() string { return "scaler.nodepool" }
 
 // Reconcile plans np's managed fields and applies them when they changed.
-func (c *NodePoolController) Reconcile(ctx context.Context, np *karpv1.NodePool) (reconcile.Result, error) {
+func (c *Controller) Reconcile(ctx context.Context, np *karpv1.NodePool) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
 		return reconcile.Result{RequeueAfter: config.NoPolicyRetry}, nil
@@ -103,7 +108,7 @@ func (c *NodePoolController) Reconcile(ctx context.Context, np *karpv1.NodePool)
 }
 
 // plan computes the desired managed fields; false means it cannot yet.
-func (c *NodePoolController) plan(p *v1alpha1.ScalerPolicy, entry v1alpha1.ScalerNodePool, np *karpv1.NodePool,
+func (c *Controller) plan(p *v1alpha1.ScalerPolicy, entry v1alpha1.ScalerNodePool, np *karpv1.NodePool,
 	snap *pressure.Snapshot, pods []*corev1.Pod) (poolFields, bool) {
 	var f poolFields
 	if entry.Role == v1alpha1.RoleOnDemand && p.FallbackEnabled() && entry.Weight != nil {
@@ -138,7 +143,7 @@ func (c *NodePoolController) plan(p *v1alpha1.ScalerPolicy, entry v1alpha1.Scale
 // busySince returns the last time the pool had pending demand. A pool seen
 // for the first time counts as busy now, so that a restart never shrinks
 // limits early.
-func (c *NodePoolController) busySince(pool string, busy bool, now time.Time) time.Time {
+func (c *Controller) busySince(pool string, busy bool, now time.Time) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t, ok := c.lastBusy[pool]; ok && !busy {
@@ -148,7 +153,7 @@ func (c *NodePoolController) busySince(pool string, busy bool, now time.Time) ti
 	return now
 }
 
-func (c *NodePoolController) arrivalHalves(pods []*corev1.Pod, now time.Time, window time.Duration) (earlier, recent int) {
+func (c *Controller) arrivalHalves(pods []*corev1.Pod, now time.Time, window time.Duration) (earlier, recent int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, pod := range pods {
@@ -160,7 +165,7 @@ func (c *NodePoolController) arrivalHalves(pods []*corev1.Pod, now time.Time, wi
 }
 
 // reportDryRun records what would change, once per distinct change.
-func (c *NodePoolController) reportDryRun(np *karpv1.NodePool, ch map[string]string) {
+func (c *Controller) reportDryRun(np *karpv1.NodePool, ch map[string]string) {
 	msg := describe(ch)
 	c.mu.Lock()
 	seen := c.reported[np.Name] == msg
@@ -175,7 +180,7 @@ func (c *NodePoolController) reportDryRun(np *karpv1.NodePool, ch map[string]str
 	c.recorder.Eventf(np, nil, corev1.EventTypeNormal, "NodePoolTuned", "DryRun", "dry run: jobfit-scaler would set %s", msg)
 }
 
-func (c *NodePoolController) forget(pool string) {
+func (c *Controller) forget(pool string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.reported, pool)
@@ -190,7 +195,7 @@ func boolFloat(b bool) float64 {
 
 // Register adds the NodePool controller to mgr: NodePools, plus every
 // listed NodePool whenever job pods or jobfit's ConfigMaps change.
-func (c *NodePoolController) Register(_ context.Context, mgr ctrl.Manager) error {
+func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 	allPools := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
 		p := c.policies.Get()
 		if p == nil {
