@@ -17,6 +17,7 @@ import (
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
+	"jobfit.dev/jobfit/scaler/controllers/headroom"
 	"jobfit.dev/jobfit/scaler/controllers/imageplatforms"
 	"jobfit.dev/jobfit/scaler/controllers/nodepool"
 	"jobfit.dev/jobfit/scaler/controllers/volumes"
@@ -68,7 +69,7 @@ type Controllers struct {
 	Policy   *config.Controller
 	Fallback *FallbackController
 	NodePool *nodepool.Controller
-	Headroom *HeadroomController
+	Headroom *headroom.Controller
 	Volumes  *volumes.Controller
 	Metrics  *metrics.Metrics
 	Policies *config.Store
@@ -100,8 +101,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	if headroomNS == "" {
 		headroomNS = o.Namespace
 	}
-	hc := NewHeadroomController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, headroomNS, period)
-	hc.schedulerNamespace = o.Namespace
+	hc := headroom.NewController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, headroomNS, period).WithSchedulerNamespace(o.Namespace)
 	var imgs *imageplatforms.Controller
 	if o.ImagePlatforms != nil {
 		imgs = imageplatforms.NewController(clk, c, recorder, m, o.Namespace, period, *o.ImagePlatforms)

@@ -34,6 +34,7 @@ import (
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/config"
+	"jobfit.dev/jobfit/scaler/controllers/headroom"
 	"jobfit.dev/jobfit/scaler/controllers/nodepool"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/metrics"
@@ -113,7 +114,7 @@ type harness struct {
 	metrics  *metrics.Metrics
 	fallback *scaler.FallbackController
 	nodePool *nodepool.Controller
-	headroom *scaler.HeadroomController
+	headroom *headroom.Controller
 }
 
 func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
@@ -146,7 +147,7 @@ func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
 	period := 30 * time.Second
 	h.fallback = scaler.NewFallbackController(h.clock, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
 	h.nodePool = nodepool.NewController(h.clock, k8s, h.store, fb, recorder, h.metrics, period)
-	h.headroom = scaler.NewHeadroomController(h.clock, k8s, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
+	h.headroom = headroom.NewController(h.clock, k8s, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
 	return h
 }
 

@@ -1,4 +1,4 @@
-package scaler
+package headroom
 
 import (
 	"testing"
@@ -49,7 +49,7 @@ func TestHeadroomReport(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := metrics.New(prometheus.NewRegistry())
-			c := &HeadroomController{metrics: m}
+			c := &Controller{metrics: m}
 			c.report(map[string][]*corev1.Pod{"s390x": {bound}}, map[string]int{"s390x": 1})
 			c.report(tt.existing, tt.want)
 			assert.Equal(t, len(tt.series), testutil.CollectAndCount(m.HeadroomPods), "an earlier pass's series are gone")

@@ -1,4 +1,4 @@
-package scaler
+package headroom
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 // does not create it, so that its ServiceAccount needs no create on
 // PriorityClasses (with it, it could create any class, even a global
 // default with a value of a billion).
-func (c *HeadroomController) ensurePrerequisites(ctx context.Context) (*metav1.OwnerReference, error) {
+func (c *Controller) ensurePrerequisites(ctx context.Context) (*metav1.OwnerReference, error) {
 	pc := headroom.PriorityClass()
 	var got schedulingv1.PriorityClass
 	err := c.reader.Get(ctx, types.NamespacedName{Name: pc.Name}, &got)
@@ -37,7 +37,7 @@ func (c *HeadroomController) ensurePrerequisites(ctx context.Context) (*metav1.O
 		return nil, fmt.Errorf("priorityclass %s has value %d, want %d", pc.Name, got.Value, pc.Value)
 	}
 	owner := &corev1.ConfigMap{}
-	key := types.NamespacedName{Namespace: c.namespace, Name: HeadroomOwnerName}
+	key := types.NamespacedName{Namespace: c.namespace, Name: OwnerName}
 	if err := c.reader.Get(ctx, key, owner); apierrors.IsNotFound(err) {
 		owner = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace,
 			Labels: map[string]string{"app.kubernetes.io/name": "jobfit", "app.kubernetes.io/component": "scaler"}},

@@ -1,4 +1,8 @@
-package scaler
+// Package headroom is the scaler's headroom controller: it keeps the
+// placeholder pods per arch that the planner jobfit.dev/jobfit/scaler/headroom
+// (imported here under its own name) sizes, reading the room left on the
+// nodes (room.go) and creating the owner they need (prereq.go).
+package headroom
 
 import (
 	"context"
@@ -32,13 +36,13 @@ import (
 	"jobfit.dev/jobfit/scaler/trigger"
 )
 
-// HeadroomOwnerName is the ConfigMap in the headroom namespace that owns
+// OwnerName is the ConfigMap in the headroom namespace that owns
 // every placeholder pod, so that deleting it (or the namespace) removes
 // them all.
-const HeadroomOwnerName = "jobfit-headroom"
+const OwnerName = "jobfit-headroom"
 
-// HeadroomController keeps placeholder pods per arch.
-type HeadroomController struct {
+// Controller keeps placeholder pods per arch.
+type Controller struct {
 	clock     clock.PassiveClock
 	client    client.Client
 	reader    client.Reader
@@ -57,15 +61,15 @@ type HeadroomController struct {
 	// saw (nil when it did not read them).
 	busy sets.Set[string]
 	// schedulerNamespace is jobfit's, where the Lease of the placeholders'
-	// scheduler (podTemplate.schedulerName) is read; New sets it, and it
-	// defaults to namespace.
+	// scheduler (podTemplate.schedulerName) is read (WithSchedulerNamespace);
+	// it defaults to namespace.
 	schedulerNamespace string
 	// leases memoizes schedulerRunning within one reconcile (one read per
 	// scheduler, not one per arch); Reconcile resets it.
 	leases map[string]bool
 }
 
-// NewHeadroomController returns the headroom controller whose placeholders
+// NewController returns the headroom controller whose placeholders
 // live in namespace, the headroom namespace (Options.HeadroomNamespace).
 // reader is an uncached reader (the manager's API reader): placeholders
 // and their prerequisites are read live, so that a pod just created is
@@ -74,18 +78,26 @@ type HeadroomController struct {
 // Placeholders follow the spot fallback: while an arch's spot is degraded,
 // its spot placeholders (which could not be scheduled) are replaced by
 // on-demand ones.
-func NewHeadroomController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *config.Store, fb *fallback.Latest,
-	recorder events.EventRecorder, metrics *metrics.Metrics, namespace string, period time.Duration) *HeadroomController {
-	return &HeadroomController{clock: clk, client: c, reader: reader, observer: observe.New(c), policies: policies, fallback: fb, recorder: recorder,
-		metrics: metrics, namespace: namespace, period: period, history: headroom.NewHistory(), reported: map[string]int{},
+func NewController(clk clock.PassiveClock, c client.Client, reader client.Reader, policies *config.Store, fb *fallback.Latest,
+	recorder events.EventRecorder, m *metrics.Metrics, namespace string, period time.Duration) *Controller {
+	return &Controller{clock: clk, client: c, reader: reader, observer: observe.New(c), policies: policies, fallback: fb, recorder: recorder,
+		metrics: m, namespace: namespace, period: period, history: headroom.NewHistory(), reported: map[string]int{},
 		schedulerNamespace: namespace}
 }
 
+// WithSchedulerNamespace sets jobfit's namespace, where the Lease of the
+// placeholders' scheduler is read, when it differs from the headroom
+// namespace; it returns c.
+func (c *Controller) WithSchedulerNamespace(namespace string) *Controller {
+	c.schedulerNamespace = namespace
+	return c
+}
+
 // Name is the controller's name.
-func (c *HeadroomController) Name() string { return "scaler.headroom" }
+func (c *Controller) Name() string { return "scaler.headroom" }
 
 // Reconcile brings the placeholders of every arch to their planned count.
-func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+func (c *Controller) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
 		return reconcile.Result{RequeueAfter: config.NoPolicyRetry}, nil
@@ -128,7 +140,7 @@ func (c *HeadroomController) Reconcile(ctx context.Context, _ reconcile.Request)
 // plan returns the placeholder count per arch; none when headroom is off.
 // existing are the placeholders per arch: those pending take the room of
 // the nodes that boot for them.
-func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy, existing map[string][]*corev1.Pod) (map[string]int, *pressure.Snapshot, error) {
+func (c *Controller) plan(ctx context.Context, p *v1alpha1.ScalerPolicy, existing map[string][]*corev1.Pod) (map[string]int, *pressure.Snapshot, error) {
 	now := c.clock.Now()
 	snap, pause, err := c.observer.SnapshotAndPause(ctx, now)
 	if err != nil {
@@ -166,7 +178,7 @@ func (c *HeadroomController) plan(ctx context.Context, p *v1alpha1.ScalerPolicy,
 
 // free counts the job-sized slots of arch's nodes of capacityType, ready
 // and booting (headroom.Free).
-func (c *HeadroomController) free(all map[roomKey]*rooms, snap *pressure.Snapshot, placeholders []*corev1.Pod,
+func (c *Controller) free(all map[roomKey]*rooms, snap *pressure.Snapshot, placeholders []*corev1.Pod,
 	arch, capacityType string, size corev1.ResourceList) int {
 	r := all[roomKey{arch: arch, capacityType: capacityType}]
 	if r == nil {
@@ -176,7 +188,7 @@ func (c *HeadroomController) free(all map[roomKey]*rooms, snap *pressure.Snapsho
 		pressure.Size{MilliCPU: size.Cpu().MilliValue(), Memory: size.Memory().Value()})
 }
 
-func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*corev1.Pod, error) {
+func (c *Controller) placeholders(ctx context.Context) (map[string][]*corev1.Pod, error) {
 	var list corev1.PodList
 	if err := c.reader.List(ctx, &list, client.InNamespace(c.namespace), client.HasLabels{v1alpha1.HeadroomLabel}); err != nil {
 		return nil, fmt.Errorf("listing headroom pods: %w", err)
@@ -190,7 +202,7 @@ func (c *HeadroomController) placeholders(ctx context.Context) (map[string][]*co
 	return out, nil
 }
 
-func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPolicy, snap *pressure.Snapshot,
+func (c *Controller) converge(ctx context.Context, p *v1alpha1.ScalerPolicy, snap *pressure.Snapshot,
 	arch string, existing []*corev1.Pod, want int, owner func() (*metav1.OwnerReference, error)) error {
 	tmpl := c.template(p, arch)
 	if tmpl.SchedulerName != "" && !c.schedulerRunning(ctx, tmpl.SchedulerName) {
@@ -229,7 +241,7 @@ func (c *HeadroomController) converge(ctx context.Context, p *v1alpha1.ScalerPol
 // while the fallback says arch's spot is degraded. converge also falls
 // back to the default scheduler while podTemplate.schedulerName is not
 // running.
-func (c *HeadroomController) template(p *v1alpha1.ScalerPolicy, arch string) v1alpha1.HeadroomPodTemplate {
+func (c *Controller) template(p *v1alpha1.ScalerPolicy, arch string) v1alpha1.HeadroomPodTemplate {
 	t := p.Headroom.PodTemplate
 	if st, _ := c.fallback.Get(); t.CapacityType == v1alpha1.CapacitySpot && st.Status().IsDegraded(arch, v1alpha1.CapacitySpot) {
 		t.CapacityType = v1alpha1.CapacityOnDemand
@@ -239,7 +251,7 @@ func (c *HeadroomController) template(p *v1alpha1.ScalerPolicy, arch string) v1a
 
 // schedulerRunning reads the Lease named after the scheduler in jobfit's
 // namespace, live (policy.LeaseHeld).
-func (c *HeadroomController) schedulerRunning(ctx context.Context, name string) bool {
+func (c *Controller) schedulerRunning(ctx context.Context, name string) bool {
 	if running, ok := c.leases[name]; ok {
 		return running
 	}
@@ -250,7 +262,7 @@ func (c *HeadroomController) schedulerRunning(ctx context.Context, name string) 
 	return running
 }
 
-func (c *HeadroomController) report(existing map[string][]*corev1.Pod, want map[string]int) {
+func (c *Controller) report(existing map[string][]*corev1.Pod, want map[string]int) {
 	c.metrics.HeadroomPods.Reset()
 	for arch, n := range want {
 		c.metrics.HeadroomPods.WithLabelValues(arch, "desired").Set(float64(n))
@@ -271,8 +283,8 @@ func (c *HeadroomController) report(existing map[string][]*corev1.Pod, want map[
 	}
 }
 
-func (c *HeadroomController) reportDryRun(want map[string]int) {
-	ref := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: HeadroomOwnerName, Namespace: c.namespace}}
+func (c *Controller) reportDryRun(want map[string]int) {
+	ref := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: OwnerName, Namespace: c.namespace}}
 	ref.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
 	for arch, n := range want {
 		if last, ok := c.reported[arch]; ok && last == n {
@@ -285,10 +297,10 @@ func (c *HeadroomController) reportDryRun(want map[string]int) {
 
 // Register adds the headroom controller to mgr, triggered by job pods, its
 // own placeholders and the policy. Every ConfigMap in the cache is in
-// jobfit's namespace (CacheOptions), which may differ from the headroom
+// jobfit's namespace (scaler.CacheOptions), which may differ from the headroom
 // namespace, so ConfigMaps are not filtered by namespace here.
-func (c *HeadroomController) Register(_ context.Context, mgr ctrl.Manager) error {
-	key := types.NamespacedName{Namespace: c.namespace, Name: HeadroomOwnerName}
+func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
+	key := types.NamespacedName{Namespace: c.namespace, Name: OwnerName}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, trigger.Enqueue(key), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			_, headroom := o.GetLabels()[v1alpha1.HeadroomLabel]

@@ -1,4 +1,4 @@
-package scaler
+package headroom
 
 import (
 	"context"
@@ -33,7 +33,7 @@ type rooms struct{ ready, booting []headroom.NodeRoom }
 //
 // busy lists the ready nodes that run pods other than placeholders and
 // DaemonSet pods: deleting placeholders there cannot empty them.
-func (c *HeadroomController) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (_ map[roomKey]*rooms, busy sets.Set[string], _ error) {
+func (c *Controller) nodeRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (_ map[roomKey]*rooms, busy sets.Set[string], _ error) {
 	out, nodes, err := c.claimRooms(ctx, p)
 	if err != nil {
 		return nil, nil, err
@@ -76,7 +76,7 @@ type readyNode struct {
 // claimRooms reads the launched NodeClaims of the policy's NodePools: the
 // booting ones go straight into rooms, the ready ones are returned by node
 // name for their pods to be counted.
-func (c *HeadroomController) claimRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[roomKey]*rooms, map[string]readyNode, error) {
+func (c *Controller) claimRooms(ctx context.Context, p *v1alpha1.ScalerPolicy) (map[roomKey]*rooms, map[string]readyNode, error) {
 	managed := sets.New[string]()
 	for _, np := range p.NodePools {
 		managed.Insert(np.Name)
