@@ -17,6 +17,7 @@ import (
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
+	fallbackcontroller "jobfit.dev/jobfit/scaler/controllers/fallback"
 	"jobfit.dev/jobfit/scaler/controllers/headroom"
 	"jobfit.dev/jobfit/scaler/controllers/imageplatforms"
 	"jobfit.dev/jobfit/scaler/controllers/nodepool"
@@ -67,7 +68,7 @@ func CacheOptions(namespace string) cache.Options {
 // Controllers are the scaler's controllers, sharing one policy store.
 type Controllers struct {
 	Policy   *config.Controller
-	Fallback *FallbackController
+	Fallback *fallbackcontroller.Controller
 	NodePool *nodepool.Controller
 	Headroom *headroom.Controller
 	Volumes  *volumes.Controller
@@ -109,7 +110,7 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	return &Controllers{
 		Images:   imgs,
 		Policy:   config.NewController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
-		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
+		Fallback: fallbackcontroller.NewController(clk, c, store, fb, recorder, m, o.Namespace, period),
 		NodePool: nodepool.NewController(clk, c, store, fb, recorder, m, period),
 		Headroom: hc,
 		Volumes:  volumes.NewController(c, recorder, m, period),

@@ -32,8 +32,8 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/config"
+	fallbackcontroller "jobfit.dev/jobfit/scaler/controllers/fallback"
 	"jobfit.dev/jobfit/scaler/controllers/headroom"
 	"jobfit.dev/jobfit/scaler/controllers/nodepool"
 	"jobfit.dev/jobfit/scaler/fallback"
@@ -112,7 +112,7 @@ type harness struct {
 	clock    *clocktesting.FakeClock
 	store    *config.Store
 	metrics  *metrics.Metrics
-	fallback *scaler.FallbackController
+	fallback *fallbackcontroller.Controller
 	nodePool *nodepool.Controller
 	headroom *headroom.Controller
 }
@@ -145,7 +145,7 @@ func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
 	h.metrics = metrics.New(prometheus.NewRegistry())
 	fb := &fallback.Latest{}
 	period := 30 * time.Second
-	h.fallback = scaler.NewFallbackController(h.clock, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
+	h.fallback = fallbackcontroller.NewController(h.clock, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
 	h.nodePool = nodepool.NewController(h.clock, k8s, h.store, fb, recorder, h.metrics, period)
 	h.headroom = headroom.NewController(h.clock, k8s, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
 	return h

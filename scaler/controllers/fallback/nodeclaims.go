@@ -1,4 +1,4 @@
-package scaler
+package fallback
 
 import (
 	"context"
@@ -63,7 +63,7 @@ func (d *deletedNodeClaims) take() []deletedNodeClaim {
 // nodeClaimEvents enqueues key whenever a NodeClaim starts terminating or is
 // deleted, so that a spot failure is acted on at once rather than at the
 // next sync period, and records deleted NodeClaims for the pass.
-func (c *FallbackController) nodeClaimEvents(key types.NamespacedName) handler.TypedEventHandler[client.Object, reconcile.Request] {
+func (c *Controller) nodeClaimEvents(key types.NamespacedName) handler.TypedEventHandler[client.Object, reconcile.Request] {
 	req := reconcile.Request{NamespacedName: key}
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
@@ -88,7 +88,7 @@ func (c *FallbackController) nodeClaimEvents(key types.NamespacedName) handler.T
 // spotFailures classifies the NodeClaims that are terminating now or were
 // deleted since the last pass, and returns every spot failure of the last
 // pendingAfter (the planner decides what counts).
-func (c *FallbackController) spotFailures(ctx context.Context, p *v1alpha1.ScalerPolicy, classes []signals.NodeClassState, now time.Time) ([]signals.SpotFailure, error) {
+func (c *Controller) spotFailures(ctx context.Context, p *v1alpha1.ScalerPolicy, classes []signals.NodeClassState, now time.Time) ([]signals.SpotFailure, error) {
 	terminating, err := c.observer.TerminatingNodeClaims(ctx)
 	if err != nil {
 		return nil, err

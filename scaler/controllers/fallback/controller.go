@@ -1,4 +1,13 @@
-package scaler
+// Package fallback is the scaler's fallback controller: it maintains the
+// capacity status (the jobfit-capacity-status ConfigMap) that the webhook
+// reads. Each pass it asks the planner jobfit.dev/jobfit/scaler/fallback
+// (imported here under its own name) which arches' spot is degraded and
+// shares the answer (fallback.Latest) with the NodePool and headroom
+// controllers; it classifies the NodeClaims that went away (nodeclaims.go)
+// and lists the jobs they interrupted (interrupted.go), reports the node
+// classes behind the managed pools (nodeclasses.go) and each runner's job
+// mix (runnermix.go), and sets the pressure metrics (pressure.go).
+package fallback
 
 import (
 	"context"
@@ -28,8 +37,8 @@ import (
 	"jobfit.dev/jobfit/scaler/trigger"
 )
 
-// FallbackController maintains the jobfit-capacity-status ConfigMap.
-type FallbackController struct {
+// Controller maintains the jobfit-capacity-status ConfigMap.
+type Controller struct {
 	clock     clock.PassiveClock
 	client    client.Client
 	observer  *observe.Observer
@@ -52,20 +61,20 @@ type FallbackController struct {
 	mix         mixJobs
 }
 
-// NewFallbackController returns the fallback controller for namespace.
-func NewFallbackController(clk clock.PassiveClock, c client.Client, policies *config.Store, shared *fallback.Latest,
-	recorder events.EventRecorder, metrics *metrics.Metrics, namespace string, period time.Duration) *FallbackController {
-	return &FallbackController{clock: clk, client: c, observer: observe.New(c), policies: policies, shared: shared,
-		recorder: recorder, metrics: metrics, reporter: newReporter(metrics), classes: nodeClasses{client: c}, namespace: namespace, period: period}
+// NewController returns the fallback controller for namespace.
+func NewController(clk clock.PassiveClock, c client.Client, policies *config.Store, shared *fallback.Latest,
+	recorder events.EventRecorder, m *metrics.Metrics, namespace string, period time.Duration) *Controller {
+	return &Controller{clock: clk, client: c, observer: observe.New(c), policies: policies, shared: shared,
+		recorder: recorder, metrics: m, reporter: newReporter(m), classes: nodeClasses{client: c}, namespace: namespace, period: period}
 }
 
 // Name is the controller's name.
-func (c *FallbackController) Name() string { return "scaler.fallback" }
+func (c *Controller) Name() string { return "scaler.fallback" }
 
 // Reconcile plans the capacity status from the pending job pods, the spot
 // NodeClaims that failed and the node classes behind the managed pools, and
 // writes it when it changed.
-func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+func (c *Controller) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	p := c.policies.Get()
 	if p == nil {
 		return reconcile.Result{RequeueAfter: config.NoPolicyRetry}, nil
@@ -126,7 +135,7 @@ func (c *FallbackController) Reconcile(ctx context.Context, _ reconcile.Request)
 }
 
 // nodeClassStates reads the node classes of the managed pools.
-func (c *FallbackController) nodeClassStates(ctx context.Context, p *v1alpha1.ScalerPolicy) ([]signals.NodeClassState, error) {
+func (c *Controller) nodeClassStates(ctx context.Context, p *v1alpha1.ScalerPolicy) ([]signals.NodeClassState, error) {
 	pools, err := c.observer.NodePools(ctx)
 	if err != nil {
 		return nil, err
@@ -136,7 +145,7 @@ func (c *FallbackController) nodeClassStates(ctx context.Context, p *v1alpha1.Sc
 
 // previousNotReady is what the last pass found, or on the first pass what
 // the status read back says, so that a new leader repeats no Event.
-func (c *FallbackController) previousNotReady(current v1alpha1.CapacityStatus) []v1alpha1.NodeClassCondition {
+func (c *Controller) previousNotReady(current v1alpha1.CapacityStatus) []v1alpha1.NodeClassCondition {
 	if c.lastClasses == nil {
 		return current.NodeClassesNotReady
 	}
@@ -151,7 +160,7 @@ func sameStatus(a, b v1alpha1.CapacityStatus) bool {
 	return errA == nil && errB == nil && string(ab) == string(bb)
 }
 
-func (c *FallbackController) readStatus(ctx context.Context) (v1alpha1.CapacityStatus, error) {
+func (c *Controller) readStatus(ctx context.Context) (v1alpha1.CapacityStatus, error) {
 	var cm corev1.ConfigMap
 	err := c.client.Get(ctx, types.NamespacedName{Namespace: c.namespace, Name: v1alpha1.CapacityStatusName}, &cm)
 	if apierrors.IsNotFound(err) {
@@ -169,7 +178,7 @@ func (c *FallbackController) readStatus(ctx context.Context) (v1alpha1.CapacityS
 	return st, nil
 }
 
-func (c *FallbackController) writeStatus(ctx context.Context, st v1alpha1.CapacityStatus) error {
+func (c *Controller) writeStatus(ctx context.Context, st v1alpha1.CapacityStatus) error {
 	body, err := st.Marshal()
 	if err != nil {
 		return fmt.Errorf("encoding capacity status: %w", err)
@@ -188,7 +197,7 @@ func (c *FallbackController) writeStatus(ctx context.Context, st v1alpha1.Capaci
 // and the status ConfigMap, and requeued
 // every sync period (which also re-reads the EC2NodeClasses: they are not
 // watched, so that a cluster without that CRD still starts).
-func (c *FallbackController) Register(_ context.Context, mgr ctrl.Manager) error {
+func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 	key := types.NamespacedName{Namespace: c.namespace, Name: v1alpha1.CapacityStatusName}
 	return ctrl.NewControllerManagedBy(mgr).Named(c.Name()).
 		Watches(&corev1.Pod{}, trigger.Enqueue(key), builder.WithPredicates(trigger.JobPods)).

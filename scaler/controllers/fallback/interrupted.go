@@ -1,4 +1,4 @@
-package scaler
+package fallback
 
 import (
 	"cmp"
@@ -49,7 +49,7 @@ func (in *interruptions) seen(nc *karpv1.NodeClaim, at time.Time, f signals.Spot
 // status (sorted, so that an unchanged list writes nothing). On the first
 // pass it starts from the status read back, so that a new leader keeps what
 // the last one recorded.
-func (c *FallbackController) updateInterrupted(current v1alpha1.CapacityStatus, pods []*corev1.Pod, now time.Time) []v1alpha1.InterruptedJob {
+func (c *Controller) updateInterrupted(current v1alpha1.CapacityStatus, pods []*corev1.Pod, now time.Time) []v1alpha1.InterruptedJob {
 	in := &c.interrupted
 	if !in.seeded {
 		in.jobs, in.seeded = slices.Clone(current.InterruptedJobs), true

@@ -1,4 +1,4 @@
-package scaler_test
+package fallback_test
 
 import (
 	"testing"
@@ -7,21 +7,21 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/controllers/fallback"
 )
 
 func TestRunnerMixes(t *testing.T) {
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	jobs := func(runner, arch, ct string, n int) []scaler.MixJob {
-		out := make([]scaler.MixJob, n)
+	jobs := func(runner, arch, ct string, n int) []fallback.MixJob {
+		out := make([]fallback.MixJob, n)
 		for i := range out {
-			out[i] = scaler.MixJob{Runner: runner, Arch: arch, CapacityType: ct, At: at}
+			out[i] = fallback.MixJob{Runner: runner, Arch: arch, CapacityType: ct, At: at}
 		}
 		return out
 	}
 	cases := []struct {
 		name string
-		jobs []scaler.MixJob
+		jobs []fallback.MixJob
 		want []v1alpha1.RunnerMix
 	}{
 		{"none", nil, nil},
@@ -35,7 +35,7 @@ func TestRunnerMixes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, scaler.RunnerMixes(tc.jobs))
+			assert.Equal(t, tc.want, fallback.RunnerMixes(tc.jobs))
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package scaler
+package fallback
 
 import (
 	"slices"
@@ -12,7 +12,7 @@ import (
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
-func (c *FallbackController) reportDegraded(st fallback.State) {
+func (c *Controller) reportDegraded(st fallback.State) {
 	c.metrics.CapacityDegraded.Reset()
 	for _, d := range st.Degraded {
 		c.metrics.CapacityDegraded.WithLabelValues(d.Arch, d.CapacityType).Set(1)
@@ -21,7 +21,7 @@ func (c *FallbackController) reportDegraded(st fallback.State) {
 
 // reportNodeClasses sets jobfit_nodeclass_ready for each EC2NodeClass a
 // managed pool uses; a class no managed pool uses any more drops out.
-func (c *FallbackController) reportNodeClasses(classes []signals.NodeClassState) {
+func (c *Controller) reportNodeClasses(classes []signals.NodeClassState) {
 	c.metrics.NodeClassReady.Reset()
 	for _, s := range classes {
 		v := 0.0
@@ -35,7 +35,7 @@ func (c *FallbackController) reportNodeClasses(classes []signals.NodeClassState)
 // recordTransition records an Event on the status ConfigMap for each arch
 // that became degraded or recovered, and each node class that stopped or
 // started being Ready.
-func (c *FallbackController) recordTransition(from, to v1alpha1.CapacityStatus, dryRun bool) {
+func (c *Controller) recordTransition(from, to v1alpha1.CapacityStatus, dryRun bool) {
 	ref := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.CapacityStatusName, Namespace: c.namespace}}
 	ref.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
 	prefix := ""
@@ -55,7 +55,7 @@ func (c *FallbackController) recordTransition(from, to v1alpha1.CapacityStatus, 
 	c.recordNodeClassTransitions(ref, from.NodeClassesNotReady, to.NodeClassesNotReady)
 }
 
-func (c *FallbackController) recordNodeClassTransitions(ref *corev1.ConfigMap, from, to []v1alpha1.NodeClassCondition) {
+func (c *Controller) recordNodeClassTransitions(ref *corev1.ConfigMap, from, to []v1alpha1.NodeClassCondition) {
 	in := func(list []v1alpha1.NodeClassCondition, name string) bool {
 		return slices.ContainsFunc(list, func(n v1alpha1.NodeClassCondition) bool { return n.Name == name })
 	}

@@ -1,4 +1,4 @@
-package scaler_test
+package fallback_test
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/config"
+	fallbackcontroller "jobfit.dev/jobfit/scaler/controllers/fallback"
 	"jobfit.dev/jobfit/scaler/fallback"
 	"jobfit.dev/jobfit/scaler/metrics"
 )
@@ -50,7 +51,7 @@ func TestNoEC2NodeClassAPI(t *testing.T) {
 	store := &config.Store{}
 	store.Set(p)
 	m := metrics.New(prometheus.NewRegistry())
-	fc := scaler.NewFallbackController(clocktesting.NewFakeClock(time.Now()), c, store, &fallback.Latest{}, events.NewFakeRecorder(10), m, "jobfit-system", time.Minute)
+	fc := fallbackcontroller.NewController(clocktesting.NewFakeClock(time.Now()), c, store, &fallback.Latest{}, events.NewFakeRecorder(10), m, "jobfit-system", time.Minute)
 
 	for range 2 {
 		_, err := fc.Reconcile(t.Context(), reconcile.Request{})
