@@ -35,7 +35,7 @@ var externalMetrics = map[string]string{
 type metricTypes map[string]string
 
 // recorder is a prometheus.Registerer that keeps what is registered on it,
-// so that scaler.NewMetrics reveals its collectors.
+// so that metrics.New (scaler/metrics) reveals its collectors.
 type recorder struct{ collectors []prometheus.Collector }
 
 func (r *recorder) Register(c prometheus.Collector) error {
