@@ -70,7 +70,7 @@ type Controller struct {
 }
 
 // NewController returns the headroom controller whose placeholders
-// live in namespace, the headroom namespace (Options.HeadroomNamespace).
+// live in namespace, the headroom namespace (scaler.Options.HeadroomNamespace).
 // reader is an uncached reader (the manager's API reader): placeholders
 // and their prerequisites are read live, so that a pod just created is
 // never created twice because the cache has not seen it yet.
