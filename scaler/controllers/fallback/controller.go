@@ -1,13 +1,13 @@
 // Package fallback is the scaler's fallback controller: it maintains the
-// capacity status (the jobfit-capacity-status ConfigMap, read and written
-// in status.go) that the webhook
-// reads. Each pass it asks the planner jobfit.dev/jobfit/scaler/fallback
-// (imported here under its own name) which arches' spot is degraded and
-// shares the answer (fallback.Latest) with the NodePool and headroom
-// controllers; it classifies the NodeClaims that went away (nodeclaims.go)
-// and lists the jobs they interrupted (interrupted.go), reports the node
-// classes behind the managed pools (nodeclasses.go) and each runner's job
-// mix (runnermix.go), and sets the pressure metrics (pressure.go).
+// capacity status that the webhook reads (the jobfit-capacity-status
+// ConfigMap, read and written in status.go). Each pass it asks the planner
+// jobfit.dev/jobfit/scaler/fallback (imported here under its own name)
+// which arches' spot is degraded and shares the answer (fallback.Latest)
+// with the NodePool and headroom controllers; it classifies the NodeClaims
+// that went away (nodeclaims.go) and lists the jobs they interrupted
+// (interrupted.go), reports the node classes behind the managed pools
+// (nodeclasses.go) and each runner's job mix (runnermix.go), and sets the
+// pressure metrics (pressure.go).
 package fallback
 
 import (
