@@ -93,7 +93,7 @@ func TransformEvent(obj any) (any, error) {
 
 // conflictMarker is how an applied record that holds an image arch
 // conflict reads; only such a record is kept, for the conflict Event
-// (images_conflicts.go).
+// (scaler/controllers/imageplatforms).
 var conflictMarker = `"mutation":"` + policy.MutImageArchConflict + `"`
 
 // keptAnnotations are the annotations the slim pod keeps.

@@ -13,8 +13,17 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
+	fallbackcontroller "jobfit.dev/jobfit/scaler/controllers/fallback"
+	"jobfit.dev/jobfit/scaler/controllers/headroom"
+	"jobfit.dev/jobfit/scaler/controllers/imageplatforms"
+	"jobfit.dev/jobfit/scaler/controllers/nodepool"
+	"jobfit.dev/jobfit/scaler/controllers/volumes"
+	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/metrics"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
@@ -39,7 +48,7 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// ImagePlatforms turns the image-platform resolver on (arch.fromImages);
 	// nil leaves it off.
-	ImagePlatforms *ImagePlatformsOptions
+	ImagePlatforms *imageplatforms.Options
 }
 
 // CacheOptions returns the manager cache options the scaler needs: pods
@@ -59,15 +68,15 @@ func CacheOptions(namespace string) cache.Options {
 // Controllers are the scaler's controllers, sharing one policy store.
 type Controllers struct {
 	Policy   *config.Controller
-	Fallback *FallbackController
-	NodePool *NodePoolController
-	Headroom *HeadroomController
-	Volumes  *VolumesController
-	Metrics  *Metrics
+	Fallback *fallbackcontroller.Controller
+	NodePool *nodepool.Controller
+	Headroom *headroom.Controller
+	Volumes  *volumes.Controller
+	Metrics  *metrics.Metrics
 	Policies *config.Store
 	// Images is the image-platform resolver, nil unless
 	// Options.ImagePlatforms is set.
-	Images *ImagePlatformsController
+	Images *imageplatforms.Controller
 }
 
 // New builds the controllers on mgr without registering them.
@@ -84,28 +93,27 @@ func New(mgr ctrl.Manager, o Options) *Controllers {
 	if period <= 0 {
 		period = 30 * time.Second
 	}
-	recorder := mgr.GetEventRecorder(FieldManager)
-	m := NewMetrics(reg)
+	recorder := mgr.GetEventRecorder(v1alpha1.ScalerFieldManager)
+	m := metrics.New(reg)
 	store := &config.Store{}
-	fb := &FallbackState{}
+	fb := &fallback.Latest{}
 	c := mgr.GetClient()
 	headroomNS := o.HeadroomNamespace
 	if headroomNS == "" {
 		headroomNS = o.Namespace
 	}
-	hc := NewHeadroomController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, headroomNS, period)
-	hc.schedulerNamespace = o.Namespace
-	var imgs *ImagePlatformsController
+	hc := headroom.NewController(clk, c, mgr.GetAPIReader(), store, fb, recorder, m, headroomNS, period).WithSchedulerNamespace(o.Namespace)
+	var imgs *imageplatforms.Controller
 	if o.ImagePlatforms != nil {
-		imgs = NewImagePlatformsController(clk, c, recorder, m, o.Namespace, period, *o.ImagePlatforms)
+		imgs = imageplatforms.NewController(clk, c, recorder, m, o.Namespace, period, *o.ImagePlatforms)
 	}
 	return &Controllers{
 		Images:   imgs,
 		Policy:   config.NewController(c, store, recorder, types.NamespacedName{Namespace: o.Namespace, Name: o.PolicyConfigMap}),
-		Fallback: NewFallbackController(clk, c, store, fb, recorder, m, o.Namespace, period),
-		NodePool: NewNodePoolController(clk, c, store, fb, recorder, m, period),
+		Fallback: fallbackcontroller.NewController(clk, c, store, fb, recorder, m, o.Namespace, period),
+		NodePool: nodepool.NewController(clk, c, store, fb, recorder, m, period),
 		Headroom: hc,
-		Volumes:  NewVolumesController(c, recorder, m, period),
+		Volumes:  volumes.NewController(c, recorder, m, period),
 		Metrics:  m,
 		Policies: store,
 	}
@@ -143,3 +151,5 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) (*Controllers, erro
 	}
 	return cs, nil
 }
+
+func defaultRegisterer() prometheus.Registerer { return ctrlmetrics.Registry }

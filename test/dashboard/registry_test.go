@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/metrics"
 	"jobfit.dev/jobfit/webhook"
 )
 
@@ -35,7 +35,7 @@ var externalMetrics = map[string]string{
 type metricTypes map[string]string
 
 // recorder is a prometheus.Registerer that keeps what is registered on it,
-// so that scaler.NewMetrics reveals its collectors.
+// so that metrics.New (scaler/metrics) reveals its collectors.
 type recorder struct{ collectors []prometheus.Collector }
 
 func (r *recorder) Register(c prometheus.Collector) error {
@@ -57,7 +57,7 @@ func (r *recorder) Unregister(prometheus.Collector) bool { return false }
 func codeMetrics(t *testing.T) metricTypes {
 	t.Helper()
 	rec := &recorder{}
-	scaler.NewMetrics(rec)
+	metrics.New(rec)
 	m := metricTypes{}
 	for _, c := range append(webhook.Collectors(), rec.collectors...) {
 		for _, name := range descNames(c) {

@@ -21,7 +21,9 @@ import (
 
 	"jobfit.dev/jobfit/cmd/jobfit/runnerlint"
 	"jobfit.dev/jobfit/cmd/kubectl-jobfit/app"
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/scaler/controllers/volumes"
+	"jobfit.dev/jobfit/scaler/metrics"
 )
 
 // testBlockedByVolume: a job pod whose cache claim does not exist, reported
@@ -37,7 +39,7 @@ func testBlockedByVolume(ctx context.Context, t *testing.T, cl *cluster) {
 	b := events.NewBroadcaster(&events.EventSinkImpl{Interface: cs.EventsV1()})
 	require.NoError(t, b.StartRecordingToSinkWithContext(ctx))
 	t.Cleanup(b.Shutdown)
-	c := scaler.NewVolumesController(cl.c, b.NewRecorder(scheme.Scheme, scaler.FieldManager), scaler.NewMetrics(prometheus.NewRegistry()), time.Minute)
+	c := volumes.NewController(cl.c, b.NewRecorder(scheme.Scheme, v1alpha1.ScalerFieldManager), metrics.New(prometheus.NewRegistry()), time.Minute)
 	_, err = c.Reconcile(ctx, reconcile.Request{})
 	require.NoError(t, err)
 

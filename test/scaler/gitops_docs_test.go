@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 const installDoc = "../../docs/install.md"
@@ -72,7 +72,7 @@ func TestGitOpsDocsArgoCD(t *testing.T) {
 	ignores, _, err := unstructured.NestedSlice(app, "spec", "ignoreDifferences")
 	require.NoError(t, err)
 	require.Contains(t, ignores, map[string]any{"group": "karpenter.sh", "kind": "NodePool",
-		"managedFieldsManagers": []any{scaler.FieldManager}})
+		"managedFieldsManagers": []any{v1alpha1.ScalerFieldManager}})
 	opts, _, err := unstructured.NestedStringSlice(app, "spec", "syncPolicy", "syncOptions")
 	require.NoError(t, err)
 	require.Subset(t, opts, []string{"ServerSideApply=true", "RespectIgnoreDifferences=true"})

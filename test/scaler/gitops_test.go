@@ -12,7 +12,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
 )
 
 // TestGitOpsCoexistence: a GitOps tool re-applies the example NodePool
@@ -62,7 +61,7 @@ func TestGitOpsCoexistence(t *testing.T) {
 		live := nodePool(ctx, t, "ci-on-demand")
 		owned := map[string]bool{}
 		for _, mf := range live.ManagedFields {
-			if mf.Manager != scaler.FieldManager {
+			if mf.Manager != v1alpha1.ScalerFieldManager {
 				continue
 			}
 			var fields map[string]any

@@ -19,7 +19,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/controllers/headroom"
+	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/metrics"
 )
 
 // countingReader counts the live reads a controller makes through it, by
@@ -70,8 +72,8 @@ func TestHeadroomReadsLiveOnlyWhatItNeeds(t *testing.T) {
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To("jobfit-binpack-0"), LeaseDurationSeconds: ptr.To[int32](15),
 			RenewTime: &metav1.MicroTime{Time: h.clock.Now()}}}))
 	reader := &countingReader{Reader: k8s, counts: map[string]int{}}
-	c := scaler.NewHeadroomController(h.clock, k8s, reader, h.store, &scaler.FallbackState{}, events.NewFakeRecorder(10),
-		scaler.NewMetrics(prometheus.NewRegistry()), h.ns, 30*time.Second)
+	c := headroom.NewController(h.clock, k8s, reader, h.store, &fallback.Latest{}, events.NewFakeRecorder(10),
+		metrics.New(prometheus.NewRegistry()), h.ns, 30*time.Second)
 	pass := func() map[string]int {
 		t.Helper()
 		_, err := c.Reconcile(ctx, reconcile.Request{})
@@ -98,14 +100,14 @@ func TestHeadroomReadsLiveOnlyWhatItNeeds(t *testing.T) {
 	// would; envtest runs none): the next pass reads the prerequisites
 	// again and recreates the owner with its new UID.
 	owner := &corev1.ConfigMap{}
-	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: h.ns, Name: scaler.HeadroomOwnerName}, owner))
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: h.ns, Name: headroom.OwnerName}, owner))
 	require.NoError(t, k8s.Delete(ctx, owner))
 	require.NoError(t, k8s.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(h.ns), client.GracePeriodSeconds(0)))
 	require.Eventually(t, func() bool { return len(placeholders(ctx, t, h.ns)) == 0 }, 10*time.Second, 100*time.Millisecond)
 	got = pass()
 	assert.Equal(t, 1, got[pc])
 	assert.Equal(t, 1, got[cm])
-	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: h.ns, Name: scaler.HeadroomOwnerName}, owner))
+	require.NoError(t, k8s.Get(ctx, client.ObjectKey{Namespace: h.ns, Name: headroom.OwnerName}, owner))
 	created := placeholders(ctx, t, h.ns)
 	require.Len(t, created, 2)
 	for _, p := range created {

@@ -13,7 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/controllers/headroom"
 )
 
 func headroomPolicy(enabled bool, cron string) string {
@@ -57,7 +57,7 @@ func TestHeadroomFollowsDemandAndSchedulesWithinBounds(t *testing.T) {
 	assert.Equal(t, "amd64", p.Spec.NodeSelector[v1alpha1.LabelArch])
 	assert.Equal(t, "spot", p.Spec.NodeSelector[v1alpha1.LabelCapacityType])
 	require.Len(t, p.OwnerReferences, 1)
-	assert.Equal(t, scaler.HeadroomOwnerName, p.OwnerReferences[0].Name, "owned by a ConfigMap in jobfit's namespace")
+	assert.Equal(t, headroom.OwnerName, p.OwnerReferences[0].Name, "owned by a ConfigMap in jobfit's namespace")
 	q := p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]
 	assert.Equal(t, "500m", q.String(), "sized from the template while no jobs run")
 	var pc schedulingv1.PriorityClass

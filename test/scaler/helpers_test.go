@@ -32,8 +32,12 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/scaler/config"
+	fallbackcontroller "jobfit.dev/jobfit/scaler/controllers/fallback"
+	"jobfit.dev/jobfit/scaler/controllers/headroom"
+	"jobfit.dev/jobfit/scaler/controllers/nodepool"
+	"jobfit.dev/jobfit/scaler/fallback"
+	"jobfit.dev/jobfit/scaler/metrics"
 )
 
 const examplesDir = "../../manifests/examples/karpenter"
@@ -107,10 +111,10 @@ type harness struct {
 	ns, ciNS string
 	clock    *clocktesting.FakeClock
 	store    *config.Store
-	metrics  *scaler.Metrics
-	fallback *scaler.FallbackController
-	nodePool *scaler.NodePoolController
-	headroom *scaler.HeadroomController
+	metrics  *metrics.Metrics
+	fallback *fallbackcontroller.Controller
+	nodePool *nodepool.Controller
+	headroom *headroom.Controller
 }
 
 func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
@@ -135,15 +139,15 @@ func newHarness(ctx context.Context, t *testing.T, policyYAML string) *harness {
 	stop := make(chan struct{})
 	require.NoError(t, broadcaster.StartRecordingToSinkWithContext(ctx))
 	t.Cleanup(func() { close(stop); broadcaster.Shutdown() })
-	recorder := broadcaster.NewRecorder(scheme, scaler.FieldManager)
+	recorder := broadcaster.NewRecorder(scheme, v1alpha1.ScalerFieldManager)
 	h.store = &config.Store{}
 	h.setPolicy(t, policyYAML)
-	h.metrics = scaler.NewMetrics(prometheus.NewRegistry())
-	fb := &scaler.FallbackState{}
+	h.metrics = metrics.New(prometheus.NewRegistry())
+	fb := &fallback.Latest{}
 	period := 30 * time.Second
-	h.fallback = scaler.NewFallbackController(h.clock, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
-	h.nodePool = scaler.NewNodePoolController(h.clock, k8s, h.store, fb, recorder, h.metrics, period)
-	h.headroom = scaler.NewHeadroomController(h.clock, k8s, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
+	h.fallback = fallbackcontroller.NewController(h.clock, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
+	h.nodePool = nodepool.NewController(h.clock, k8s, h.store, fb, recorder, h.metrics, period)
+	h.headroom = headroom.NewController(h.clock, k8s, k8s, h.store, fb, recorder, h.metrics, h.ns, period)
 	return h
 }
 

@@ -15,6 +15,7 @@ import (
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/controllers/imageplatforms"
 	"jobfit.dev/jobfit/test/registry"
 )
 
@@ -45,7 +46,7 @@ func TestPrewarmAtStart(t *testing.T) {
 
 	startScaler(t, ns, func(o *scaler.Options) {
 		o.SyncPeriod = time.Hour
-		o.ImagePlatforms = &scaler.ImagePlatformsOptions{}
+		o.ImagePlatforms = &imageplatforms.Options{}
 	})
 	platforms := func() policy.ImagePlatforms {
 		cm := &corev1.ConfigMap{}

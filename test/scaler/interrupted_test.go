@@ -12,7 +12,7 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
+	fallbackcontroller "jobfit.dev/jobfit/scaler/controllers/fallback"
 	"jobfit.dev/jobfit/scaler/signals"
 )
 
@@ -72,7 +72,7 @@ func TestInterruptedJobsAreListed(t *testing.T) {
 	assert.Equal(t, karpv1.CapacityTypeSpot, j.CapacityType)
 	assert.Equal(t, string(signals.CauseSpotInterruption), j.Cause)
 	assert.Equal(t, nc.Status.NodeName, j.Node)
-	assert.Equal(t, scaler.InterruptedJobTTL, j.Until.Sub(j.At))
+	assert.Equal(t, fallbackcontroller.InterruptedJobTTL, j.Until.Sub(j.At))
 	assert.Equal(t, 1.0, counter())
 
 	h.clock.SetTime(start.Add(40 * time.Second))

@@ -10,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
 )
 
 func TestFieldOwnershipOnlyBehaviouralFields(t *testing.T) {
@@ -42,7 +41,7 @@ func TestFieldOwnershipOnlyBehaviouralFields(t *testing.T) {
 		require.NoError(t, json.Unmarshal(mf.FieldsV1.Raw, &fields))
 		owned[mf.Manager] = sets.New(leaves("", fields)...)
 	}
-	assert.Equal(t, sets.New(".spec.weight", ".spec.limits.cpu", ".spec.disruption.consolidateAfter"), owned[scaler.FieldManager],
+	assert.Equal(t, sets.New(".spec.weight", ".spec.limits.cpu", ".spec.disruption.consolidateAfter"), owned[v1alpha1.ScalerFieldManager],
 		"jobfit-scaler owns exactly the behavioural fields it set")
 	require.Contains(t, owned, "platform-team")
 	assert.True(t, owned["platform-team"].Has(".spec.template.spec.requirements"), "the platform team still owns the template")

@@ -16,7 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	volumescontroller "jobfit.dev/jobfit/scaler/controllers/volumes"
 	"jobfit.dev/jobfit/scaler/volumes"
 )
 
@@ -27,7 +28,7 @@ import (
 func TestJobPodBlockedByCacheVolume(t *testing.T) {
 	ctx := t.Context()
 	h := newHarness(ctx, t, fallbackPolicy)
-	c := scaler.NewVolumesController(k8s, newRecorder(ctx, t), h.metrics, time.Minute)
+	c := volumescontroller.NewController(k8s, newRecorder(ctx, t), h.metrics, time.Minute)
 	blocked := func(reason string) float64 {
 		return testutil.ToFloat64(h.metrics.JobPodsBlockedByVolume.WithLabelValues(reason))
 	}
@@ -47,7 +48,7 @@ func TestJobPodBlockedByCacheVolume(t *testing.T) {
 	pass()
 	assert.Equal(t, 1.0, blocked(volumes.ReasonMissing), "the job pod, not the web pod")
 	assert.Equal(t, 0.0, blocked(volumes.ReasonUnbound))
-	assertEvent(ctx, t, job.Name, scaler.ReasonJobBlockedByVolume, "PersistentVolumeClaim gitlab-cache-arm64 does not exist in namespace "+h.ciNS)
+	assertEvent(ctx, t, job.Name, v1alpha1.ReasonJobBlockedByVolume, "PersistentVolumeClaim gitlab-cache-arm64 does not exist in namespace "+h.ciNS)
 
 	// The claim now exists; envtest runs no binder, so it stays Pending.
 	// Not a problem until the scheduler says so.
@@ -62,7 +63,7 @@ func TestJobPodBlockedByCacheVolume(t *testing.T) {
 	unschedulable(ctx, t, job, time.Now())
 	pass()
 	assert.Equal(t, 1.0, blocked(volumes.ReasonUnbound))
-	assertEvent(ctx, t, job.Name, scaler.ReasonJobBlockedByVolume, "PersistentVolumeClaim gitlab-cache-arm64 is Pending, not bound")
+	assertEvent(ctx, t, job.Name, v1alpha1.ReasonJobBlockedByVolume, "PersistentVolumeClaim gitlab-cache-arm64 is Pending, not bound")
 
 	// Bound, and used by a running job on node-a; a new job placed on
 	// node-b cannot attach it.
@@ -79,7 +80,7 @@ func TestJobPodBlockedByCacheVolume(t *testing.T) {
 	pass()
 	assert.Equal(t, 0.0, blocked(volumes.ReasonUnbound))
 	assert.Equal(t, 1.0, blocked(volumes.ReasonInUse))
-	assertEvent(ctx, t, second.Name, scaler.ReasonJobBlockedByVolume, "is ReadWriteOnce and pod "+first.Name+" uses it on node node-a, while this pod is on node node-b")
+	assertEvent(ctx, t, second.Name, v1alpha1.ReasonJobBlockedByVolume, "is ReadWriteOnce and pod "+first.Name+" uses it on node node-a, while this pod is on node node-b")
 }
 
 func withClaim(pod *corev1.Pod, claim string) *corev1.Pod {
@@ -97,5 +98,5 @@ func newRecorder(ctx context.Context, t *testing.T) events.EventRecorder {
 	b := events.NewBroadcaster(&events.EventSinkImpl{Interface: cs.EventsV1()})
 	require.NoError(t, b.StartRecordingToSinkWithContext(ctx))
 	t.Cleanup(b.Shutdown)
-	return b.NewRecorder(scheme, scaler.FieldManager)
+	return b.NewRecorder(scheme, v1alpha1.ScalerFieldManager)
 }

@@ -28,8 +28,9 @@ import (
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/controllers/imageplatforms"
 	"jobfit.dev/jobfit/scaler/images"
+	"jobfit.dev/jobfit/scaler/metrics"
 	"jobfit.dev/jobfit/test/registry"
 )
 
@@ -79,9 +80,9 @@ func TestImagePlatforms(t *testing.T) {
 	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: kube.EventsV1()})
 	require.NoError(t, broadcaster.StartRecordingToSinkWithContext(ctx))
 	t.Cleanup(broadcaster.Shutdown)
-	recorder := broadcaster.NewRecorder(clientgoscheme.Scheme, scaler.FieldManager)
-	resolver := scaler.NewImagePlatformsController(clock.RealClock{}, c, recorder, scaler.NewMetrics(prometheus.NewRegistry()),
-		jobfitNamespace, time.Minute, scaler.ImagePlatformsOptions{Keychains: scaler.PullSecretKeychains{Client: kube}})
+	recorder := broadcaster.NewRecorder(clientgoscheme.Scheme, v1alpha1.ScalerFieldManager)
+	resolver := imageplatforms.NewController(clock.RealClock{}, c, recorder, metrics.New(prometheus.NewRegistry()),
+		jobfitNamespace, time.Minute, imageplatforms.Options{Keychains: imageplatforms.PullSecretKeychains{Client: kube}})
 	create := func(t *testing.T, name string, mutate func(*corev1.Pod)) *corev1.Pod {
 		t.Helper()
 		pod := jobPod(t, runners, "runner-zx8kqw2nv-project-4711-concurrent-0-"+name)
@@ -164,10 +165,10 @@ func TestImagePlatforms(t *testing.T) {
 		// The pod exists now: the scaler's leader puts the Event on it,
 		// where kubectl describe pod shows it.
 		resolve(t)
-		require.Eventually(t, func() bool { return podEvent(ctx, t, c, pod, scaler.ReasonImageArchConflict) != "" },
+		require.Eventually(t, func() bool { return podEvent(ctx, t, c, pod, v1alpha1.ReasonImageArchConflict) != "" },
 			timeout, poll, "a Warning Event on the pod")
 		assert.Equal(t, "arch arm64 kept (variable JOBFIT_ARCH), but images without linux/arm64: "+reg.Ref(registry.AMD64Only)+
-			": the job may fail at image pull or with exec format error", podEvent(ctx, t, c, pod, scaler.ReasonImageArchConflict))
+			": the job may fail at image pull or with exec format error", podEvent(ctx, t, c, pod, v1alpha1.ReasonImageArchConflict))
 	})
 
 	t.Run("a private image resolves with the pod's pull secret", func(t *testing.T) {

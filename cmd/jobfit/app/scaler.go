@@ -18,6 +18,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/scaler/controllers/imageplatforms"
 	"jobfit.dev/jobfit/scaler/images"
 )
 
@@ -106,8 +107,8 @@ func runScaler(ctx context.Context, o *ScalerOptions) error {
 		if err != nil {
 			return fmt.Errorf("creating client for pull secrets: %w", err)
 		}
-		so.ImagePlatforms = &scaler.ImagePlatformsOptions{
-			Keychains: scaler.PullSecretKeychains{Client: kube}, ECR: images.NewECRHelper(),
+		so.ImagePlatforms = &imageplatforms.Options{
+			Keychains: imageplatforms.PullSecretKeychains{Client: kube}, ECR: images.NewECRHelper(),
 		}
 	}
 	if _, err := scaler.Setup(ctx, mgr, so); err != nil {

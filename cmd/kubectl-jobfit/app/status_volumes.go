@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"jobfit.dev/jobfit/scaler"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 )
 
 // BlockedPod is a job pod the scaler reported waiting for a volume
@@ -27,8 +27,8 @@ type BlockedPod struct {
 // the newest of each pod that is still pending.
 func blockedByVolume(ctx context.Context, c client.Client) ([]BlockedPod, error) {
 	var list corev1.EventList
-	if err := c.List(ctx, &list, client.MatchingFields{"reason": scaler.ReasonJobBlockedByVolume}); err != nil {
-		return nil, fmt.Errorf("listing %s events: %w", scaler.ReasonJobBlockedByVolume, err)
+	if err := c.List(ctx, &list, client.MatchingFields{"reason": v1alpha1.ReasonJobBlockedByVolume}); err != nil {
+		return nil, fmt.Errorf("listing %s events: %w", v1alpha1.ReasonJobBlockedByVolume, err)
 	}
 	newest := map[types.UID]BlockedPod{}
 	for i := range list.Items {

@@ -118,3 +118,18 @@ const (
 	ReasonStatusRejected         = "CapacityStatusRejected"
 	ReasonImagesRejected         = "ImagePlatformsRejected"
 )
+
+// Names the scaler writes with and reasons of the Events it puts on job
+// pods, read back by kubectl jobfit and the tests.
+const (
+	// ScalerFieldManager is the server-side apply field manager of every
+	// scaler write.
+	ScalerFieldManager = "jobfit-scaler"
+	// ReasonJobBlockedByVolume is the reason of the Warning Event on a job
+	// pod that waits because of a volume.
+	ReasonJobBlockedByVolume = "JobBlockedByVolume"
+	// ReasonImageArchConflict is the Warning Event reason on a job pod that
+	// asked for an arch (or whose runner pinned one) that some of its images
+	// do not offer (arch.fromImages). kubectl describe pod shows it.
+	ReasonImageArchConflict = "ImageArchConflict"
+)
