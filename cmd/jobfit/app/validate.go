@@ -158,13 +158,24 @@ func splitDocuments(raw []byte) ([][]byte, error) {
 	}
 }
 
+// stripComments drops comment lines, and the "---" line that the YAML
+// reader keeps when a stream starts with one: a file that opens with "---"
+// and a comment has no document there.
 func stripComments(doc []byte) []byte {
 	var out []byte
 	for _, line := range bytes.Split(doc, []byte("\n")) {
-		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' && !separator(line) {
 			out = append(out, line...)
 			out = append(out, '\n')
 		}
 	}
 	return out
+}
+
+// separator reports whether line is a document separator: "---" at the
+// start of the line, followed by nothing but a comment.
+func separator(line []byte) bool {
+	rest, ok := bytes.CutPrefix(line, []byte("---"))
+	rest = bytes.TrimSpace(rest)
+	return ok && (len(rest) == 0 || rest[0] == '#')
 }
