@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"jobfit.dev/jobfit/cmd/jobfit/app"
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/scaler"
 )
 
@@ -72,7 +73,7 @@ func TestScalerWithoutKarpenterCRDs(t *testing.T) {
 	code, _ = readyz()
 	assert.Equal(t, http.StatusInternalServerError, code, "still waiting")
 
-	karpenterDir, err := moduleDir("sigs.k8s.io/karpenter")
+	karpenterDir, err := stack.ModuleDir("sigs.k8s.io/karpenter")
 	require.NoError(t, err)
 	_, err = envtest.InstallCRDs(bare, envtest.CRDInstallOptions{Paths: []string{
 		filepath.Join(karpenterDir, "pkg", "apis", "crds", "karpenter.sh_nodepools.yaml"),

@@ -6,8 +6,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/scaler/config"
-	"jobfit.dev/jobfit/test/stack"
 )
 
 // ScalerPolicy reads the ScalerPolicy ConfigMap at path and divides its
