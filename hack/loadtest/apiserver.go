@@ -146,11 +146,11 @@ func startReplica(ctx context.Context, c client.Client, cfg *rest.Config, handle
 	if err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := stack.FreePort()
 	if err != nil {
 		return err
 	}
-	probePort, err := freePort()
+	probePort, err := stack.FreePort()
 	if err != nil {
 		return err
 	}

@@ -229,11 +229,11 @@ func populate(ctx context.Context, c client.Client, n int) error {
 }
 
 func twoPorts() (int, int, error) {
-	a, err := freePort()
+	a, err := stack.FreePort()
 	if err != nil {
 		return 0, 0, err
 	}
-	b, err := freePort()
+	b, err := stack.FreePort()
 	return a, b, err
 }
 
