@@ -1,15 +1,12 @@
 package policy
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"jobfit.dev/jobfit/policy/yamldoc"
 )
 
 // Bounds on what one policy document may cost. Anyone who can write a
@@ -42,36 +39,16 @@ func checkSingleDocument(data []byte) *field.Error {
 	if !bytes.Contains(data, []byte("---")) {
 		return nil
 	}
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	n := 0
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			// Let the YAML parser report it with its own message.
-			return nil
-		}
-		if !blankYAML(doc) {
-			n++
-		}
+	docs, err := yamldoc.Split(data)
+	if err != nil {
+		// Let the YAML parser report it with its own message.
+		return nil
 	}
+	n := len(docs)
 	if n <= 1 {
 		return nil
 	}
 	return docError("YAML", fmt.Sprintf("holds %d documents separated by \"---\"; a policy is exactly one document", n))
-}
-
-// blankYAML reports whether doc holds only blank lines and comments.
-func blankYAML(doc []byte) bool {
-	for line := range strings.SplitSeq(string(doc), "\n") {
-		line = strings.TrimSpace(line)
-		if line != "" && line != "---" && !strings.HasPrefix(line, "#") {
-			return false
-		}
-	}
-	return true
 }
 
 // CapErrors returns at most MaxErrors of errs, the first ones, followed by

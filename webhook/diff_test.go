@@ -1,12 +1,8 @@
 package webhook
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -19,13 +15,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/randfill"
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/yamldoc"
 	"jobfit.dev/jobfit/test/corpus"
 )
 
@@ -178,13 +174,9 @@ func firstPod(t testing.TB, path string) *corev1.Pod {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			t.Fatalf("%s has no Pod", path)
-		}
-		require.NoError(t, err)
+	docs, err := yamldoc.Split(raw)
+	require.NoError(t, err)
+	for _, doc := range docs {
 		var meta struct{ Kind string }
 		require.NoError(t, yaml.Unmarshal(doc, &meta))
 		if meta.Kind == "Pod" {
@@ -193,6 +185,8 @@ func firstPod(t testing.TB, path string) *corev1.Pod {
 			return pod
 		}
 	}
+	t.Fatalf("%s has no Pod", path)
+	return nil
 }
 
 // TestPatchReproducesApplyOnRandomizedPods widens TestPatchReproducesApply:

@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/webhook"
 )
@@ -49,7 +50,7 @@ func runAdmission(rate int, d time.Duration, handler string, separate bool, cpuP
 		return err
 	}
 	defer os.RemoveAll(certDir)
-	port, err := freePort()
+	port, err := stack.FreePort()
 	if err != nil {
 		return err
 	}
@@ -304,15 +305,6 @@ func review() ([]byte, error) {
 			Object:    runtime.RawExtension{Raw: raw},
 		},
 	})
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // selfSignedCert writes a self-signed key pair for localhost and 127.0.0.1.

@@ -17,8 +17,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 const (
@@ -142,20 +142,20 @@ func floorHandler(name string) (admission.Handler, error) {
 // startReplica installs the webhook, the namespaces and the example cluster
 // policy, starts a replica and waits until it is ready.
 func startReplica(ctx context.Context, c client.Client, cfg *rest.Config, handler admission.Handler) error {
-	hostIP, err := webhookenv.NonLoopbackIPv4()
+	hostIP, err := stack.NonLoopbackIPv4()
 	if err != nil {
 		return err
 	}
-	port, err := freePort()
+	port, err := stack.FreePort()
 	if err != nil {
 		return err
 	}
-	probePort, err := freePort()
+	probePort, err := stack.FreePort()
 	if err != nil {
 		return err
 	}
 	fmt.Printf("apiserver: kube-apiserver at %s, webhook replica at %s:%d\n", cfg.Host, hostIP, port)
-	if err := webhookenv.Install(ctx, c, hostIP, port); err != nil {
+	if err := (stack.Manifests{}).Install(ctx, c, hostIP, port); err != nil {
 		return err
 	}
 	objs, err := replicaObjects()
@@ -171,7 +171,7 @@ func startReplica(ctx context.Context, c client.Client, cfg *rest.Config, handle
 	if err != nil {
 		return err
 	}
-	mgr, err := webhookenv.NewManager(cfg, webhookenv.Replica{
+	mgr, err := stack.NewManager(cfg, stack.Replica{
 		Port: port, CertDir: filepath.Join(dir, "certs"), MetricsAddr: "0", ProbeAddr: fmt.Sprintf("127.0.0.1:%d", probePort),
 		Handler: handler,
 	})
@@ -222,15 +222,13 @@ func replicaObjects() ([]client.Object, error) {
 	return objs, nil
 }
 
-// startEnvtest starts kube-apiserver and etcd with the webhook's manifests
-// for -mode mode, and returns them with an admin config and client; the
+// startEnvtest starts kube-apiserver and etcd for -mode mode, and returns them with an admin config and client; the
 // caller stops env.
 func startEnvtest(mode string) (*envtest.Environment, *rest.Config, client.Client, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, nil, nil, fmt.Errorf("KUBEBUILDER_ASSETS is not set; run KUBEBUILDER_ASSETS=$(hack/build-control-plane.sh) go run ./hack/loadtest -mode %s", mode)
 	}
-	webhookenv.ManifestsDir = "manifests/base/webhook"
-	env := webhookenv.Environment()
+	env := stack.Environment()
 	cfg, err := env.Start()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("starting envtest: %w", err)

@@ -23,7 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
-	"jobfit.dev/jobfit/test/webhookenv"
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 // shippedGoEnv returns the webhook container's GOGC and GOMEMLIMIT, as
@@ -66,11 +66,11 @@ func runMemory(n, objects int) error {
 	if err != nil {
 		return err
 	}
-	hostIP, err := webhookenv.NonLoopbackIPv4()
+	hostIP, err := stack.NonLoopbackIPv4()
 	if err != nil {
 		return err
 	}
-	if err := webhookenv.Install(ctx, c, hostIP, port); err != nil {
+	if err := (stack.Manifests{}).Install(ctx, c, hostIP, port); err != nil {
 		return err
 	}
 	if err := populate(ctx, c, objects); err != nil {
@@ -229,11 +229,11 @@ func populate(ctx context.Context, c client.Client, n int) error {
 }
 
 func twoPorts() (int, int, error) {
-	a, err := freePort()
+	a, err := stack.FreePort()
 	if err != nil {
 		return 0, 0, err
 	}
-	b, err := freePort()
+	b, err := stack.FreePort()
 	return a, b, err
 }
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"jobfit.dev/jobfit/hack/sim/replay"
-	"jobfit.dev/jobfit/test/stack"
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 // killScheduler kills both packing-scheduler processes with SIGKILL at the

@@ -19,10 +19,9 @@ import (
 	"jobfit.dev/jobfit/hack/sim/replay"
 	"jobfit.dev/jobfit/hack/sim/report"
 	"jobfit.dev/jobfit/hack/sim/trace"
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
-	"jobfit.dev/jobfit/test/stack"
-	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 // runnerNamespace is where the job pods are created, opted in to jobfit.
@@ -106,16 +105,15 @@ func karpenterArgs(o *options, types string) []string {
 // creates the NodeClass and the shipped NodePools.
 func installJobfit(ctx context.Context, o *options, s *stack.Stack, tools *toolset, mode, dir string, probe *corev1.Pod) error {
 	c := s.Client
-	hostIP, err := webhookenv.NonLoopbackIPv4()
+	hostIP, err := stack.NonLoopbackIPv4()
 	if err != nil {
 		return err
 	}
-	port, err := webhookenv.FreePort()
+	port, err := stack.FreePort()
 	if err != nil {
 		return err
 	}
-	webhookenv.ManifestsDir = filepath.Join(o.Manifests, "base", "webhook")
-	if err := webhookenv.Install(ctx, c, hostIP, port); err != nil {
+	if err := (stack.Manifests{Dir: o.Manifests}).Install(ctx, c, hostIP, port); err != nil {
 		return err
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runnerNamespace, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled}}}
@@ -125,7 +123,7 @@ func installJobfit(ctx context.Context, o *options, s *stack.Stack, tools *tools
 	if err := stack.CreateFromFile(ctx, c, o.Policy); err != nil {
 		return err
 	}
-	env := []string{"KUBECONFIG=" + s.Kubeconfig, "POD_NAMESPACE=" + webhookenv.Namespace}
+	env := []string{"KUBECONFIG=" + s.Kubeconfig, "POD_NAMESPACE=" + stack.JobfitNamespace}
 	if err := s.Run("jobfit-webhook", tools.jobfit, env, "webhook", "--port="+strconv.Itoa(port),
 		"--cert-dir="+filepath.Join(dir, "certs"), "--metrics-bind-address=0", "--health-probe-bind-address=0"); err != nil {
 		return err

@@ -14,9 +14,9 @@ import (
 	"jobfit.dev/jobfit/hack/sim/replay"
 	"jobfit.dev/jobfit/hack/sim/report"
 	"jobfit.dev/jobfit/hack/sim/trace"
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
-	"jobfit.dev/jobfit/test/stack"
 )
 
 // replayJobs plays tr on a running stack and summarises it.

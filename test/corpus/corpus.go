@@ -5,10 +5,6 @@
 package corpus
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,11 +12,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/policy/yamldoc"
 )
 
 // Case is one <case>.yaml: a job pod and, optionally, its own policy,
@@ -42,13 +38,9 @@ func Read(t testing.TB, path string) Case {
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var tc Case
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
+	docs, err := yamldoc.Split(raw)
+	require.NoError(t, err)
+	for _, doc := range docs {
 		var meta struct {
 			Kind     string `json:"kind"`
 			Metadata struct{ Name string }

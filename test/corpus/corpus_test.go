@@ -1,19 +1,15 @@
 package corpus
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/policy/yamldoc"
 )
 
 // TestEveryPodDecodesAsTheAPIServerDoes checks every pod the project ships
@@ -37,13 +33,9 @@ func TestEveryPodDecodesAsTheAPIServerDoes(t *testing.T) {
 	for _, file := range files {
 		raw, err := os.ReadFile(file)
 		require.NoError(t, err)
-		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-		for {
-			doc, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			require.NoError(t, err, file)
+		docs, err := yamldoc.Split(raw)
+		require.NoError(t, err, file)
+		for _, doc := range docs {
 			var meta struct{ Kind string }
 			require.NoError(t, yaml.Unmarshal(doc, &meta), file)
 			if meta.Kind != "Pod" {

@@ -15,8 +15,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/test/corpus"
-	"jobfit.dev/jobfit/test/stack"
 )
 
 // TestPackingSchedulerGetsANode runs the shipped packing scheduler

@@ -4,7 +4,7 @@
 // kube-apiserver and etcd (envtest), kube-scheduler, Karpenter with its
 // kwok cloud provider and kwok, all built from Go modules
 // (hack/build-control-plane.sh, hack/build-e2e-tools.sh) and started by
-// test/stack, which the replay tool hack/sim shares. Only shipped files
+// hack/stack, which the replay tool hack/sim shares. Only shipped files
 // are used: jobfit installed from manifests/default, the EKS example policy,
 // and the example NodePools with their ci.example.com/runner taint (only
 // their nodeClassRef points at a KWOKNodeClass). A GitLab job pod created
@@ -39,10 +39,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/hack/sim/cluster"
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/test/corpus"
-	"jobfit.dev/jobfit/test/stack"
-	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 const (
@@ -118,16 +117,15 @@ func startCluster(ctx context.Context, t *testing.T) *stack.Stack {
 // when binpack is set.
 func startClusterWith(ctx context.Context, t *testing.T, binpack *stack.BinpackOptions) *stack.Stack {
 	t.Helper()
-	tools := os.Getenv("JOBFIT_E2E_TOOLS")
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" || tools == "" {
-		t.Skip("needs KUBEBUILDER_ASSETS (hack/build-control-plane.sh) and JOBFIT_E2E_TOOLS (hack/build-e2e-tools.sh); run make e2e")
+	if why := stack.NoStackTools(); why != "" {
+		t.Skip(why)
 	}
 	dir := t.TempDir()
 	// Karpenter's kwok provider offers AWS-like instance types, so the
 	// shipped NodePools' karpenter.k8s.aws/* requirements can be met.
 	instanceTypes := filepath.Join(dir, "instance-types.json")
 	require.NoError(t, cluster.WriteInstanceTypes(instanceTypes, cluster.Catalog(true)))
-	s, err := stack.Start(ctx, stack.Options{Assets: os.Getenv("KUBEBUILDER_ASSETS"), Tools: tools,
+	s, err := stack.Start(ctx, stack.Options{Assets: os.Getenv(stack.AssetsEnv), Tools: os.Getenv(stack.ToolsEnv),
 		KarpenterArgs: []string{"--instance-types-file-path=" + instanceTypes, "--batch-idle-duration=100ms", "--batch-max-duration=1s"},
 		Binpack:       binpack})
 	require.NoError(t, err)
@@ -138,20 +136,20 @@ func startClusterWith(ctx context.Context, t *testing.T, binpack *stack.BinpackO
 	// shipped EKS policy. The webhook runs in-process in place of the
 	// Deployment's pods, as its ServiceAccount, so the shipped RBAC and
 	// admission policies decide what it may do.
-	shipped, err := webhookenv.Kustomize("default")
+	shipped, err := stack.Manifests{}.Kustomize("default")
 	require.NoError(t, err)
 	install := make([]client.Object, 0, len(shipped))
 	for _, o := range shipped {
 		install = append(install, o)
 	}
-	hostIP, err := webhookenv.NonLoopbackIPv4()
+	hostIP, err := stack.NonLoopbackIPv4()
 	require.NoError(t, err)
 	port := freePort(t)
-	require.NoError(t, webhookenv.InstallObjects(ctx, c, install, hostIP, port))
+	require.NoError(t, stack.InstallObjects(ctx, c, install, hostIP, port))
 	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled}}}))
 	require.NoError(t, stack.CreateFromFile(ctx, c, "../../manifests/examples/policies/eks-karpenter.yaml"))
-	mgr, err := webhookenv.NewManager(webhookenv.AsServiceAccount(s.Config, webhookenv.Namespace, "jobfit-webhook"),
-		webhookenv.Replica{Port: port, CertDir: filepath.Join(s.Dir, "certs"), MetricsAddr: "0", ProbeAddr: "0"})
+	mgr, err := stack.NewManager(stack.AsServiceAccount(s.Config, stack.JobfitNamespace, "jobfit-webhook"),
+		stack.Replica{Port: port, CertDir: filepath.Join(s.Dir, "certs"), MetricsAddr: "0", ProbeAddr: "0"})
 	require.NoError(t, err)
 	mctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
@@ -176,7 +174,7 @@ func startClusterWith(ctx context.Context, t *testing.T, binpack *stack.BinpackO
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	port, err := webhookenv.FreePort()
+	port, err := stack.FreePort()
 	require.NoError(t, err)
 	return port
 }

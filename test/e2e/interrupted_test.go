@@ -17,12 +17,11 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"jobfit.dev/jobfit/cmd/jobfit/app"
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler"
 	"jobfit.dev/jobfit/test/corpus"
-	"jobfit.dev/jobfit/test/stack"
-	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 // startScaler runs jobfit's scaler in-process, as its ServiceAccount under
@@ -33,9 +32,9 @@ func startScaler(ctx context.Context, t *testing.T, s *stack.Stack) {
 	require.NoError(t, stack.CreateFromFile(ctx, s.Client, "../../manifests/examples/policies/scaler.yaml"))
 	scheme := runtime.NewScheme()
 	require.NoError(t, scaler.AddToScheme(scheme))
-	o := &app.ScalerOptions{Namespace: webhookenv.Namespace, HeadroomNamespace: "jobfit-headroom", MetricsBindAddress: "0",
+	o := &app.ScalerOptions{Namespace: stack.JobfitNamespace, HeadroomNamespace: "jobfit-headroom", MetricsBindAddress: "0",
 		HealthProbeBindAddress: "0", SyncPeriod: 2 * time.Second}
-	mgr, err := ctrl.NewManager(webhookenv.AsServiceAccount(s.Config, webhookenv.Namespace, "jobfit-scaler"), app.ScalerManagerOptions(o, scheme))
+	mgr, err := ctrl.NewManager(stack.AsServiceAccount(s.Config, stack.JobfitNamespace, "jobfit-scaler"), app.ScalerManagerOptions(o, scheme))
 	require.NoError(t, err)
 	mctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
@@ -93,7 +92,7 @@ func TestInterruptedJobRetriesOnDemand(t *testing.T) {
 	var status v1alpha1.CapacityStatus
 	require.Eventually(t, func() bool {
 		cm := &corev1.ConfigMap{}
-		if c.Get(ctx, types.NamespacedName{Namespace: webhookenv.Namespace, Name: v1alpha1.CapacityStatusName}, cm) != nil {
+		if c.Get(ctx, types.NamespacedName{Namespace: stack.JobfitNamespace, Name: v1alpha1.CapacityStatusName}, cm) != nil {
 			return false
 		}
 		st, err := v1alpha1.ParseCapacityStatus([]byte(cm.Data[v1alpha1.CapacityStatusKey]))

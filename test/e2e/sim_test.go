@@ -16,6 +16,7 @@ import (
 
 	"jobfit.dev/jobfit/hack/sim/report"
 	"jobfit.dev/jobfit/hack/sim/trace"
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 // TestSimSmoke replays a few minutes of the synthetic morning at high speed
@@ -24,8 +25,8 @@ import (
 // job ran on a node of the arch it asked for, none was disrupted while
 // running, the accounting is consistent, and both reports were written.
 func TestSimSmoke(t *testing.T) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" || os.Getenv("JOBFIT_E2E_TOOLS") == "" {
-		t.Skip("needs KUBEBUILDER_ASSETS (hack/build-control-plane.sh) and JOBFIT_E2E_TOOLS (hack/build-e2e-tools.sh); run make e2e")
+	if why := stack.NoStackTools(); why != "" {
+		t.Skip(why)
 	}
 	dir := t.TempDir()
 	jobsFile := filepath.Join(dir, "jobs.json")

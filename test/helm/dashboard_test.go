@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 const (
@@ -31,7 +33,7 @@ func TestDashboardCopy(t *testing.T) {
 
 	out, err := render(t, "--set", "dashboard.enabled=true", "--show-only", "templates/prometheus.yaml")
 	require.NoError(t, err)
-	objs, err := decodeObjects(out)
+	objs, err := stack.DecodeObjects([]byte(out))
 	require.NoError(t, err)
 	require.Len(t, objs, 1)
 	cm := objs[0]

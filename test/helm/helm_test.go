@@ -11,7 +11,6 @@ package helm
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,10 +25,9 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"jobfit.dev/jobfit/test/webhookenv"
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
@@ -113,29 +111,9 @@ func render(t *testing.T, args ...string) (string, error) {
 // kustomize` does.
 func kustomize(t *testing.T, dir string) []*unstructured.Unstructured {
 	t.Helper()
-	objs, err := webhookenv.Kustomize(dir)
+	objs, err := stack.Manifests{}.Kustomize(dir)
 	require.NoError(t, err)
 	return objs
-}
-
-// decodeObjects splits a multi-document YAML stream into objects, skipping
-// empty documents.
-func decodeObjects(stream string) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(stream), 4096)
-	var objs []*unstructured.Unstructured
-	for {
-		obj := map[string]any{}
-		if err := dec.Decode(&obj); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs, nil
-			}
-			return nil, fmt.Errorf("decoding rendered objects: %w", err)
-		}
-		if len(obj) == 0 {
-			continue
-		}
-		objs = append(objs, &unstructured.Unstructured{Object: obj})
-	}
 }
 
 // key names an object as the API server does: kind, namespace and name.
@@ -160,7 +138,7 @@ func readObject(t *testing.T, path string) *unstructured.Unstructured {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	objs, err := decodeObjects(string(b))
+	objs, err := stack.DecodeObjects(b)
 	require.NoError(t, err)
 	require.Len(t, objs, 1, path)
 	return objs[0]

@@ -18,8 +18,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 const (
@@ -46,14 +46,14 @@ type cluster struct {
 // test sets it from hack/build-control-plane.sh).
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Skip("KUBEBUILDER_ASSETS is not set; see hack/build-control-plane.sh")
+	if why := stack.NoAssets(); why != "" {
+		t.Skip(why)
 	}
-	hostIP, err := webhookenv.NonLoopbackIPv4()
+	hostIP, err := stack.NonLoopbackIPv4()
 	if err != nil {
 		t.Skip(err)
 	}
-	env := webhookenv.Environment()
+	env := stack.Environment()
 	cfg, err := env.Start()
 	require.NoError(t, err, "starting envtest")
 	t.Cleanup(func() { _ = env.Stop() })
@@ -73,7 +73,7 @@ func (cl *cluster) replica(t *testing.T, port int) (stop func()) {
 // replicaAs runs a replica whose requests use cfg.
 func (cl *cluster) replicaAs(t *testing.T, cfg *rest.Config, port int) (stop func()) {
 	t.Helper()
-	mgr, err := webhookenv.NewManager(cfg, webhookenv.Replica{
+	mgr, err := stack.NewManager(cfg, stack.Replica{
 		Port: port, CertDir: filepath.Join(t.TempDir(), "serving-certs"), MetricsAddr: "0", ProbeAddr: "0",
 	})
 	require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestInstallRendered(t *testing.T) {
 	ctx := context.Background()
 	out, err := render(t, "--set-file", "policy="+examplePolicy)
 	require.NoError(t, err)
-	objs, err := decodeObjects(out)
+	objs, err := stack.DecodeObjects([]byte(out))
 	require.NoError(t, err)
 
 	// helm install --create-namespace creates the namespace first.
@@ -169,11 +169,11 @@ func TestInstallRendered(t *testing.T) {
 	for _, o := range objs {
 		install = append(install, o)
 	}
-	port, err := webhookenv.FreePort()
+	port, err := stack.FreePort()
 	require.NoError(t, err)
-	require.NoError(t, webhookenv.InstallObjects(ctx, cl.c, install, cl.hostIP, port))
+	require.NoError(t, stack.InstallObjects(ctx, cl.c, install, cl.hostIP, port))
 	cl.optIn(ctx, t)
-	cl.replicaAs(t, webhookenv.AsServiceAccount(cl.cfg, releaseNamespace, "jobfit-webhook"), port)
+	cl.replicaAs(t, stack.AsServiceAccount(cl.cfg, releaseNamespace, "jobfit-webhook"), port)
 
 	cl.requireMutated(ctx, t, "runner-zx8kqw2nv-project-4711-concurrent-0-helm0001")
 	assert.NotEmpty(t, cl.caBundle(ctx, t), "jobfit wrote the caBundle into the chart's webhook configuration")
@@ -197,10 +197,10 @@ func TestHelmUpgradeKeepsCABundle(t *testing.T) {
 	_, err := runHelm(t, append(append([]string{"install"}, chart...), "--create-namespace", "--set-file", "policy="+examplePolicy)...)
 	require.NoError(t, err)
 	svc := &corev1.Service{}
-	require.NoError(t, cl.c.Get(ctx, client.ObjectKey{Namespace: releaseNamespace, Name: webhookenv.ServiceName}, svc))
-	port, err := webhookenv.FreePort()
+	require.NoError(t, cl.c.Get(ctx, client.ObjectKey{Namespace: releaseNamespace, Name: stack.ServiceName}, svc))
+	port, err := stack.FreePort()
 	require.NoError(t, err)
-	require.NoError(t, webhookenv.PointService(ctx, cl.c, svc, cl.hostIP, port))
+	require.NoError(t, stack.PointService(ctx, cl.c, svc, cl.hostIP, port))
 	cl.optIn(ctx, t)
 	stop := cl.replica(t, port)
 	cl.requireMutated(ctx, t, "runner-zx8kqw2nv-project-4711-concurrent-0-upgr0001")

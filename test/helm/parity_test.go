@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 // helmOnlyLabels are the labels the chart adds to what manifests/ sets:
@@ -59,7 +61,7 @@ func TestParity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := render(t, tc.args...)
 			require.NoError(t, err)
-			chartObjs, err := decodeObjects(out)
+			chartObjs, err := stack.DecodeObjects([]byte(out))
 			require.NoError(t, err)
 			requireSameObjects(t, byKey(t, kustomize(t, tc.kustomize)), byKey(t, chartObjs), tc.notInChart)
 		})
@@ -81,7 +83,7 @@ func TestPrometheusParity(t *testing.T) {
 	}
 	out, err := render(t, args...)
 	require.NoError(t, err)
-	chartObjs, err := decodeObjects(out)
+	chartObjs, err := stack.DecodeObjects([]byte(out))
 	require.NoError(t, err)
 	requireSameObjects(t, want, byKey(t, chartObjs), nil)
 }
@@ -93,7 +95,7 @@ func TestBinpackSchedulerParity(t *testing.T) {
 	want := byKey(t, kustomize(t, "binpack-scheduler"))
 	out, err := render(t, "--set", "binpackScheduler.enabled=true", "--show-only", "templates/binpack-scheduler.yaml")
 	require.NoError(t, err)
-	chartObjs, err := decodeObjects(out)
+	chartObjs, err := stack.DecodeObjects([]byte(out))
 	require.NoError(t, err)
 	requireSameObjects(t, want, byKey(t, chartObjs), nil)
 }
@@ -104,7 +106,7 @@ func TestBinpackSchedulerParity(t *testing.T) {
 func TestRulesCopy(t *testing.T) {
 	out, err := render(t, "--set", "prometheusRule.enabled=true", "--show-only", "templates/prometheus.yaml")
 	require.NoError(t, err)
-	objs, err := decodeObjects(out)
+	objs, err := stack.DecodeObjects([]byte(out))
 	require.NoError(t, err)
 	require.Len(t, objs, 1)
 	got, ok, err := unstructured.NestedSlice(objs[0].Object, "spec", "groups")

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 // TestBadValues: values.schema.json and the templates' own checks reject
@@ -88,7 +90,7 @@ func TestPolicyForms(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			out, err := render(t, "--set-file", "policy="+file, "--show-only", "templates/policies.yaml")
 			require.NoError(t, err)
-			objs, err := decodeObjects(out)
+			objs, err := stack.DecodeObjects([]byte(out))
 			require.NoError(t, err)
 			require.Len(t, objs, 1)
 			cm := objs[0]

@@ -1,6 +1,6 @@
 // Package kubectl_test runs kubectl jobfit against a real kube-apiserver
 // and etcd (envtest) with Karpenter's NodePool CRD, jobfit's own webhook
-// installed from manifests/base (test/webhookenv) and the shipped example
+// installed from manifests/base (hack/stack) and the shipped example
 // policies and NodePools.
 //
 // It needs KUBEBUILDER_ASSETS from hack/build-control-plane.sh and is
@@ -13,9 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,12 +30,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/scaler"
-	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 const (
-	jobfitNS = webhookenv.Namespace
+	jobfitNS = stack.JobfitNamespace
 	timeout  = 30 * time.Second
 	poll     = 100 * time.Millisecond
 )
@@ -45,12 +43,9 @@ const (
 var hostIP string
 
 func TestMain(m *testing.M) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Println("skipping: KUBEBUILDER_ASSETS is not set; see hack/build-control-plane.sh")
-		os.Exit(0)
-	}
+	stack.ExitWithoutAssets()
 	var err error
-	if hostIP, err = webhookenv.NonLoopbackIPv4(); err != nil {
+	if hostIP, err = stack.NonLoopbackIPv4(); err != nil {
 		fmt.Println("skipping:", err)
 		os.Exit(0)
 	}
@@ -73,9 +68,9 @@ type cluster struct {
 
 func startCluster(t *testing.T) *cluster {
 	t.Helper()
-	karpenterDir, err := moduleDir("sigs.k8s.io/karpenter")
+	karpenterDir, err := stack.ModuleDir("sigs.k8s.io/karpenter")
 	require.NoError(t, err)
-	env := webhookenv.Environment()
+	env := stack.Environment()
 	env.CRDDirectoryPaths = []string{filepath.Join(karpenterDir, "pkg", "apis", "crds", "karpenter.sh_nodepools.yaml")}
 	env.ErrorIfCRDPathMissing = true
 	cfg, err := env.Start()
@@ -86,10 +81,10 @@ func startCluster(t *testing.T) *cluster {
 	c, err := client.New(cfg, client.Options{Scheme: s})
 	require.NoError(t, err)
 
-	port, err := webhookenv.FreePort()
+	port, err := stack.FreePort()
 	require.NoError(t, err)
-	require.NoError(t, webhookenv.Install(context.Background(), c, hostIP, port))
-	mgr, err := webhookenv.NewManager(cfg, webhookenv.Replica{Port: port, CertDir: filepath.Join(t.TempDir(), "certs"), MetricsAddr: "0", ProbeAddr: "0"})
+	require.NoError(t, stack.Manifests{}.Install(context.Background(), c, hostIP, port))
+	mgr, err := stack.NewManager(cfg, stack.Replica{Port: port, CertDir: filepath.Join(t.TempDir(), "certs"), MetricsAddr: "0", ProbeAddr: "0"})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -131,15 +126,6 @@ func writeKubeconfig(t *testing.T, cfg *rest.Config, contextNS string) string {
 	path := filepath.Join(t.TempDir(), "kubeconfig")
 	require.NoError(t, clientcmd.WriteToFile(*kc, path))
 	return path
-}
-
-// moduleDir returns where the go command keeps module's source.
-func moduleDir(module string) (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module).Output()
-	if err != nil {
-		return "", fmt.Errorf("locating module %s: %w", module, err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 // applyFile creates every object of a shipped manifest file.

@@ -18,12 +18,12 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"jobfit.dev/jobfit/test/webhookenv"
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 func as(t *testing.T, sa string) client.Client {
 	t.Helper()
-	c, err := client.New(webhookenv.AsServiceAccount(cfg, jobfitNS, sa), client.Options{})
+	c, err := client.New(stack.AsServiceAccount(cfg, jobfitNS, sa), client.Options{})
 	require.NoError(t, err)
 	return c
 }

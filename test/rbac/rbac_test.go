@@ -30,7 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"jobfit.dev/jobfit/test/webhookenv"
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 const (
@@ -45,10 +45,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Println("skipping: KUBEBUILDER_ASSETS is not set; see hack/build-control-plane.sh")
-		os.Exit(0)
-	}
+	stack.ExitWithoutAssets()
 	os.Exit(run(m))
 }
 
@@ -87,13 +84,13 @@ func run(m *testing.M) int {
 // `kubectl apply -k manifests/binpack-scheduler` apply,
 // namespaces first, plus a runner namespace.
 func installShipped(ctx context.Context) error {
-	objs, err := webhookenv.Kustomize("default")
+	objs, err := stack.Manifests{}.Kustomize("default")
 	if err != nil {
 		return err
 	}
 	// The packing scheduler, installed next to the overlay as
 	// docs/binpack-scheduler.md says.
-	binpack, err := webhookenv.Kustomize("binpack-scheduler")
+	binpack, err := stack.Manifests{}.Kustomize("binpack-scheduler")
 	if err != nil {
 		return err
 	}
@@ -112,7 +109,7 @@ func installShipped(ctx context.Context) error {
 // waitForAdmissionPolicies waits until the API server enforces the shipped
 // ValidatingAdmissionPolicies: it loads new policies in the background.
 func waitForAdmissionPolicies(ctx context.Context) error {
-	c, err := client.New(webhookenv.AsServiceAccount(cfg, jobfitNS, "jobfit-webhook"), client.Options{})
+	c, err := client.New(stack.AsServiceAccount(cfg, jobfitNS, "jobfit-webhook"), client.Options{})
 	if err != nil {
 		return err
 	}
@@ -183,7 +180,7 @@ func rulesAs(ctx context.Context, t *testing.T, sa, ns string) []string {
 // resourceRules asks the API server, as sa, for its rules in ns.
 func resourceRules(ctx context.Context, t *testing.T, sa, ns string) []authorizationv1.ResourceRule {
 	t.Helper()
-	cs, err := kubernetes.NewForConfig(webhookenv.AsServiceAccount(cfg, jobfitNS, sa))
+	cs, err := kubernetes.NewForConfig(stack.AsServiceAccount(cfg, jobfitNS, sa))
 	require.NoError(t, err)
 	review, err := cs.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx,
 		&authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}, metav1.CreateOptions{})

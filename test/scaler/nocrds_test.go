@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"jobfit.dev/jobfit/cmd/jobfit/app"
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/scaler"
 )
 
@@ -72,7 +72,7 @@ func TestScalerWithoutKarpenterCRDs(t *testing.T) {
 	code, _ = readyz()
 	assert.Equal(t, http.StatusInternalServerError, code, "still waiting")
 
-	karpenterDir, err := moduleDir("sigs.k8s.io/karpenter")
+	karpenterDir, err := stack.ModuleDir("sigs.k8s.io/karpenter")
 	require.NoError(t, err)
 	_, err = envtest.InstallCRDs(bare, envtest.CRDInstallOptions{Paths: []string{
 		filepath.Join(karpenterDir, "pkg", "apis", "crds", "karpenter.sh_nodepools.yaml"),
@@ -90,8 +90,7 @@ func TestScalerWithoutKarpenterCRDs(t *testing.T) {
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := stack.FreePort()
 	require.NoError(t, err)
-	defer l.Close()
-	return fmt.Sprintf("127.0.0.1:%d", l.Addr().(*net.TCPAddr).Port)
+	return fmt.Sprintf("127.0.0.1:%d", port)
 }

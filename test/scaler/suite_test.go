@@ -16,9 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -28,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/scaler"
 )
 
@@ -38,10 +37,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Println("skipping: KUBEBUILDER_ASSETS is not set; see hack/build-control-plane.sh")
-		os.Exit(0)
-	}
+	stack.ExitWithoutAssets()
 	os.Exit(run(m))
 }
 
@@ -55,12 +51,12 @@ func run(m *testing.M) int {
 		fmt.Println("building scheme:", err)
 		return 1
 	}
-	karpenterDir, err := moduleDir("sigs.k8s.io/karpenter")
+	karpenterDir, err := stack.ModuleDir("sigs.k8s.io/karpenter")
 	if err != nil {
 		fmt.Println(err)
 		return 1
 	}
-	providerDir, err := moduleDir("github.com/aws/karpenter-provider-aws")
+	providerDir, err := stack.ModuleDir("github.com/aws/karpenter-provider-aws")
 	if err != nil {
 		fmt.Println(err)
 		return 1
@@ -83,13 +79,4 @@ func run(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
-}
-
-// moduleDir returns the directory of a module in the build list.
-func moduleDir(path string) (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", path).Output()
-	if err != nil {
-		return "", fmt.Errorf("locating module %s: %w", path, err)
-	}
-	return strings.TrimSpace(string(out)), nil
 }

@@ -3,7 +3,7 @@
 // MutatingWebhookConfiguration from manifests/base and self-managed TLS.
 //
 // The kube-apiserver reaches the webhook through its Service and verifies
-// jobfit's own certificate, as in a cluster (see test/webhookenv).
+// jobfit's own certificate, as in a cluster (see hack/stack).
 //
 // It needs KUBEBUILDER_ASSETS from hack/build-control-plane.sh and is
 // skipped without it.
@@ -20,25 +20,22 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 
-	"jobfit.dev/jobfit/test/webhookenv"
+	"jobfit.dev/jobfit/hack/stack"
 )
 
-const jobfitNamespace = webhookenv.Namespace
+const jobfitNamespace = stack.JobfitNamespace
 
 // hostIP is this machine's address for the webhook Service's EndpointSlice.
 var hostIP string
 
 func TestMain(m *testing.M) {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Println("skipping: KUBEBUILDER_ASSETS is not set; see hack/build-control-plane.sh")
-		os.Exit(0)
-	}
+	stack.ExitWithoutAssets()
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
 	var err error
-	if hostIP, err = webhookenv.NonLoopbackIPv4(); err != nil {
+	if hostIP, err = stack.NonLoopbackIPv4(); err != nil {
 		fmt.Println("skipping:", err)
 		return 0
 	}
@@ -55,7 +52,7 @@ func run(m *testing.M) int {
 // that every run (go test -count=N included) starts from an empty cluster.
 func startAPIServer(t *testing.T) *rest.Config {
 	t.Helper()
-	env := webhookenv.Environment()
+	env := stack.Environment()
 	cfg, err := env.Start()
 	if err != nil {
 		t.Fatalf("starting envtest: %v", err)

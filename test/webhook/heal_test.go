@@ -17,8 +17,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/test/webhookenv"
 	"jobfit.dev/jobfit/webhook/certs"
 )
 
@@ -36,11 +36,11 @@ const healWithin = 30 * time.Second
 // and admitted exactly as the real pods are.
 func installAsShipped(ctx context.Context, t *testing.T, cfg *rest.Config, c client.Client, port int) *rest.Config {
 	t.Helper()
-	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
-	require.NoError(t, webhookenv.ApplyFiles(ctx, c, webhookenv.WebhookRBACFiles...))
+	require.NoError(t, stack.Manifests{}.Install(ctx, c, hostIP, port))
+	require.NoError(t, stack.Manifests{}.ApplyFiles(ctx, c, stack.WebhookRBACFiles()...))
 	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled}}}))
 	applyConfigMap(ctx, t, c, jobfitNamespace, clusterCM, clusterLabels, clusterPolicy(t, "", ""))
-	return webhookenv.AsServiceAccount(cfg, jobfitNamespace, "jobfit-webhook")
+	return stack.AsServiceAccount(cfg, jobfitNamespace, "jobfit-webhook")
 }
 
 // TestLostCertificateSecretHeals deletes the serving certificate Secret
@@ -139,7 +139,7 @@ func TestLostCertificateSecretHeals(t *testing.T) {
 		default:
 		}
 		// The shipped RBAC back: the next retry heals.
-		require.NoError(t, webhookenv.ApplyFiles(ctx, c, "default/rbac.yaml"))
+		require.NoError(t, stack.Manifests{}.ApplyFiles(ctx, c, "default/rbac.yaml"))
 		// The healer retries every 30 s; a loaded machine (CI runs the
 		// integration suites side by side) can slow the API server, so allow
 		// several retries, and say what the last one reported.

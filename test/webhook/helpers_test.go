@@ -18,9 +18,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 const (
@@ -37,7 +37,7 @@ func startWithRunners(ctx context.Context, t *testing.T) (*rest.Config, client.C
 	c, err := client.New(cfg, client.Options{})
 	require.NoError(t, err)
 	port := freePort(t)
-	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
+	require.NoError(t, stack.Manifests{}.Install(ctx, c, hostIP, port))
 	require.NoError(t, c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: runners, Labels: map[string]string{v1alpha1.InjectLabel: v1alpha1.InjectEnabled}}}))
 	return cfg, c, port
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/rest"
 
-	"jobfit.dev/jobfit/test/webhookenv"
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 // jobfit is one in-process webhook replica, wired as `jobfit webhook` wires
@@ -32,7 +32,7 @@ type jobfit struct {
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	port, err := webhookenv.FreePort()
+	port, err := stack.FreePort()
 	require.NoError(t, err)
 	return port
 }
@@ -42,7 +42,7 @@ func startJobfit(t *testing.T, cfg *rest.Config, port int) *jobfit {
 	t.Helper()
 	j := &jobfit{port: port, probePort: freePort(t), metricsPort: freePort(t),
 		certDir: filepath.Join(t.TempDir(), "serving-certs"), done: make(chan error, 1)}
-	mgr, err := webhookenv.NewManager(cfg, webhookenv.Replica{
+	mgr, err := stack.NewManager(cfg, stack.Replica{
 		Port: port, CertDir: j.certDir,
 		MetricsAddr: fmt.Sprintf("127.0.0.1:%d", j.metricsPort),
 		ProbeAddr:   fmt.Sprintf("127.0.0.1:%d", j.probePort),

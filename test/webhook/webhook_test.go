@@ -15,8 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"jobfit.dev/jobfit/hack/stack"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
-	"jobfit.dev/jobfit/test/webhookenv"
 	"jobfit.dev/jobfit/webhook/certs"
 )
 
@@ -38,7 +38,7 @@ func TestWebhook(t *testing.T) {
 	c, err := client.New(cfg, client.Options{})
 	require.NoError(t, err)
 	port := freePort(t)
-	require.NoError(t, webhookenv.Install(ctx, c, hostIP, port))
+	require.NoError(t, stack.Manifests{}.Install(ctx, c, hostIP, port))
 	// The PriorityClass GitLab Runner's pause pods use.
 	require.NoError(t, c.Create(ctx, &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "gitlab-runner-idle-capacity"}, Value: -5}))
 	for name, labels := range map[string]map[string]string{runners: {v1alpha1.InjectLabel: v1alpha1.InjectEnabled}, unlabeled: nil} {

@@ -1,11 +1,8 @@
 package app
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,11 +16,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/policy/yamldoc"
 	"jobfit.dev/jobfit/test/corpus"
 	"jobfit.dev/jobfit/webhook"
 )
@@ -112,13 +109,9 @@ func splitCase(t *testing.T, path, dir string) (policyFile, statusFile, imagesFi
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return policyFile, statusFile, imagesFile
-		}
-		require.NoError(t, err)
+	docs, err := yamldoc.Split(raw)
+	require.NoError(t, err)
+	for _, doc := range docs {
 		var meta struct {
 			metav1.TypeMeta `json:",inline"`
 			Metadata        metav1.ObjectMeta `json:"metadata"`
@@ -138,4 +131,5 @@ func splitCase(t *testing.T, path, dir string) (policyFile, statusFile, imagesFi
 			require.NoError(t, os.WriteFile(statusFile, doc, 0o600))
 		}
 	}
+	return policyFile, statusFile, imagesFile
 }

@@ -103,6 +103,19 @@ func TestValidateCommand(t *testing.T) {
 	require.NoError(t, runValidate(&ValidateOptions{Files: []string{examplePolicy}, Out: &out}))
 }
 
+// TestValidateLeadingSeparator: a file that opens with "---" and a comment
+// before its first document holds one document, not an empty one that
+// fails as kind "".
+func TestValidateLeadingSeparator(t *testing.T) {
+	shipped, err := os.ReadFile(examplePolicy)
+	require.NoError(t, err)
+	file := filepath.Join(t.TempDir(), "policy.yaml")
+	require.NoError(t, os.WriteFile(file, append([]byte("---\n# the EKS example\n---\n"), shipped...), 0o600))
+	var out bytes.Buffer
+	require.NoError(t, runValidate(&ValidateOptions{Files: []string{file}, Out: &out}), out.String())
+	assert.Equal(t, file+": ok (Policy eks-karpenter)\n", out.String())
+}
+
 // TestShippedExamplesAreValid keeps every example policy under manifests/
 // valid: a broken example fails the tests.
 func TestShippedExamplesAreValid(t *testing.T) {

@@ -1,19 +1,16 @@
 package app
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"jobfit.dev/jobfit/policy"
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
+	"jobfit.dev/jobfit/policy/yamldoc"
 	"jobfit.dev/jobfit/scaler/config"
 )
 
@@ -86,7 +83,7 @@ func validateFile(w io.Writer, file string, refs policy.References, namespace st
 		fmt.Fprintf(w, "%s: %v\n", file, err)
 		return 1
 	}
-	docs, err := splitDocuments(raw)
+	docs, err := yamldoc.Split(raw)
 	if err != nil {
 		fmt.Fprintf(w, "%s: %v\n", file, err)
 		return 1
@@ -139,32 +136,4 @@ func validateDocument(doc []byte) (string, string, *policy.Policy, field.ErrorLi
 		return d.Kind, d.Name, nil, nil
 	}
 	return d.Kind, d.Name, nil, field.ErrorList{field.NotSupported(field.NewPath("kind"), d.Kind, []string{v1alpha1.KindPolicy, v1alpha1.KindScalerPolicy})}
-}
-
-func splitDocuments(raw []byte) ([][]byte, error) {
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(raw)))
-	var docs [][]byte
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return docs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading YAML: %w", err)
-		}
-		if len(bytes.TrimSpace(stripComments(doc))) > 0 {
-			docs = append(docs, doc)
-		}
-	}
-}
-
-func stripComments(doc []byte) []byte {
-	var out []byte
-	for _, line := range bytes.Split(doc, []byte("\n")) {
-		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
-			out = append(out, line...)
-			out = append(out, '\n')
-		}
-	}
-	return out
 }

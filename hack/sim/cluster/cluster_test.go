@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/karpenter/pkg/scheduling"
 	"sigs.k8s.io/yaml"
 
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
 )
 
@@ -195,6 +196,40 @@ func TestScalerPolicyScaled(t *testing.T) {
 	assert.Equal(t, 6*time.Minute, p.Headroom.PerArch["arm64"].Window.Value())
 	assert.Equal(t, 6*time.Second, p.Headroom.PerArch["amd64"].LeadTime.Value(), "the lead time is a boot time, compressed too")
 	assert.Equal(t, 8, p.Headroom.PerArch["amd64"].Max, "counts stay as shipped")
+}
+
+// TestScalerPolicyScalesUnsetDurations: a duration the policy leaves
+// unset is the API's default, compressed like a set one.
+func TestScalerPolicyScalesUnsetDurations(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "scaler.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: scaler, namespace: jobfit-system}
+data:
+  policy.yaml: |
+    apiVersion: jobfit.dev/v1alpha1
+    kind: ScalerPolicy
+    nodePools: [{name: ci-spot, role: spot}, {name: ci-on-demand, role: on-demand, weight: 10}]
+    headroom: {enabled: true, perArch: {arm64: {max: 2}}}
+`), 0o600))
+	cm, _, err := ScalerPolicy(file, 10)
+	require.NoError(t, err)
+	doc, _, _ := unstructured.NestedString(cm.Object, "data", "policy.yaml")
+	got, errs := config.Load([]byte(doc))
+	require.Empty(t, errs)
+	want := v1alpha1.ScalerPolicy{Headroom: v1alpha1.HeadroomPolicy{PerArch: map[string]v1alpha1.ArchHeadroom{"arm64": {}}}}
+	want.SetDefaults()
+	for name, d := range map[string][2]v1alpha1.Duration{
+		"fallback.pendingAfter":         {want.Fallback.PendingAfter, got.Fallback.PendingAfter},
+		"fallback.recoverAfter":         {want.Fallback.RecoverAfter, got.Fallback.RecoverAfter},
+		"limits.shrinkAfter":            {want.Limits.ShrinkAfter, got.Limits.ShrinkAfter},
+		"consolidation.busy":            {want.Consolidation.Busy, got.Consolidation.Busy},
+		"consolidation.idle":            {want.Consolidation.Idle, got.Consolidation.Idle},
+		"consolidation.window":          {want.Consolidation.Window, got.Consolidation.Window},
+		"headroom.perArch.arm64.window": {want.Headroom.PerArch["arm64"].Window, got.Headroom.PerArch["arm64"].Window},
+	} {
+		assert.Equal(t, Scale(d[0].Value(), 10), d[1].Value(), name)
+	}
 }
 
 func TestPrices(t *testing.T) {

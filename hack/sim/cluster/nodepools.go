@@ -8,7 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"jobfit.dev/jobfit/test/stack"
+	"jobfit.dev/jobfit/hack/stack"
 )
 
 // NodeClassName is the KWOKNodeClass the NodePools use.

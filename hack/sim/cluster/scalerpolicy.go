@@ -6,8 +6,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
+	"jobfit.dev/jobfit/hack/stack"
+	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/scaler/config"
-	"jobfit.dev/jobfit/test/stack"
 )
 
 // ScalerPolicy reads the ScalerPolicy ConfigMap at path and divides its
@@ -29,21 +30,22 @@ func ScalerPolicy(path string, speed float64) (cm *unstructured.Unstructured, dr
 	if err := yaml.Unmarshal([]byte(doc), &p); err != nil {
 		return nil, nil, fmt.Errorf("%s: data.policy.yaml: %w", path, err)
 	}
+	def := defaults()
 	for _, f := range []struct {
-		def  string
+		def  v1alpha1.Duration
 		path []string
 	}{
-		{"3m", []string{"fallback", "pendingAfter"}}, {"15m", []string{"fallback", "recoverAfter"}},
-		{"30m", []string{"limits", "shrinkAfter"}}, {"10m", []string{"consolidation", "busy"}},
-		{"1m", []string{"consolidation", "idle"}}, {"10m", []string{"consolidation", "window"}},
+		{def.Fallback.PendingAfter, []string{"fallback", "pendingAfter"}}, {def.Fallback.RecoverAfter, []string{"fallback", "recoverAfter"}},
+		{def.Limits.ShrinkAfter, []string{"limits", "shrinkAfter"}}, {def.Consolidation.Busy, []string{"consolidation", "busy"}},
+		{def.Consolidation.Idle, []string{"consolidation", "idle"}}, {def.Consolidation.Window, []string{"consolidation", "window"}},
 	} {
-		if err := scaleField(p, speed, f.def, f.path...); err != nil {
+		if err := scaleField(p, speed, f.def.String(), f.path...); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	arches, _, _ := unstructured.NestedMap(p, "headroom", "perArch")
 	for arch := range arches {
-		d, err := scaleHeadroom(p, speed, arch)
+		d, err := scaleHeadroom(p, speed, arch, def.Headroom.PerArch[""].Window)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -62,10 +64,10 @@ func ScalerPolicy(path string, speed float64) (cm *unstructured.Unstructured, dr
 	return cm, dropped, nil
 }
 
-// scaleHeadroom scales arch's headroom window and lead time, and removes
-// its schedules, returning what it removed.
-func scaleHeadroom(p map[string]any, speed float64, arch string) (dropped []string, err error) {
-	if err := scaleField(p, speed, "1h", "headroom", "perArch", arch, "window"); err != nil {
+// scaleHeadroom scales arch's headroom window (window when unset) and lead
+// time, and removes its schedules, returning what it removed.
+func scaleHeadroom(p map[string]any, speed float64, arch string, window v1alpha1.Duration) (dropped []string, err error) {
+	if err := scaleField(p, speed, window.String(), "headroom", "perArch", arch, "window"); err != nil {
 		return nil, err
 	}
 	if _, found, _ := unstructured.NestedString(p, "headroom", "perArch", arch, "leadTime"); found {
@@ -80,8 +82,17 @@ func scaleHeadroom(p map[string]any, speed float64, arch string) (dropped []stri
 	return dropped, nil
 }
 
-// scaleField scales the duration at path, or its default (policy's
-// defaults) when unset, so that an unset window is compressed as well.
+// defaults is a ScalerPolicy with every default the API sets, with one
+// headroom arch (named "") for the defaults each arch gets: the durations
+// an unset field stands for are read from the API, never repeated here.
+func defaults() v1alpha1.ScalerPolicy {
+	p := v1alpha1.ScalerPolicy{Headroom: v1alpha1.HeadroomPolicy{PerArch: map[string]v1alpha1.ArchHeadroom{"": {}}}}
+	p.SetDefaults()
+	return p
+}
+
+// scaleField scales the duration at path, or its default (the API's,
+// def) when unset, so that an unset window is compressed as well.
 func scaleField(p map[string]any, speed float64, def string, path ...string) error {
 	v, found, err := unstructured.NestedString(p, path...)
 	if err != nil {

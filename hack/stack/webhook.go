@@ -1,22 +1,9 @@
-// Package webhookenv installs jobfit's webhook into a test kube-apiserver
-// (envtest) the way a cluster has it, and wires an in-process replica. The
-// integration suite (test/webhook) and the load tool (hack/loadtest) share it.
-//
-// The kube-apiserver calls the webhook the way it does in a cluster:
-// through the Service jobfit-webhook.jobfit-system.svc, verifying the
-// certificate jobfit issued for that name against the caBundle jobfit
-// patched in. With --enable-aggregator-routing (see Environment) it resolves
-// the Service through its EndpointSlice, which Install points at this
-// machine's address: a loopback address is not allowed in an EndpointSlice.
-package webhookenv
+package stack
 
 import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
-	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -28,18 +15,17 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"sigs.k8s.io/yaml"
 )
 
-// Namespace is jobfit's namespace in the manifests.
-const Namespace = "jobfit-system"
+// JobfitNamespace is jobfit's namespace in the manifests.
+const JobfitNamespace = "jobfit-system"
 
 // ServiceName is the webhook's Service, which the kube-apiserver calls.
 const ServiceName = "jobfit-webhook"
 
-// ManifestsDir is manifests/base/webhook; callers in other directories set
-// it relative to their working directory.
-var ManifestsDir = "../../manifests/base/webhook"
+// webhookManifests is the directory of the webhook's Service and
+// MutatingWebhookConfiguration, under the manifests directory.
+const webhookManifests = "base/webhook"
 
 // Environment returns an envtest environment whose kube-apiserver resolves
 // Services through their EndpointSlices, as there is no kube-proxy to route
@@ -65,20 +51,19 @@ func NonLoopbackIPv4() (string, error) {
 	return "", fmt.Errorf("no non-loopback IPv4 address to put in the webhook Service's EndpointSlice")
 }
 
-// readManifest decodes the document of kind and name from a multi-document
-// file under manifests/base/webhook.
-func readManifest(file, name string, into client.Object) error {
-	b, err := os.ReadFile(filepath.Join(ManifestsDir, file))
+// readManifest decodes the object named name from a multi-document file
+// under manifests/base/webhook, strictly: an unknown field is an error.
+func (m Manifests) readManifest(file, name string, into client.Object) error {
+	objs, err := m.ReadObjects(webhookManifests + "/" + file)
 	if err != nil {
 		return err
 	}
-	for _, doc := range strings.Split(string(b), "\n---") {
-		var meta metav1.PartialObjectMetadata
-		if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
-			return fmt.Errorf("reading %s: %w", file, err)
-		}
-		if meta.Name == name {
-			return yaml.UnmarshalStrict([]byte(doc), into)
+	for _, u := range objs {
+		if u.GetName() == name {
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, into, true); err != nil {
+				return fmt.Errorf("reading %s: %w", file, err)
+			}
+			return nil
 		}
 	}
 	return fmt.Errorf("%s has no object named %s", file, name)
@@ -87,18 +72,18 @@ func readManifest(file, name string, into client.Object) error {
 // Install creates jobfit's namespace, its empty certificate Secret,
 // and the project's Service and MutatingWebhookConfiguration unchanged, then
 // points the Service's EndpointSlice at port on this machine.
-func Install(ctx context.Context, c client.Client, hostIP string, port int) error {
+func (m Manifests) Install(ctx context.Context, c client.Client, hostIP string, port int) error {
 	svc := &corev1.Service{}
-	if err := readManifest("service.yaml", ServiceName, svc); err != nil {
+	if err := m.readManifest("service.yaml", ServiceName, svc); err != nil {
 		return err
 	}
 	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
-	if err := readManifest("mutatingwebhookconfiguration.yaml", "jobfit", mwc); err != nil {
+	if err := m.readManifest("mutatingwebhookconfiguration.yaml", "jobfit", mwc); err != nil {
 		return err
 	}
 	return InstallObjects(ctx, c, []client.Object{
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}},
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: Namespace, Name: "jobfit-webhook-tls"}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: JobfitNamespace}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: JobfitNamespace, Name: "jobfit-webhook-tls"}},
 		svc, mwc,
 	}, hostIP, port)
 }
@@ -126,10 +111,10 @@ func InstallObjects(ctx context.Context, c client.Client, objs []client.Object, 
 			}
 			return fmt.Errorf("creating %s %s: %w", kind, obj.GetName(), err)
 		}
-		if s, ok := obj.(*corev1.Service); ok && s.Name == ServiceName && s.Namespace == Namespace {
+		if s, ok := obj.(*corev1.Service); ok && s.Name == ServiceName && s.Namespace == JobfitNamespace {
 			svc = s
 		}
-		if u, ok := obj.(*unstructured.Unstructured); ok && u.GetKind() == "Service" && u.GetName() == ServiceName && u.GetNamespace() == Namespace {
+		if u, ok := obj.(*unstructured.Unstructured); ok && u.GetKind() == "Service" && u.GetName() == ServiceName && u.GetNamespace() == JobfitNamespace {
 			svc = &corev1.Service{}
 			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, svc); err != nil {
 				return fmt.Errorf("reading Service %s: %w", ServiceName, err)
@@ -137,7 +122,7 @@ func InstallObjects(ctx context.Context, c client.Client, objs []client.Object, 
 		}
 	}
 	if svc == nil {
-		return fmt.Errorf("no Service %s/%s among the objects", Namespace, ServiceName)
+		return fmt.Errorf("no Service %s/%s among the objects", JobfitNamespace, ServiceName)
 	}
 	return PointService(ctx, c, svc, hostIP, port)
 }

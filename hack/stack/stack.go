@@ -1,9 +1,22 @@
-// Package stack starts a cluster that provisions nodes, as real processes:
+// Package stack is the harness that the replay (hack/sim), the load tool
+// (hack/loadtest) and the test suites under test/ share.
+//
+// Start starts a cluster that provisions nodes, as real processes:
 // kube-apiserver and etcd (envtest), kube-scheduler, Karpenter with its kwok
 // cloud provider, and kwok playing the kubelet of the nodes Karpenter
 // creates. Every binary is built from Go modules by
 // hack/build-control-plane.sh and hack/build-e2e-tools.sh. The end-to-end
-// suite (test/e2e) and the replay tool (hack/sim) share it.
+// suite (test/e2e) and the replay use it.
+//
+// Manifests installs jobfit's webhook into a test kube-apiserver (envtest)
+// the way a cluster has it, from the shipped manifests, and NewManager wires
+// an in-process replica. The kube-apiserver calls the webhook the way it
+// does in a cluster: through the Service jobfit-webhook.jobfit-system.svc,
+// verifying the certificate jobfit issued for that name against the
+// caBundle jobfit patched in. With --enable-aggregator-routing (see
+// Environment) it resolves the Service through its EndpointSlice, which
+// Install points at this machine's address: a loopback address is not
+// allowed in an EndpointSlice.
 package stack
 
 import (
@@ -21,8 +34,6 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-
-	"jobfit.dev/jobfit/test/webhookenv"
 )
 
 // KarpenterNamespace is Karpenter's SYSTEM_NAMESPACE.
@@ -103,7 +114,7 @@ func (s *Stack) startAPIServer(o Options) error {
 	if err != nil {
 		return err
 	}
-	s.env = webhookenv.Environment()
+	s.env = Environment()
 	s.env.BinaryAssetsDirectory = o.Assets
 	s.env.Scheme = o.Scheme
 	s.env.CRDDirectoryPaths = []string{
@@ -220,7 +231,7 @@ func ModuleDir(path string) (string, error) {
 func freePorts(n int) ([]int, error) {
 	ports := make([]int, n)
 	for i := range ports {
-		p, err := webhookenv.FreePort()
+		p, err := FreePort()
 		if err != nil {
 			return nil, err
 		}

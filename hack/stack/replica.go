@@ -1,4 +1,4 @@
-package webhookenv
+package stack
 
 import (
 	"fmt"
@@ -57,7 +57,7 @@ func NewManager(cfg *rest.Config, r Replica) (ctrl.Manager, error) {
 		HealthProbeBindAddress:        r.ProbeAddr,
 		LeaderElection:                true,
 		LeaderElectionID:              certs.LeaderElectionID,
-		LeaderElectionNamespace:       Namespace,
+		LeaderElectionNamespace:       JobfitNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		// Several replicas may run in one process, one after the other.
 		Controller:    config.Controller{SkipNameValidation: ptr.To(true)},
@@ -67,7 +67,7 @@ func NewManager(cfg *rest.Config, r Replica) (ctrl.Manager, error) {
 		return nil, fmt.Errorf("creating manager: %w", err)
 	}
 	_, err = webhook.Setup(mgr, webhook.Options{
-		Namespace: Namespace,
+		Namespace: JobfitNamespace,
 		TLSMode:   webhook.TLSSelfManaged,
 		Certs:     certs.Options{CertDir: r.CertDir},
 		Version:   "test",
