@@ -36,17 +36,7 @@ func TestPackingSchedulerGetsANode(t *testing.T) {
 	pod.Namespace = runners
 	pod.Name += "-binpack"
 	pod.Spec.SchedulerName = s.Binpack.SchedulerName
-	require.Eventually(t, func() bool { return c.Create(ctx, pod.DeepCopy()) == nil }, timeout, poll, "the pod created")
-	got := &corev1.Pod{}
-	running := assert.Eventually(t, func() bool {
-		if c.Get(ctx, types.NamespacedName{Namespace: runners, Name: pod.Name}, got) != nil {
-			return false
-		}
-		return got.Spec.NodeName != "" && got.Status.Phase == corev1.PodRunning
-	}, timeout, poll, "the pod runs on a node Karpenter provisioned")
-	if !running {
-		t.Fatalf("pod %s on %q, conditions %+v\n%s", got.Status.Phase, got.Spec.NodeName, got.Status.Conditions, s.Logs())
-	}
+	got := runOnANode(ctx, t, s, pod)
 	require.Equal(t, "jobfit-binpack", got.Spec.SchedulerName, "the webhook keeps the runner's scheduler")
 	node := &corev1.Node{}
 	require.NoError(t, c.Get(ctx, types.NamespacedName{Name: got.Spec.NodeName}, node))

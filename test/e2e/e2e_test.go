@@ -76,17 +76,7 @@ func TestJobPodsGetNodesOfTheirArch(t *testing.T) {
 			for k, v := range tc.vars {
 				pod.Spec.Containers[0].Env = append(pod.Spec.Containers[0].Env, corev1.EnvVar{Name: k, Value: v})
 			}
-			require.Eventually(t, func() bool { return c.Create(ctx, pod.DeepCopy()) == nil }, timeout, poll, "jobfit ready and the pod created")
-			got := &corev1.Pod{}
-			running := assert.Eventually(t, func() bool {
-				if c.Get(ctx, types.NamespacedName{Namespace: runners, Name: pod.Name}, got) != nil {
-					return false
-				}
-				return got.Spec.NodeName != "" && got.Status.Phase == corev1.PodRunning
-			}, timeout, poll, "the pod runs on a node Karpenter provisioned")
-			if !running {
-				t.Fatalf("pod %s on %q, conditions %+v\n%s", got.Status.Phase, got.Spec.NodeName, got.Status.Conditions, s.Logs())
-			}
+			got := runOnANode(ctx, t, s, pod)
 			require.Contains(t, got.Annotations, v1alpha1.AppliedAnnotation)
 			require.NotEmpty(t, got.Annotations["karpenter.sh/do-not-disrupt"], "consolidation must not evict the job")
 			require.Equal(t, tc.arch, got.Spec.NodeSelector[corev1.LabelArchStable])
@@ -177,4 +167,24 @@ func freePort(t *testing.T) int {
 	port, err := stack.FreePort()
 	require.NoError(t, err)
 	return port
+}
+
+// runOnANode creates pod (retrying until jobfit is ready to admit it) and
+// waits until it runs on a node; it fails the test with the stack's logs if
+// it does not.
+func runOnANode(ctx context.Context, t *testing.T, s *stack.Stack, pod *corev1.Pod) *corev1.Pod {
+	t.Helper()
+	c := s.Client
+	require.Eventually(t, func() bool { return c.Create(ctx, pod.DeepCopy()) == nil }, timeout, poll, "jobfit ready and the pod created")
+	got := &corev1.Pod{}
+	running := assert.Eventually(t, func() bool {
+		if c.Get(ctx, types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}, got) != nil {
+			return false
+		}
+		return got.Spec.NodeName != "" && got.Status.Phase == corev1.PodRunning
+	}, timeout, poll, "the pod runs on a node Karpenter provisioned")
+	if !running {
+		t.Fatalf("pod %s on %q, conditions %+v\n%s", got.Status.Phase, got.Spec.NodeName, got.Status.Conditions, s.Logs())
+	}
+	return got
 }
