@@ -12,13 +12,15 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/policy/source"
+	"jobfit.dev/jobfit/scaler/trigger"
 )
 
 // Store holds the ScalerPolicy in force. A bad update leaves the previous
@@ -141,20 +143,14 @@ func (c *Controller) matches(obj client.Object) bool {
 	return obj.GetLabels()[v1alpha1.PolicyLabel] == v1alpha1.PolicyKindScaler && source.MayHoldPolicy(obj.GetName())
 }
 
-// request maps every candidate to one request: the rule decides over all
-// of them together, and a deleted one may end a conflict.
-func (c *Controller) request(_ context.Context, obj client.Object) []reconcile.Request {
-	if !c.matches(obj) {
-		return nil
-	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: c.key.Namespace, Name: v1alpha1.PolicyKindScaler}}}
-}
-
 // Register adds the controller to mgr.
 func (c *Controller) Register(_ context.Context, mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(c.Name()).
-		Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(c.request)).
+		// Every candidate maps to one request: the rule decides over all of
+		// them together, and a deleted one may end a conflict.
+		Watches(&corev1.ConfigMap{}, trigger.Enqueue(types.NamespacedName{Namespace: c.key.Namespace, Name: v1alpha1.PolicyKindScaler}),
+			builder.WithPredicates(predicate.NewPredicateFuncs(c.matches))).
 		Complete(c)
 }
 
