@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
@@ -52,12 +53,18 @@ type Options struct {
 }
 
 // CacheOptions returns the manager cache options the scaler needs: pods
-// stripped by TransformPod (PersistentVolumeClaims are cached whole), ConfigMaps from jobfit's namespace only, and
-// only Karpenter's Events, stripped by TransformEvent.
+// stripped by TransformPod (PersistentVolumeClaims are cached whole),
+// ConfigMaps and Leases from jobfit's namespace only (a scheduler's Lease
+// says whether placeholders may name it), and only Karpenter's Events,
+// stripped by TransformEvent.
 func CacheOptions(namespace string) cache.Options {
 	return cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&corev1.Pod{}:       {Transform: TransformPod},
 		&corev1.ConfigMap{}: {Namespaces: map[string]cache.Config{namespace: {}}},
+		&coordinationv1.Lease{}: {
+			Namespaces: map[string]cache.Config{namespace: {}},
+			Transform:  cache.TransformStripManagedFields(),
+		},
 		&corev1.Event{}: {
 			Field:     fields.OneTermEqualSelector("source", signals.KarpenterComponent),
 			Transform: TransformEvent,

@@ -250,13 +250,15 @@ func (c *Controller) template(p *v1alpha1.ScalerPolicy, arch string) v1alpha1.He
 }
 
 // schedulerRunning reads the Lease named after the scheduler in jobfit's
-// namespace, live (policy.LeaseHeld).
+// namespace from the cache (policy.LeaseHeld): the scheduler renews it
+// every few seconds and a pass runs on every job pod event, so a live read
+// would cost the API server one GET per pass for a watch's worth of news.
 func (c *Controller) schedulerRunning(ctx context.Context, name string) bool {
 	if running, ok := c.leases[name]; ok {
 		return running
 	}
 	l := &coordinationv1.Lease{}
-	running := c.reader.Get(ctx, client.ObjectKey{Namespace: c.schedulerNamespace, Name: name}, l) == nil &&
+	running := c.client.Get(ctx, client.ObjectKey{Namespace: c.schedulerNamespace, Name: name}, l) == nil &&
 		policy.LeaseHeld(l, c.clock.Now())
 	c.leases[name] = running
 	return running
