@@ -82,9 +82,9 @@ func TestHeadroomReadsLiveOnlyWhatItNeeds(t *testing.T) {
 		return reader.take()
 	}
 	var (
-		pc    = fmt.Sprintf("%T", &schedulingv1.PriorityClass{})
-		cm    = fmt.Sprintf("%T", &corev1.ConfigMap{})
-		pods  = fmt.Sprintf("%T", &corev1.PodList{})
+		pc   = fmt.Sprintf("%T", &schedulingv1.PriorityClass{})
+		cm   = fmt.Sprintf("%T", &corev1.ConfigMap{})
+		pods = fmt.Sprintf("%T", &corev1.PodList{})
 	)
 
 	got := pass()
