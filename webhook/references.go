@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"jobfit.dev/jobfit/policy"
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 var _ policy.References = (*References)(nil)
@@ -64,7 +65,7 @@ func SetupReferences(ctx context.Context, mgr ctrl.Manager, namespace string) (*
 		return nil, fmt.Errorf("getting the Lease informer: %w", err)
 	}
 	r.reader = c
-	if err := mgr.Add(replicaCache{c}); err != nil {
+	if err := mgr.Add(certs.ReplicaCache{Cache: c}); err != nil {
 		return nil, fmt.Errorf("registering reference cache: %w", err)
 	}
 	if err := mgr.AddReadyzCheck("references", r.ReadyCheck); err != nil {

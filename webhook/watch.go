@@ -20,6 +20,7 @@ import (
 
 	"jobfit.dev/jobfit/policy/api/v1alpha1"
 	"jobfit.dev/jobfit/policy/source"
+	"jobfit.dev/jobfit/webhook/certs"
 )
 
 // Request names: the watcher reconciles one thing per request, whichever
@@ -32,14 +33,6 @@ const (
 )
 
 var _ reconcile.Reconciler = (*Watcher)(nil)
-
-// replicaCache is a cache that the manager starts on every replica, elected
-// or not: implementing GetCache puts it in the manager's cache group. The
-// policy watcher and the reference caches run on every replica.
-type replicaCache struct{ cache.Cache }
-
-// GetCache returns the wrapped cache.
-func (c replicaCache) GetCache() cache.Cache { return c.Cache }
 
 // Watcher keeps a Store in step with the policy and capacity-status
 // ConfigMaps. It runs on every replica, elected or not.
@@ -77,7 +70,7 @@ func SetupWatcher(mgr ctrl.Manager, namespace string, store *Store, refs *Refere
 	if err != nil {
 		return fmt.Errorf("creating policy cache: %w", err)
 	}
-	if err := mgr.Add(replicaCache{c}); err != nil {
+	if err := mgr.Add(certs.ReplicaCache{Cache: c}); err != nil {
 		return fmt.Errorf("registering policy cache: %w", err)
 	}
 	w := &Watcher{

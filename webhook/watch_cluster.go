@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -85,11 +84,7 @@ func (w *Watcher) reconcileCluster(ctx context.Context) error {
 // setUnchanged reports whether the ConfigMaps for req in namespace, at
 // their resourceVersions, are the ones last reconciled, and remembers them.
 func (w *Watcher) setUnchanged(namespace, req string, items []*corev1.ConfigMap) bool {
-	parts := make([]string, 0, len(items))
-	for _, cm := range items {
-		parts = append(parts, cm.Name+"@"+cm.ResourceVersion)
-	}
-	v := strings.Join(parts, ",")
+	v := source.Versions(items)
 	key := types.NamespacedName{Namespace: namespace, Name: req}
 	if w.seen[key] == v {
 		return true

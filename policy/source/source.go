@@ -55,6 +55,16 @@ func Candidates(items []corev1.ConfigMap) []*corev1.ConfigMap {
 	return out
 }
 
+// Versions names cms at their resourceVersions ("name@version,..."): a
+// caller that decided over the same Versions before need not decide again.
+func Versions(cms []*corev1.ConfigMap) string {
+	parts := make([]string, len(cms))
+	for i, cm := range cms {
+		parts[i] = cm.Name + "@" + cm.ResourceVersion
+	}
+	return strings.Join(parts, ",")
+}
+
 // Candidate is one policy ConfigMap and what loading it gave: a policy, or
 // the errors that make it invalid.
 type Candidate[P any] struct {

@@ -3,7 +3,6 @@ package config
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -121,11 +120,7 @@ func (c *Controller) candidates(ctx context.Context) ([]*corev1.ConfigMap, error
 // unchanged reports whether items, at their resourceVersions, are the
 // candidates last decided on, and remembers them.
 func (c *Controller) unchanged(items []*corev1.ConfigMap) bool {
-	parts := make([]string, len(items))
-	for i, cm := range items {
-		parts[i] = cm.Name + "@" + cm.ResourceVersion
-	}
-	v := strings.Join(parts, ",")
+	v := source.Versions(items)
 	if v == c.seen {
 		return true
 	}

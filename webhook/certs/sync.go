@@ -41,12 +41,14 @@ type certSyncer struct {
 	readyOnce sync.Once
 }
 
-// syncCache is a cache that the manager starts on every replica, elected or
-// not: implementing GetCache puts it in the manager's cache group.
-type syncCache struct{ cache.Cache }
+// ReplicaCache is a cache that the manager starts on every replica, elected
+// or not: implementing GetCache puts it in the manager's cache group. The
+// certificate syncer, the policy watcher and the reference caches run on
+// every replica.
+type ReplicaCache struct{ cache.Cache }
 
 // GetCache returns the wrapped cache.
-func (c syncCache) GetCache() cache.Cache { return c.Cache }
+func (c ReplicaCache) GetCache() cache.Cache { return c.Cache }
 
 func addCertSyncer(mgr ctrl.Manager, o Options, name string) (<-chan struct{}, cache.Cache, error) {
 	// A cache of its own, narrowed by field selectors to the one Secret and
@@ -68,7 +70,7 @@ func addCertSyncer(mgr ctrl.Manager, o Options, name string) (<-chan struct{}, c
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating cache: %w", err)
 	}
-	if err := mgr.Add(syncCache{c}); err != nil {
+	if err := mgr.Add(ReplicaCache{Cache: c}); err != nil {
 		return nil, nil, fmt.Errorf("registering cache: %w", err)
 	}
 	s := &certSyncer{
