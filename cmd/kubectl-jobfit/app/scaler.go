@@ -89,9 +89,6 @@ func scalerStatus(ctx context.Context, c client.Client, jobfitNS, headroomNS str
 	}
 	p := d.InForce.Policy
 	s.Name, s.DryRun = p.Metadata.Name, p.DryRun
-	if s.Name == "" {
-		s.Name = cm.Name
-	}
 	for _, np := range p.NodePools {
 		st, err := nodePoolStatus(ctx, c, p, np)
 		if err != nil {
